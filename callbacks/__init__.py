@@ -1,0 +1,1 @@
+"""Thin Dash glue: each module exposes register(app)."""

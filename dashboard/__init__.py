@@ -1,0 +1,1 @@
+"""Presentation: ids, components, figures, pages and the snapshot. Never runs SQL."""

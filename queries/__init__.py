@@ -1,0 +1,1 @@
+"""The data layer: models, engine and named read functions. Never imports Dash."""

@@ -1,0 +1,68 @@
+"""Engine and session factory: one place that knows how to open the case database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from queries.models import Base
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database URL is malformed or the database cannot be reached; message is user-facing."""
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets the simulator write while snapshot reads go on; busy_timeout rides out the
+    # short write locks instead of failing a read.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url``; SQLite gets WAL mode and its folder is created."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(f"not a database URL: {url!r}") from exc
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise DatabaseUnavailable(f"no driver for {parsed.drivername!r}: {exc}") from exc
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise ``DatabaseUnavailable`` with a plain message unless the database answers."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(
+            f"cannot reach the database {engine.url.render_as_string(hide_password=True)}: {reason}"
+        ) from exc
+
+
+def init_db(engine: Engine) -> None:
+    """Create every table and index that does not exist yet."""
+    check_connection(engine)
+    Base.metadata.create_all(engine)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return the session factory; callers own their sessions (``with factory() as s``)."""
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,309 @@
+"""The case database: typed SQLAlchemy 2 models in the domain's words.
+
+All timestamps are naive local wall-clock time of the city (``Settings.timezone``, default
+Asia/Shanghai): that is how case systems store them and how deadlines in working hours are set.
+Geometry is GeoJSON text so any database works without PostGIS.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every Gridwatch table."""
+
+
+# Area levels, top to bottom. Codes nest: district 6 digits, street +3, community +3, grid +2.
+LEVEL_DISTRICT = "district"
+LEVEL_STREET = "street"
+LEVEL_COMMUNITY = "community"
+LEVEL_GRID = "grid"
+LEVELS = (LEVEL_DISTRICT, LEVEL_STREET, LEVEL_COMMUNITY, LEVEL_GRID)
+CODE_LENGTH = {LEVEL_DISTRICT: 6, LEVEL_STREET: 9, LEVEL_COMMUNITY: 12, LEVEL_GRID: 14}
+
+# Case lifecycle states (案件状态), in order; 作废 can end a case at any point.
+STATUS_REPORTED = "上报"
+STATUS_REGISTERED = "立案"
+STATUS_DISPATCHED = "派遣"
+STATUS_HANDLING = "处置中"
+STATUS_VERIFYING = "待核查"
+STATUS_CLOSED = "结案"
+STATUS_CANCELLED = "作废"
+OPEN_STATUSES = (
+    STATUS_REPORTED,
+    STATUS_REGISTERED,
+    STATUS_DISPATCHED,
+    STATUS_HANDLING,
+    STATUS_VERIFYING,
+)
+STATUSES = (*OPEN_STATUSES, STATUS_CLOSED, STATUS_CANCELLED)
+
+# Case sources (来源).
+SOURCE_PATROL = "巡查上报"
+SOURCE_HOTLINE = "12345热线"
+SOURCE_PHOTO = "随手拍"
+SOURCE_VIDEO = "视频监控"
+SOURCE_LEADER = "领导交办"
+SOURCES = (SOURCE_PATROL, SOURCE_HOTLINE, SOURCE_PHOTO, SOURCE_VIDEO, SOURCE_LEADER)
+# Problems the public found before the patrol did (监督举报率's numerator).
+PUBLIC_SOURCES = (SOURCE_HOTLINE, SOURCE_PHOTO)
+
+# Level where a case was settled (处置层级), for 小事不出网格.
+SETTLED_GRID = "grid"
+SETTLED_STREET = "street"
+SETTLED_DISTRICT = "district"
+SETTLED_LEVELS = (SETTLED_GRID, SETTLED_STREET, SETTLED_DISTRICT)
+
+URGENCY_NORMAL = "一般"
+URGENCY_URGENT = "紧急"
+
+
+class Area(Base):
+    """One node of the grid hierarchy: district, street/town, community or unit grid."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(14), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    geometry: Mapped[str] = mapped_column(Text, doc="GeoJSON geometry (WGS-84), as text")
+    center_lat: Mapped[float] = mapped_column(Float)
+    center_lon: Mapped[float] = mapped_column(Float)
+    area_m2: Mapped[float] = mapped_column(Float, default=0.0)
+    # Roster: filled for grids (网格长, 网格员, 包抓单位, 包抓领导); streets and communities
+    # keep their own leader (二级/三级网格长) in ``leader``.
+    leader: Mapped[str | None] = mapped_column(String(32))
+    leader_phone: Mapped[str | None] = mapped_column(String(20))
+    workers: Mapped[str | None] = mapped_column(Text, doc="网格员 names, separated by '、'")
+    responsible_unit: Mapped[str | None] = mapped_column(String(64))
+    unit_leader: Mapped[str | None] = mapped_column(String(32))
+
+    parent: Mapped["Area | None"] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"Area({self.code!r}, {self.name!r}, {self.level})"
+
+
+class Department(Base):
+    """A department cases are dispatched to (专业部门), or a street itself (属地)."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="专业部门")
+
+    def __repr__(self) -> str:
+        return f"Department({self.code!r}, {self.name!r})"
+
+
+class Category(Base):
+    """A minor class (小类) of 部件 or 事件, with its major class and handling time limits.
+
+    Deadlines are data, not code: each minor class carries its limit in working hours for a
+    normal and an urgent case, as the city's 立案结案标准 sets them.
+    """
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), doc="部件 or 事件")
+    major: Mapped[str] = mapped_column(String(16), doc="大类")
+    minor: Mapped[str] = mapped_column(String(32), doc="小类")
+    element: Mapped[str] = mapped_column(String(8), doc="八要素: 道路 建筑 车辆 绿植 环卫 市政 亮灯 水系")
+    limit_hours: Mapped[float] = mapped_column(Float, doc="处置时限, working hours, normal case")
+    urgent_limit_hours: Mapped[float] = mapped_column(Float, doc="处置时限, urgent case")
+    department_code: Mapped[str | None] = mapped_column(String(16), doc="usual department")
+
+    def __repr__(self) -> str:
+        return f"Category({self.code!r}, {self.kind}/{self.major}/{self.minor})"
+
+
+class Case(Base):
+    """A case (案件) with one timestamp per lifecycle stage it reached.
+
+    ``grid_id``, ``community_id`` and ``street_id`` are all stored (they follow from the grid)
+    so the indicators group by any level without walking the hierarchy.
+    """
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(32), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(128), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    street_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    status: Mapped[str] = mapped_column(String(8))
+    urgency: Mapped[str] = mapped_column(String(4), default=URGENCY_NORMAL)
+    severity: Mapped[int] = mapped_column(Integer, default=1, doc="1 minor, 2 serious, 3 grave")
+    valid_report: Mapped[bool] = mapped_column(Boolean, default=True, doc="有效上报")
+
+    reported_at: Mapped[datetime] = mapped_column(DateTime)
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime, doc="处置完成 (handling done)")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deadline_at: Mapped[datetime | None] = mapped_column(
+        DateTime, doc="处置时限 in force (after any approved 延期)"
+    )
+    original_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    extended: Mapped[bool] = mapped_column(Boolean, default=False, doc="延期 approved")
+    misdispatched: Mapped[bool] = mapped_column(Boolean, default=False, doc="sent back: wrong unit")
+    rework_count: Mapped[int] = mapped_column(Integer, default=0, doc="返工 times")
+    settled_level: Mapped[str | None] = mapped_column(String(8), doc="grid / street / district")
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), doc="重复问题 of")
+    satisfied: Mapped[bool | None] = mapped_column(Boolean, doc="hotline 回访满意度")
+
+    category: Mapped[Category] = relationship()
+    department: Mapped[Department | None] = relationship()
+    grid: Mapped[Area] = relationship(foreign_keys=[grid_id])
+
+    __table_args__ = (
+        Index("ix_cases_status", "status"),
+        Index("ix_cases_reported_at", "reported_at"),
+        Index("ix_cases_registered_at", "registered_at"),
+        Index("ix_cases_closed_at", "closed_at"),
+        Index("ix_cases_deadline_at", "deadline_at"),
+        Index("ix_cases_street_reported", "street_id", "reported_at"),
+        Index("ix_cases_grid_id", "grid_id"),
+        Index("ix_cases_community_id", "community_id"),
+        Index("ix_cases_department_id", "department_id"),
+        Index("ix_cases_repeat_of_id", "repeat_of_id"),
+    )
+
+    def __repr__(self) -> str:
+        return f"Case({self.external_id!r}, {self.status})"
+
+
+class CaseEvent(Base):
+    """One step of a case's lifecycle log, so durations can be audited."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    action: Mapped[str] = mapped_column(String(16), doc="上报 立案 派遣 处置 延期 返工 核查 结案 作废")
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return f"CaseEvent({self.case_id}, {self.action!r}, {self.at:%Y-%m-%d %H:%M})"
+
+
+class VolunteerTeam(Base):
+    """A volunteer team (志愿服务队), based in a street."""
+
+    __tablename__ = "volunteer_teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    leader: Mapped[str] = mapped_column(String(32))
+    founded_on: Mapped[date] = mapped_column(Date)
+
+    def __repr__(self) -> str:
+        return f"VolunteerTeam({self.name!r})"
+
+
+class Volunteer(Base):
+    """A registered volunteer."""
+
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_teams.id"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    joined_on: Mapped[date] = mapped_column(Date)
+
+    def __repr__(self) -> str:
+        return f"Volunteer({self.name!r})"
+
+
+class VolunteerActivity(Base):
+    """One service activity of a team: type, place, time, people and service hours."""
+
+    __tablename__ = "volunteer_activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_teams.id"), index=True)
+    service_type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(128))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    start_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    end_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    participants: Mapped[int] = mapped_column(Integer)
+    service_hours: Mapped[float] = mapped_column(Float, doc="participants × duration, hours")
+
+    def __repr__(self) -> str:
+        return f"VolunteerActivity({self.title!r}, {self.start_at:%Y-%m-%d})"
+
+
+class PointOfInterest(Base):
+    """A place on the livelihood maps (民生地图): toilets, convenience points, culture sites."""
+
+    __tablename__ = "points_of_interest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layer: Mapped[str] = mapped_column(String(16), index=True, doc="toilet / convenience / culture")
+    kind: Mapped[str] = mapped_column(String(16), doc="公厕 菜市场 政务服务 诊所 医院 药店 避难场所 AED …")
+    name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(128))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    opening_hours: Mapped[str] = mapped_column(String(32), default="00:00-24:00")
+    accessible: Mapped[bool] = mapped_column(Boolean, default=False, doc="无障碍")
+    baby_care: Mapped[bool] = mapped_column(Boolean, default=False, doc="母婴室")
+    family_room: Mapped[bool] = mapped_column(Boolean, default=False, doc="第三卫生间")
+    status: Mapped[str] = mapped_column(String(8), default="正常")
+    managing_unit: Mapped[str] = mapped_column(String(64), default="")
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+    def __repr__(self) -> str:
+        return f"PointOfInterest({self.layer}/{self.kind}, {self.name!r})"
+
+
+class QuarantinedRow(Base):
+    """An input row that could not be loaded, kept with the reason so nothing is lost."""
+
+    __tablename__ = "quarantined_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), doc="importer and file")
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:
+        return f"QuarantinedRow({self.source!r}, {self.row_number}, {self.reason!r})"

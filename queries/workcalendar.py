@@ -1,0 +1,125 @@
+"""The working calendar: which days are working days, and deadlines in working hours.
+
+Chinese public holidays and their make-up working days (调休) come from the maintained
+``chinese-calendar`` package; a YAML data file extends it for years the package does not know
+yet (``queries/data/calendar_extra.yaml`` by default). No dates live in code.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import chinese_calendar
+import yaml
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXTRA_FILE = Path(__file__).with_name("data") / "calendar_extra.yaml"
+# The working day: two sittings, eight hours in all (the usual 数字城管 工作时).
+DEFAULT_SITTINGS: tuple[tuple[time, time], ...] = ((time(8, 0), time(12, 0)), (time(14, 0), time(18, 0)))
+
+
+class CalendarFileError(ValueError):
+    """The calendar data file cannot be read; the message names the file and the problem."""
+
+
+def load_extra_days(path: Path) -> tuple[frozenset[date], frozenset[date]]:
+    """Read a calendar data file into (holidays, make-up workdays)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise CalendarFileError(f"{path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CalendarFileError(f"{path}: expected keys 'holidays' and 'workdays'")
+    out: list[frozenset[date]] = []
+    for key in ("holidays", "workdays"):
+        items = data.get(key) or []
+        if not all(isinstance(d, date) for d in items):
+            raise CalendarFileError(f"{path}: every entry of '{key}' must be a date YYYY-MM-DD")
+        out.append(frozenset(items))
+    return out[0], out[1]
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Working days and working hours, with deadlines counted in working hours."""
+
+    extra_holidays: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+    sittings: tuple[tuple[time, time], ...] = DEFAULT_SITTINGS
+    _warned: set[int] = field(default_factory=set, compare=False, hash=False, repr=False)
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None) -> "WorkCalendar":
+        """Build the calendar from the package plus a data file (the shipped one by default)."""
+        holidays, workdays = load_extra_days(Path(path) if path else DEFAULT_EXTRA_FILE)
+        return cls(extra_holidays=holidays, extra_workdays=workdays)
+
+    @property
+    def hours_per_day(self) -> float:
+        """Working hours in one working day."""
+        return sum(_hours(a, b) for a, b in self.sittings)
+
+    def is_workday(self, day: date) -> bool:
+        """True when ``day`` is a working day (调休 Saturdays included)."""
+        if day in self.extra_workdays:
+            return True
+        if day in self.extra_holidays:
+            return False
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            if day.year not in self._warned:
+                self._warned.add(day.year)
+                log.warning("no holiday data for %s: counting weekends only; extend the "
+                            "calendar file", day.year)
+            return day.weekday() < 5
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """Return the moment ``hours`` working hours after ``start`` (the 处置时限)."""
+        remaining = timedelta(hours=hours)
+        day = start.date()
+        moment = start
+        for _ in range(3660):  # ten years of days: a guard, never reached by real limits
+            if self.is_workday(day):
+                for a, b in self.sittings:
+                    begin = max(moment, datetime.combine(day, a))
+                    end = datetime.combine(day, b)
+                    if begin >= end:
+                        continue
+                    if begin + remaining <= end:
+                        return begin + remaining
+                    remaining -= end - begin
+            day += timedelta(days=1)
+            moment = datetime.combine(day, time(0))
+        raise ValueError(f"cannot place {hours} working hours after {start}")
+
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Working hours elapsed from ``start`` to ``end`` (0 when end <= start)."""
+        if end <= start:
+            return 0.0
+        total = timedelta()
+        day = start.date()
+        while day <= end.date():
+            if self.is_workday(day):
+                for a, b in self.sittings:
+                    lo = max(start, datetime.combine(day, a))
+                    hi = min(end, datetime.combine(day, b))
+                    if hi > lo:
+                        total += hi - lo
+            day += timedelta(days=1)
+        return total.total_seconds() / 3600.0
+
+
+def _hours(a: time, b: time) -> float:
+    return (datetime.combine(date.min, b) - datetime.combine(date.min, a)).total_seconds() / 3600
+
+
+@lru_cache(maxsize=4)
+def default_calendar(path: str = "") -> WorkCalendar:
+    """Return the shared calendar for a data file path ('' means the shipped file)."""
+    return WorkCalendar.from_file(path or None)
