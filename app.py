@@ -1,0 +1,254 @@
+"""Gridwatch: the app factory and the ``gridwatch`` command line.
+
+``create_app(settings)`` assembles the Dash app (layout, routes, callbacks) and builds nothing
+at import time. Jobs (snapshot refresh, demo simulator) start only from ``main()`` commands, in
+exactly one process. Under gunicorn use ``gunicorn "app:wsgi()"`` with a separate
+``gridwatch scheduler`` process for the jobs.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import click
+from dash import Dash
+from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from callbacks import screen as screen_callbacks
+from dashboard import routes
+from dashboard.pages import shell
+from dashboard.scheduler import JobDefinition, create_scheduler
+from dashboard.settings import Settings, SettingsError
+from dashboard.snapshot import SnapshotStore
+from dashboard.snapshot_builder import make_builder
+from queries.areas import district
+from queries.engine import (
+    DatabaseUnavailable,
+    check_connection,
+    init_db,
+    make_engine,
+    make_session_factory,
+)
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+log = logging.getLogger("gridwatch")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the running app holds: its settings, database and snapshot store."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: SnapshotStore
+
+
+def create_context(settings: Settings, *, auto_refresh: bool = False) -> Context:
+    """Open the database and create the (empty) snapshot store."""
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    store = SnapshotStore(
+        builder=make_builder(sessions, settings), refresh_seconds=settings.refresh_seconds,
+        auto_refresh=auto_refresh,
+    )
+    return Context(settings=settings, engine=engine, sessions=sessions, store=store)
+
+
+def create_app(settings: Settings | None = None, *, context: Context | None = None) -> Dash:
+    """Assemble the Dash app for ``settings`` (environment defaults when None)."""
+    ctx = context or create_context(settings or Settings.from_env())
+    app = Dash(
+        __name__,
+        assets_folder=str(ASSETS),
+        title="Gridwatch 城市运行指挥大屏",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.server.secret_key = ctx.settings.secret_key
+    app.server.config["GRIDWATCH"] = ctx
+    app.layout = shell.layout
+    routes.register(app.server, ctx.store)
+    screen_callbacks.register(app, ctx.store, ctx.sessions, ctx.settings)
+    return app
+
+
+def create_jobs(ctx: Context) -> list[JobDefinition]:
+    """Return the periodic jobs of a deployment: the snapshot, and the simulator in demo mode."""
+    jobs = [JobDefinition("snapshot-refresh", ctx.store.refresh, ctx.settings.refresh_seconds)]
+    if ctx.settings.simulate:
+        from ingest.simulator import Simulator
+
+        simulator = Simulator(ctx.sessions)
+        jobs.append(JobDefinition("demo-simulator", simulator.tick, ctx.settings.simulator_seconds))
+    return jobs
+
+
+def wsgi() -> Flask:
+    """Return the Flask server for gunicorn (``gunicorn "app:wsgi()"``).
+
+    Workers run no scheduler: each rebuilds a snapshot at most once per refresh interval when
+    a client asks, so database load grows with workers and areas, never with browsers.
+    """
+    ctx = create_context(Settings.from_env(), auto_refresh=True)
+    return create_app(context=ctx).server
+
+
+# ---------------------------------------------------------------------------- command line
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is already in use: stop the other server or pass "
+                    f"--port (or set GRIDWATCH_PORT)"
+                ) from exc
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def _open_database(settings: Settings, *, create: bool) -> Context:
+    try:
+        ctx = create_context(settings)
+        (init_db if create else check_connection)(ctx.engine)
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    return ctx
+
+
+def _serve(ctx: Context) -> None:
+    settings = ctx.settings
+    _check_port_free(settings.host, settings.port)
+    with ctx.sessions() as session:
+        if district(session) is None:
+            raise click.ClickException(
+                "the database holds no city yet: run `gridwatch generate` (demo data) or import "
+                "your case data first"
+            )
+    app = create_app(context=ctx)
+    scheduler = create_scheduler(create_jobs(ctx), timezone=settings.timezone)
+    ctx.store.refresh()
+    scheduler.start()
+    click.echo(f"Gridwatch is serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)")
+    try:
+        app.run(host=settings.host, port=settings.port, debug=False, use_reloader=False)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def _generate(ctx: Context, cases: int, seed: int) -> None:
+    from ingest.democity import generate
+
+    started = time.perf_counter()
+    try:
+        summary = generate(ctx.engine, cases=cases, seed=seed, progress=True)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = (summary.areas + summary.departments + summary.categories + summary.cases
+            + summary.case_events + summary.volunteer_teams + summary.volunteers
+            + summary.activities + summary.pois)
+    click.echo(
+        f"generated {summary.cases:,} cases, {summary.areas} areas, {summary.volunteer_teams} "
+        f"volunteer teams, {summary.pois} places: {rows:,} rows in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+
+
+host_option = click.option("--host", default=None, help="address to listen on (GRIDWATCH_HOST)")
+port_option = click.option("--port", type=int, default=None, help="port (GRIDWATCH_PORT)")
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="log every snapshot and job")
+def cli(verbose: bool) -> None:
+    """Gridwatch: a live command-center dashboard for city management."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+@host_option
+@port_option
+@click.option("--cases", type=click.IntRange(min=0), default=150_000, show_default=True,
+              help="cases to generate when the demo database is new")
+@click.option("--seed", type=int, default=42, show_default=True)
+def demo(host: str | None, port: int | None, cases: int, seed: int) -> None:
+    """Create the demo city if missing, then serve it with the live simulator on."""
+    settings = replace(_settings(host=host, port=port), simulate=True)
+    _check_port_free(settings.host, settings.port)
+    ctx = _open_database(settings, create=True)
+    with ctx.sessions() as session:
+        empty = district(session) is None
+    if empty:
+        click.echo(f"creating the demo city in {settings.database_url} …")
+        _generate(ctx, cases, seed)
+    _serve(ctx)
+
+
+@cli.command()
+@host_option
+@port_option
+def serve(host: str | None, port: int | None) -> None:
+    """Serve an existing database (no simulator)."""
+    settings = _settings(host=host, port=port)
+    _serve(_open_database(settings, create=False))
+
+
+@cli.command("init-db")
+def init_db_command() -> None:
+    """Create the tables and indexes in the configured database."""
+    settings = _settings()
+    _open_database(settings, create=True)
+    click.echo(f"database ready: {make_engine(settings.database_url).url.render_as_string()}")
+
+
+@cli.command()
+@click.option("--cases", type=click.IntRange(min=0), default=150_000, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+def generate(cases: int, seed: int) -> None:
+    """Generate the demo city into the configured (empty) database."""
+    _generate(_open_database(_settings(), create=True), cases, seed)
+
+
+@cli.command()
+def scheduler() -> None:
+    """Run only the jobs (snapshot refresh, simulator when GRIDWATCH_SIMULATE=true)."""
+    ctx = _open_database(_settings(), create=False)
+    sched = create_scheduler(create_jobs(ctx), timezone=ctx.settings.timezone)
+    click.echo("Gridwatch scheduler running (Ctrl+C stops)")
+    sched.start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sched.shutdown(wait=False)
+
+
+def main() -> None:
+    """Entry point of the ``gridwatch`` console script."""
+    cli(prog_name="gridwatch")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Page layouts: functions, never module-level data."""

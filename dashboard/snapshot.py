@@ -1,0 +1,157 @@
+"""The snapshot: one immutable picture of the data that every open browser reads.
+
+A scheduled job rebuilds it every ``refresh_seconds``; callbacks never query the database per
+client. The store keeps the last good snapshot when a rebuild fails, so the screen never goes
+blank and shows a stale badge instead. Areas are built on demand: the district always, and any
+street, community or grid once a wall asks for it (``watch``), so the work per tick grows with
+the number of distinct areas on screen, not with the number of browsers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+DISTRICT = ""  # the key of the district-wide snapshot
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one area's screen shows, computed at ``built_at``.
+
+    ``payload`` is plain JSON-able data (tiles, rankings, trend, ticker …); the open cases for
+    the map travel separately as GeoJSON bytes, served by a route with its own version so the
+    map re-downloads only when the cases changed.
+    """
+
+    area_code: str
+    built_at: datetime
+    payload: dict[str, Any]
+    version: str
+    map_geojson: bytes
+    map_gzip: bytes
+    map_version: str
+    boundaries: bytes
+
+    @classmethod
+    def create(cls, area_code: str, built_at: datetime, payload: dict[str, Any],
+               map_features: list[dict[str, Any]], boundaries: bytes = b"") -> "Snapshot":
+        """Freeze a payload and the map features, hashing each for change detection."""
+        body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        geo = orjson.dumps({"type": "FeatureCollection", "features": map_features})
+        return cls(
+            area_code=area_code,
+            built_at=built_at,
+            payload=payload,
+            version=hashlib.sha1(body + geo).hexdigest()[:16],
+            map_geojson=geo,
+            map_gzip=gzip.compress(geo, compresslevel=6),
+            map_version=hashlib.sha1(geo).hexdigest()[:16],
+            boundaries=boundaries,
+        )
+
+
+@dataclass
+class _Slot:
+    snapshot: Snapshot | None = None
+    refreshed_at: float | None = None  # monotonic time of the last successful build
+    error: str | None = None
+
+
+Builder = Callable[[str, datetime], Snapshot]
+
+
+@dataclass
+class SnapshotStore:
+    """Holds the latest good snapshot per watched area and rebuilds them on each tick."""
+
+    builder: Builder
+    refresh_seconds: int
+    clock: Callable[[], datetime] = datetime.now
+    # Without a scheduler in this process (a gunicorn worker), ``get`` rebuilds an area that is
+    # older than one interval; one thread rebuilds while the others serve the last snapshot.
+    auto_refresh: bool = False
+    _slots: dict[str, _Slot] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rebuilding: threading.Lock = field(default_factory=threading.Lock)
+
+    def watch(self, area_code: str) -> None:
+        """Include an area in every following refresh (idempotent)."""
+        with self._lock:
+            self._slots.setdefault(area_code, _Slot())
+
+    def get(self, area_code: str = DISTRICT) -> Snapshot | None:
+        """Return the last good snapshot of an area; build it now if it was never built."""
+        with self._lock:
+            slot = self._slots.get(area_code)
+        if slot is None or slot.snapshot is None:
+            self.watch(area_code)
+            self._refresh_one(area_code)
+            slot = self._slots[area_code]
+        elif self.auto_refresh and self._due(slot) and self._rebuilding.acquire(blocking=False):
+            try:
+                self._refresh_one(area_code)
+            finally:
+                self._rebuilding.release()
+        return slot.snapshot
+
+    def _due(self, slot: _Slot) -> bool:
+        return slot.refreshed_at is None or (
+            time.monotonic() - slot.refreshed_at >= self.refresh_seconds)
+
+    def refreshed_at(self, area_code: str = DISTRICT) -> datetime | None:
+        """Return the wall-clock time of the area's last successful refresh."""
+        slot = self._slots.get(area_code)
+        if slot is None or slot.refreshed_at is None:
+            return None
+        return self.clock() - timedelta(seconds=time.monotonic() - slot.refreshed_at)
+
+    def is_stale(self, area_code: str = DISTRICT) -> bool:
+        """True when the area was not refreshed within two refresh intervals."""
+        slot = self._slots.get(area_code)
+        if slot is None or slot.refreshed_at is None:
+            return True
+        return time.monotonic() - slot.refreshed_at > 2 * self.refresh_seconds
+
+    def error(self, area_code: str = DISTRICT) -> str | None:
+        """Return the last refresh error of an area, or None when the last refresh worked."""
+        slot = self._slots.get(area_code)
+        return None if slot is None else slot.error
+
+    def refresh(self) -> None:
+        """Rebuild every watched area: the scheduled job. Never raises."""
+        with self._lock:
+            codes = list(self._slots) or [DISTRICT]
+        for code in codes:
+            self._refresh_one(code)
+
+    def _refresh_one(self, area_code: str) -> None:
+        started = time.perf_counter()
+        try:
+            snapshot = self.builder(area_code, self.clock().replace(microsecond=0))
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            log.warning("snapshot %r failed, keeping the last good one: %s", area_code, reason)
+            with self._lock:
+                self._slots.setdefault(area_code, _Slot()).error = reason
+            return
+        with self._lock:
+            slot = self._slots.setdefault(area_code, _Slot())
+            if slot.snapshot is None or slot.snapshot.version != snapshot.version:
+                slot.snapshot = snapshot
+            slot.refreshed_at = time.monotonic()
+            slot.error = None
+        log.info("snapshot %r built in %.0f ms (version %s)", area_code or "district",
+                 (time.perf_counter() - started) * 1000, snapshot.version)

@@ -1,0 +1,41 @@
+"""Named reads of the grid hierarchy."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from queries.models import LEVEL_DISTRICT, Area
+
+
+def district(session: Session) -> Area | None:
+    """Return the district (the root of the hierarchy), or None in an empty database."""
+    return session.scalars(
+        select(Area).where(Area.level == LEVEL_DISTRICT).order_by(Area.code).limit(1)
+    ).first()
+
+
+def area_by_code(session: Session, code: str) -> Area | None:
+    """Return the area with this code, or None."""
+    return session.scalars(select(Area).where(Area.code == code)).first()
+
+
+def children(session: Session, parent_id: int) -> list[Area]:
+    """Return an area's children in code order."""
+    return list(session.scalars(select(Area).where(Area.parent_id == parent_id).order_by(Area.code)))
+
+
+def areas_at_level(session: Session, level: str) -> list[Area]:
+    """Return every area of a level in code order."""
+    return list(session.scalars(select(Area).where(Area.level == level).order_by(Area.code)))
+
+
+def descendants_at_level(session: Session, area: Area, level: str) -> list[Area]:
+    """Return the areas of ``level`` inside ``area`` (codes nest, so a prefix match finds them)."""
+    return list(
+        session.scalars(
+            select(Area)
+            .where(Area.level == level, Area.code.startswith(area.code, autoescape=True))
+            .order_by(Area.code)
+        )
+    )

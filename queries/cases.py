@@ -1,0 +1,84 @@
+"""Named reads of individual cases: the open cases on the map, the newest for the ticker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from queries.models import OPEN_STATUSES, Area, Case, Category, Department
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """An open case as the map and its card need it."""
+
+    id: int
+    external_id: str
+    lat: float
+    lon: float
+    status: str
+    source: str
+    kind: str
+    major: str
+    minor: str
+    address: str
+    department: str | None
+    reported_at: datetime
+    dispatched_at: datetime | None
+    deadline_at: datetime | None
+    grid_id: int
+    street_id: int
+
+
+def _area_filter(area: Area | None):  # type: ignore[no-untyped-def]
+    """Return the WHERE clause that keeps one area's cases (None: the whole district)."""
+    if area is None or area.level == "district":
+        return None
+    column = {"street": Case.street_id, "community": Case.community_id, "grid": Case.grid_id}
+    return column[area.level] == area.id
+
+
+def open_cases(session: Session, *, area: Area | None = None) -> list[OpenCase]:
+    """Return every open case (上报 … 待核查), oldest first."""
+    stmt = (
+        select(
+            Case.id, Case.external_id, Case.lat, Case.lon, Case.status, Case.source,
+            Category.kind, Category.major, Category.minor, Case.address, Department.name,
+            Case.reported_at, Case.dispatched_at, Case.deadline_at, Case.grid_id, Case.street_id,
+        )
+        .join(Category, Case.category_id == Category.id)
+        .outerjoin(Department, Case.department_id == Department.id)
+        .where(Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.reported_at)
+    )
+    where = _area_filter(area)
+    if where is not None:
+        stmt = stmt.where(where)
+    return [OpenCase(*row) for row in session.execute(stmt)]
+
+
+def newest_cases(session: Session, *, limit: int = 20, area: Area | None = None) -> list[OpenCase]:
+    """Return the most recently reported cases, newest first (the live ticker)."""
+    stmt = (
+        select(
+            Case.id, Case.external_id, Case.lat, Case.lon, Case.status, Case.source,
+            Category.kind, Category.major, Category.minor, Case.address, Department.name,
+            Case.reported_at, Case.dispatched_at, Case.deadline_at, Case.grid_id, Case.street_id,
+        )
+        .join(Category, Case.category_id == Category.id)
+        .outerjoin(Department, Case.department_id == Department.id)
+        .order_by(Case.reported_at.desc(), Case.id.desc())
+        .limit(limit)
+    )
+    where = _area_filter(area)
+    if where is not None:
+        stmt = stmt.where(where)
+    return [OpenCase(*row) for row in session.execute(stmt)]
+
+
+def count_cases(session: Session) -> int:
+    """Return the number of cases in the database (for health checks and the CLI)."""
+    return session.scalar(select(func.count()).select_from(Case)) or 0
