@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := chromium fonts-noto-cjk postgresql
+DEBIAN_PACKAGES := chromium fonts-noto-cjk
 
 .PHONY: demo test install system-packages
 
@@ -14,8 +14,7 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
 
-# Browser tests drive Debian's chromium (never a downloaded browser); CJK fonts render Chinese;
-# PostgreSQL runs the suite's production-database tests.
+# Browser tests drive Debian's chromium (never a downloaded browser); CJK fonts render Chinese.
 system-packages:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
