@@ -13,7 +13,9 @@ import logging
 import socket
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -22,6 +24,7 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from callbacks import grids as grids_callbacks
 from callbacks import screen as screen_callbacks
 from dashboard import routes
 from dashboard.pages import shell
@@ -30,6 +33,15 @@ from dashboard.settings import Settings, SettingsError
 from dashboard.snapshot import SnapshotStore
 from dashboard.snapshot_builder import make_builder
 from queries.areas import district
+from queries.assessment import (
+    FLAG_MIN_SAMPLE,
+    AssessmentError,
+    Change,
+    MonthAssessment,
+    load_month,
+    month_bounds,
+    publish_month,
+)
 from queries.engine import (
     DatabaseUnavailable,
     check_connection,
@@ -37,6 +49,7 @@ from queries.engine import (
     make_engine,
     make_session_factory,
 )
+from queries.rules import Rules, RulesError, load_rules
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 log = logging.getLogger("gridwatch")
@@ -79,6 +92,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.layout = shell.layout
     routes.register(app.server, ctx.store)
     screen_callbacks.register(app, ctx.store, ctx.sessions, ctx.settings)
+    grids_callbacks.register(app, ctx.sessions, ctx.settings, clock=ctx.store.clock)
     return app
 
 
@@ -243,6 +257,90 @@ def scheduler() -> None:
             time.sleep(3600)
     except KeyboardInterrupt:
         sched.shutdown(wait=False)
+
+
+month_option = click.option("--month", required=True, help="the month, YYYY-MM")
+rules_option = click.option("--rules", "rules_file", default=None,
+                            help="rules file (GRIDWATCH_RULES_FILE; default: the shipped rules)")
+
+
+def _assessment_inputs(month: str, rules_file: str | None) -> tuple[Context, Rules]:
+    """Check the month, load the rules and open the database, failing with one clear line."""
+    settings = _settings()
+    try:
+        month_bounds(month)
+        rules = load_rules(rules_file or settings.rules_file or None)
+    except (AssessmentError, RulesError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    return _open_database(settings, create=True), rules
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _ranking_table(result: MonthAssessment) -> list[str]:
+    """Return the terminal lines of a month's ranking: two summary lines, then one row a street."""
+    def signed(change: Change) -> str:
+        return "" if change.delta is None else f"{change.delta:+g}"
+
+    d, k = result.district, f"{result.cost_threshold:g}"
+    state = (f"published {result.published_at:%Y-%m-%d %H:%M}" if result.published_at
+             else f"provisional, computed {result.computed_at:%Y-%m-%d %H:%M}")
+    pct = "" if d.problems_change.pct is None else f" ({d.problems_change.pct:+g}%)"
+    score = "—" if d.score is None else f"{d.score:.2f}"
+    title = (f"{result.month} {d.name} 综合考核 · {state} · rules {result.rules_title} "
+             f"({result.rules_sha256[:12]})")
+    summary = (f"district score {score} {signed(d.score_change)} · problems {d.problems} "
+               f"{signed(d.problems_change)}{pct} · costing ≥ {k} points "
+               f"{d.problems_costing_at_least_k} · repeats {d.repeat_problems}")
+    lines = [title, summary]
+    rows = [("group", "g.rank", "rank", "street", "score", "Δ", "problems", f"≥{k}", "repeats",
+             "flags")]
+    for group in result.groups:
+        for s in result.in_group(group.name):
+            flags = [f"倒数×{s.consecutive_bottom_two}" if s.bottom_two else "",
+                     "样本不足" if s.flag == FLAG_MIN_SAMPLE else "",
+                     "capped:" + ",".join(s.capped) if s.capped else ""]
+            rows.append((group.name, str(s.group_rank or "—"), str(s.rank or "—"), s.name,
+                         f"{s.score:.2f}", signed(s.score_change), str(s.problems),
+                         str(s.problems_costing_at_least_k), str(s.repeat_problems),
+                         " ".join(f for f in flags if f)))
+    widths = [max(_width(row[n]) for row in rows) for n in range(len(rows[0]))]
+    lines += ["  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip()
+              for row in rows]
+    return lines + [f"warning: {w}" for w in result.warnings]
+
+
+@cli.command()
+@month_option
+@rules_option
+def assess(month: str, rules_file: str | None) -> None:
+    """Print a month's ranking: the frozen figures when published, provisional otherwise."""
+    ctx, rules = _assessment_inputs(month, rules_file)
+    with ctx.sessions() as session:
+        try:
+            result = load_month(session, month, rules, now=datetime.now())
+        except AssessmentError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo("\n".join(_ranking_table(result)))
+
+
+@cli.command()
+@month_option
+@rules_option
+@click.option("--force", is_flag=True, help="replace the month if it is already published")
+@click.option("--by", default="", help="who publishes (kept with the month)")
+def publish(month: str, rules_file: str | None, force: bool, by: str) -> None:
+    """Freeze a finished month's ranking with the rules that made it."""
+    ctx, rules = _assessment_inputs(month, rules_file)
+    with ctx.sessions() as session:
+        try:
+            done = publish_month(session, month, rules, now=datetime.now(), by=by, force=force)
+        except AssessmentError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo("\n".join(_ranking_table(done.assessment)))
+    click.echo(f"published {month} with rules sha256 {done.rules_sha256[:12]}")
 
 
 def main() -> None:

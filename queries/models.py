@@ -307,3 +307,25 @@ class QuarantinedRow(Base):
 
     def __repr__(self) -> str:
         return f"QuarantinedRow({self.source!r}, {self.row_number}, {self.reason!r})"
+
+
+class AssessmentPublication(Base):
+    """A published month of the assessment (综合考核): frozen figures and the rules behind them.
+
+    ``result_json`` holds the whole month as computed when it was published; later changes to
+    cases never touch it. ``rules_text`` is the rules file as it was, ``rules_sha256`` its hash.
+    """
+
+    __tablename__ = "assessment_publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True, doc="YYYY-MM")
+    published_at: Mapped[datetime] = mapped_column(DateTime)
+    published_by: Mapped[str] = mapped_column(String(64), default="")
+    rules_source: Mapped[str] = mapped_column(String(256), default="", doc="rules file path")
+    rules_sha256: Mapped[str] = mapped_column(String(64))
+    rules_text: Mapped[str] = mapped_column(Text)
+    result_json: Mapped[str] = mapped_column(Text, doc="assessment_to_json of the month")
+
+    def __repr__(self) -> str:
+        return f"AssessmentPublication({self.month!r}, {self.published_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,659 @@
+"""The monthly assessment (城市管理综合考核): scores, ranks, changes, red/black lists, publishing.
+
+``assess_month`` computes a month from the case database under a set of rules; ``publish_month``
+freezes it (figures as JSON, with the rules text and its sha256) so later data changes never
+rewrite it; ``load_month`` returns the frozen figures of a published month and a provisional
+computation otherwise. Every figure is defined in ``docs/assessment.md``; the short version:
+
+- a **problem** is a case registered in the month, not cancelled, in the street (``street_id``);
+- it costs base (by category and severity) × repeat factor + overdue extra + rework extra;
+- a street's deduction per cause is the sum over its problems, divided by its number of unit
+  grids when the rules say ``normalise: per_grid``, then capped; score = base − deductions + bonus;
+- streets with fewer problems than ``min_sample`` are flagged and not ranked;
+- ranks are competition ranks (ties share, the next rank skips) on the score rounded to 0.01.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from queries.areas import district as find_district
+from queries.assessment_data import (
+    CaseColumns,
+    StreetTally,
+    category_points,
+    load_case_columns,
+    tally_month,
+    volunteer_hours,
+)
+from queries.models import (
+    LEVEL_GRID,
+    LEVEL_STREET,
+    Area,
+    AssessmentPublication,
+    Case,
+)
+from queries.rules import (
+    CAUSES,
+    NORMALISE_PER_GRID,
+    Rules,
+)
+
+FLAG_MIN_SAMPLE = "min_sample"  # fewer problems than the rules' min_sample: not ranked
+UNGROUPED = "未分组"
+STREAK_LOOKBACK_MONTHS = 24  # how far back consecutive_bottom_two looks through unpublished months
+JSON_FORMAT = 1
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class AssessmentError(ValueError):
+    """The assessment cannot be made as asked; the message is meant for the user."""
+
+
+class MonthError(AssessmentError):
+    """A month is not written YYYY-MM."""
+
+
+class PublishError(AssessmentError):
+    """A month cannot be published (already published, or not over yet)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure against last month: the previous value, the difference and the difference in %.
+
+    All three are None when there is no previous month; ``pct`` is also None when the previous
+    value is 0 (a zero denominator shows "—", never 0% or 100%).
+    """
+
+    previous: float | None = None
+    delta: float | None = None
+    pct: float | None = None
+
+
+@dataclass(frozen=True)
+class StreetResult:
+    """One street's month: score, ranks, what cost it points, and how it moved."""
+
+    code: str
+    name: str
+    group: str
+    score: float
+    rank: int | None  # among all ranked streets of the district; None when not ranked
+    group_rank: int | None  # among the ranked streets of its group
+    ranked: bool
+    flag: str | None  # FLAG_MIN_SAMPLE, or None
+    deductions: dict[str, float]  # cause → points after normalisation and cap (rules.CAUSES)
+    capped: tuple[str, ...]  # causes that hit their cap
+    total_deduction: float
+    bonus: float
+    volunteer_hours: float
+    grids: int
+    problems: int
+    problems_costing_at_least_k: int
+    overdue_problems: int
+    rework_times: int
+    repeats_by_occurrence: dict[int, int]  # occurrence (2, 3 …) → problems
+    repeat_problems: int
+    bottom_two: bool  # in the bottom ``rules.bottom_n`` of its group (倒数后两名)
+    consecutive_bottom_two: int = 0  # months in a row in the bottom of its group, this one included
+    score_change: Change = field(default_factory=Change)
+    previous_rank: int | None = None
+    rank_change: int | None = None  # previous_rank − rank: positive moved up
+    problems_change: Change = field(default_factory=Change)
+    costly_change: Change = field(default_factory=Change)  # of problems_costing_at_least_k
+    repeats_change: Change = field(default_factory=Change)  # of repeat_problems
+
+
+@dataclass(frozen=True)
+class GridResult:
+    """A unit grid on the red or black list: the points its problems cost (uncapped)."""
+
+    code: str
+    name: str
+    street_code: str
+    deduction: float
+    problems: int
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """An assessment group: its streets in group-rank order, mean score, gap and bottom streets."""
+
+    name: str
+    streets: tuple[str, ...]  # codes: ranked by group rank, then the unranked
+    mean_score: float | None
+    spread: float | None  # best − worst ranked score (the 分差)
+    bottom_two: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DistrictSummary:
+    """The district's month: mean score of ranked streets, totals, and their changes."""
+
+    code: str
+    name: str
+    score: float | None
+    ranked_streets: int
+    spread: float | None
+    problems: int
+    problems_costing_at_least_k: int
+    repeat_problems: int
+    repeats_by_occurrence: dict[int, int]
+    score_change: Change = field(default_factory=Change)
+    problems_change: Change = field(default_factory=Change)
+    costly_change: Change = field(default_factory=Change)
+    repeats_change: Change = field(default_factory=Change)
+    previous_repeats_by_occurrence: dict[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class MonthAssessment:
+    """The whole month as the rankings page and the review-meeting deck show it."""
+
+    month: str
+    start: datetime
+    end: datetime
+    computed_at: datetime
+    rules_title: str
+    rules_sha256: str
+    base_score: float
+    cost_threshold: float
+    min_sample: int
+    bottom_n: int
+    district: DistrictSummary
+    groups: tuple[GroupSummary, ...]
+    streets: tuple[StreetResult, ...]  # ranked by rank, then the unranked by code
+    red_streets: tuple[str, ...]  # codes, best first
+    black_streets: tuple[str, ...]  # codes, worst first
+    red_grids: tuple[GridResult, ...]
+    black_grids: tuple[GridResult, ...]
+    warnings: tuple[str, ...]
+    published: bool = False
+    published_at: datetime | None = None
+    published_by: str = ""
+
+    def street(self, code: str) -> StreetResult | None:
+        """Return one street's result by code."""
+        return next((s for s in self.streets if s.code == code), None)
+
+    def in_group(self, name: str) -> tuple[StreetResult, ...]:
+        """Return a group's streets in group-rank order (the unranked last)."""
+        group = next((g for g in self.groups if g.name == name), None)
+        return tuple(s for code in (group.streets if group else ()) if (s := self.street(code)))
+
+
+@dataclass(frozen=True)
+class PublishedMonth:
+    """A frozen month: its figures and the rules (text and sha256) that made them."""
+
+    month: str
+    published_at: datetime
+    published_by: str
+    rules_sha256: str
+    rules_text: str
+    assessment: MonthAssessment
+
+
+# ---------------------------------------------------------------------------- public API
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """Return [start, end) of a month written YYYY-MM, or raise MonthError."""
+    found = _MONTH.match(month) if isinstance(month, str) else None
+    if not found:
+        raise MonthError(f"{month!r} is not a month: write YYYY-MM, e.g. 2026-02")
+    year, number = int(found[1]), int(found[2])
+    start = datetime(year, number, 1)
+    return start, datetime(year + number // 12, number % 12 + 1, 1)
+
+
+def shift_month(month: str, months: int) -> str:
+    """Return the month ``months`` after (negative: before) a YYYY-MM month."""
+    start, _ = month_bounds(month)
+    index = start.year * 12 + start.month - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def assess_month(session: Session, month: str, rules: Rules, *, now: datetime) -> MonthAssessment:
+    """Compute a month from the cases as they are now (provisional; never the frozen figures).
+
+    Last month's figures and the bottom-of-group streak come from published months where they
+    exist, and are computed under ``rules`` otherwise.
+    """
+    month_bounds(month)
+    source = _Source(session, rules, now)
+    return _with_history(source, _compute(source, month))
+
+
+def load_month(session: Session, month: str, rules: Rules, *, now: datetime) -> MonthAssessment:
+    """Return a published month's frozen figures, or compute it provisionally."""
+    published = publication(session, month)
+    if published is not None:
+        return published.assessment
+    return assess_month(session, month, rules, now=now)
+
+
+def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, by: str = "",
+                  force: bool = False) -> PublishedMonth:
+    """Freeze a finished month with the rules that made it, and commit.
+
+    A month already published is refused unless ``force``; a month not over at ``now`` is
+    always refused, since its figures would still change, and so is a month before the data.
+    """
+    _, end = month_bounds(month)
+    if end > now:
+        raise PublishError(f"{month} is not over yet: it can be published from "
+                           f"{end:%Y-%m-%d %H:%M}")
+    first = _first_month(session)
+    if first is None or month < first:
+        raise PublishError(f"{month} is before the first month with registered cases "
+                           f"({first or 'none yet'}): nothing to publish")
+    row = session.scalar(select(AssessmentPublication).where(AssessmentPublication.month == month))
+    if row is not None and not force:
+        who = f" by {row.published_by}" if row.published_by else ""
+        raise PublishError(f"{month} was already published on {row.published_at:%Y-%m-%d %H:%M}"
+                           f"{who}; publish it again with force (--force) to replace it")
+    frozen = replace(assess_month(session, month, rules, now=now), published=True,
+                     published_at=now, published_by=by)
+    if row is None:
+        row = AssessmentPublication(month=month)
+        session.add(row)
+    row.published_at = now
+    row.published_by = by
+    row.rules_source = rules.source
+    row.rules_sha256 = rules.sha256
+    row.rules_text = rules.text
+    row.result_json = assessment_to_json(frozen)
+    session.commit()
+    return _published(row)
+
+
+def publication(session: Session, month: str) -> PublishedMonth | None:
+    """Return a published month with its rules, or None when the month is provisional."""
+    month_bounds(month)
+    row = session.scalar(select(AssessmentPublication).where(AssessmentPublication.month == month))
+    return None if row is None else _published(row)
+
+
+def list_months(session: Session) -> list[tuple[str, bool]]:
+    """Return (month, published) for every month with registered cases or a publication."""
+    first, last = session.execute(
+        select(func.min(Case.registered_at), func.max(Case.registered_at))).one()
+    published = set(session.scalars(select(AssessmentPublication.month)))
+    months = set(published)
+    if first is not None:
+        month, final = f"{first:%Y-%m}", f"{last:%Y-%m}"
+        while month <= final:
+            months.add(month)
+            month = shift_month(month, 1)
+    return [(m, m in published) for m in sorted(months)]
+
+
+def assessment_to_json(assessment: MonthAssessment) -> str:
+    """Serialise a month's figures; floats survive the round trip exactly."""
+    return json.dumps({"format": JSON_FORMAT, "assessment": asdict(assessment)},
+                      ensure_ascii=False, default=_json_default)
+
+
+def assessment_from_json(text: str) -> MonthAssessment:
+    """Rebuild a month's figures from ``assessment_to_json`` output."""
+    data = json.loads(text)
+    if data.get("format") != JSON_FORMAT:
+        raise AssessmentError(f"stored assessment has format {data.get('format')!r}, "
+                              f"expected {JSON_FORMAT}")
+    a = data["assessment"]
+    return MonthAssessment(
+        **{**a,
+           "start": datetime.fromisoformat(a["start"]),
+           "end": datetime.fromisoformat(a["end"]),
+           "computed_at": datetime.fromisoformat(a["computed_at"]),
+           "published_at": _optional_time(a["published_at"]),
+           "district": _district_from(a["district"]),
+           "groups": tuple(GroupSummary(**{**g, "streets": tuple(g["streets"]),
+                                           "bottom_two": tuple(g["bottom_two"])})
+                           for g in a["groups"]),
+           "streets": tuple(_street_from(s) for s in a["streets"]),
+           "red_streets": tuple(a["red_streets"]),
+           "black_streets": tuple(a["black_streets"]),
+           "red_grids": tuple(GridResult(**g) for g in a["red_grids"]),
+           "black_grids": tuple(GridResult(**g) for g in a["black_grids"]),
+           "warnings": tuple(a["warnings"])})
+
+
+# ---------------------------------------------------------------------------- computation
+
+
+class _Source:
+    """The database reads of one assessment, shared by every month it looks at.
+
+    Cases are loaded backwards in time as the history walk asks for them, each case once: the
+    month and the one before first (last month's comparison needs it), then six more at a time.
+    """
+
+    FIRST_CHUNK, CHUNK = 2, 6
+
+    def __init__(self, session: Session, rules: Rules, now: datetime) -> None:
+        district = find_district(session)
+        if district is None:
+            raise AssessmentError("the database holds no district: generate or import a city "
+                                  "first")
+        self.session, self.rules, self.now, self.district = session, rules, now, district
+        self.streets, self.grids = _areas(session, district.code)
+        self.points = category_points(session, rules)
+        self.first_month = _first_month(session)
+        self._history = timedelta(days=rules.repeat.history_days)
+        self._columns: CaseColumns | None = None
+        self._loaded: tuple[datetime, datetime] | None = None
+
+    def cases(self, month: str) -> CaseColumns:
+        """Return columns holding the month's cases and the repeat history before it."""
+        start, end = month_bounds(month)
+        if self._columns is None or self._loaded is None or end > self._loaded[1]:
+            self._loaded = (month_bounds(shift_month(month, 1 - self.FIRST_CHUNK))[0]
+                            - self._history, end)
+            self._columns = load_case_columns(self.session, *self._loaded)
+        elif start - self._history < self._loaded[0]:
+            since = month_bounds(shift_month(month, 1 - self.CHUNK))[0] - self._history
+            older = load_case_columns(self.session, since, self._loaded[0])
+            self._columns = older.extend(self._columns)
+            self._loaded = (since, self._loaded[1])
+        return self._columns
+
+
+def _compute(source: _Source, month: str) -> MonthAssessment:
+    """Compute one month without last month's comparison or the streak."""
+    rules = source.rules
+    start, end = month_bounds(month)
+    tally = tally_month(source.cases(month), start, end, rules, source.points, source.now)
+    street_of_grid = {gid: code[:9] for gid, (code, _) in source.grids.items()}
+    grid_count = Counter(street_of_grid.values())
+    hours: dict[str, float] = defaultdict(float)
+    for grid_id, total in volunteer_hours(source.session, start, end).items():
+        if grid_id in street_of_grid:
+            hours[street_of_grid[grid_id]] += total
+    empty = StreetTally(causes=dict.fromkeys(CAUSES, 0.0), problems=0, costly=0, overdue=0,
+                        rework=0, repeats={})
+    results = [_street(code, name, rules, tally.streets.get(street_id, empty), grid_count[code],
+                       hours.get(code, 0.0))
+               for code, (street_id, name) in source.streets.items()]
+    grid_rows = [GridResult(code=code, name=name, street_code=code[:9],
+                            deduction=_points(tally.grids.get(gid, (0.0, 0))[0]),
+                            problems=tally.grids.get(gid, (0.0, 0))[1])
+                 for gid, (code, name) in source.grids.items()]
+    warnings = _group_warnings(rules, source.streets, source.district.name)
+    return _assemble(month, start, end, source.now, rules, source.district,
+                     _rank(results, rules), grid_rows, warnings)
+
+
+def _areas(session: Session, district_code: str
+           ) -> tuple[dict[str, tuple[int, str]], dict[int, tuple[str, str]]]:
+    """Return streets {code: (id, name)} and grids {id: (code, name)} of the district."""
+    rows = session.execute(
+        select(Area.id, Area.code, Area.name, Area.level)
+        .where(Area.level.in_((LEVEL_STREET, LEVEL_GRID)),
+               Area.code.startswith(district_code, autoescape=True))
+        .order_by(Area.code)
+    )
+    streets: dict[str, tuple[int, str]] = {}
+    grids: dict[int, tuple[str, str]] = {}
+    for area_id, code, name, level in rows:
+        if level == LEVEL_STREET:
+            streets[code] = (area_id, name)
+        else:
+            grids[area_id] = (code, name)
+    return streets, grids
+
+
+def _street(code: str, name: str, rules: Rules, tally: StreetTally, grids: int,
+            hours: float) -> StreetResult:
+    """Score one street from its tally (rank fields are filled by ``_rank``)."""
+    divisor = max(grids, 1) if rules.normalise == NORMALISE_PER_GRID else 1
+    deductions: dict[str, float] = {}
+    capped: list[str] = []
+    for cause in CAUSES:
+        points = tally.causes[cause] / divisor
+        cap = rules.caps.get(cause)
+        if cap is not None and points > cap:
+            points = cap
+            capped.append(cause)
+        deductions[cause] = _points(points)
+    total = _points(sum(deductions.values()))
+    bonus = _points(rules.volunteer_bonus.points_for(hours)) if rules.volunteer_bonus else 0.0
+    ranked = tally.problems >= rules.min_sample
+    return StreetResult(
+        code=code, name=name, group=rules.group_of(code) or UNGROUPED,
+        score=_points(max(0.0, rules.base_score - total + bonus)),
+        rank=None, group_rank=None, ranked=ranked, flag=None if ranked else FLAG_MIN_SAMPLE,
+        deductions=deductions, capped=tuple(capped), total_deduction=total, bonus=bonus,
+        volunteer_hours=round(hours, 2), grids=grids, problems=tally.problems,
+        problems_costing_at_least_k=tally.costly, overdue_problems=tally.overdue,
+        rework_times=tally.rework, repeats_by_occurrence=dict(sorted(tally.repeats.items())),
+        repeat_problems=sum(tally.repeats.values()), bottom_two=False,
+    )
+
+
+def _rank(results: list[StreetResult], rules: Rules) -> list[StreetResult]:
+    """Fill overall and group ranks and the bottom-of-group flag; order by rank."""
+    ranked = [r for r in results if r.ranked]
+    overall = _competition_ranks(ranked)
+    out = []
+    for result in results:
+        if not result.ranked:
+            out.append(result)
+            continue
+        peers = [r for r in ranked if r.group == result.group]
+        lower = sum(r.score < result.score for r in peers)
+        out.append(replace(
+            result, rank=overall[result.code], group_rank=_competition_ranks(peers)[result.code],
+            bottom_two=len(peers) > rules.bottom_n and lower < rules.bottom_n,
+        ))
+    return sorted(out, key=lambda r: (not r.ranked, r.rank or 0, r.code))
+
+
+def _competition_ranks(results: list[StreetResult]) -> dict[str, int]:
+    """Return 1 + the number of strictly better scores (ties share a rank)."""
+    return {r.code: 1 + sum(o.score > r.score for o in results) for r in results}
+
+
+def _assemble(month: str, start: datetime, end: datetime, now: datetime, rules: Rules,
+              district: Area, streets: list[StreetResult], grids: list[GridResult],
+              warnings: list[str]) -> MonthAssessment:
+    """Put the ranked streets, groups, lists and district figures together."""
+    ranked = [s for s in streets if s.ranked]
+    group_names = [g.name for g in rules.groups]
+    if any(s.group == UNGROUPED for s in streets):
+        group_names.append(UNGROUPED)
+    groups = []
+    for name in group_names:
+        members = sorted((s for s in streets if s.group == name),
+                         key=lambda s: (not s.ranked, s.group_rank or 0, s.code))
+        scores = [s.score for s in members if s.ranked]
+        groups.append(GroupSummary(
+            name=name, streets=tuple(s.code for s in members), mean_score=_mean(scores),
+            spread=_points(max(scores) - min(scores)) if scores else None,
+            bottom_two=tuple(s.code for s in members if s.bottom_two)))
+    red = tuple(s.code for s in ranked[:rules.lists.red_streets])
+    black = tuple(s.code for s in reversed(ranked) if s.code not in red)[:rules.lists.black_streets]
+    red_grids = sorted(grids, key=lambda g: (g.deduction, g.problems, g.code))
+    red_grids = red_grids[:rules.lists.red_grids]
+    chosen = {g.code for g in red_grids}
+    black_grids = sorted((g for g in grids if g.deduction > 0 and g.code not in chosen),
+                         key=lambda g: (-g.deduction, -g.problems, g.code))
+    scores = [s.score for s in ranked]
+    repeats: Counter[int] = Counter()
+    for s in streets:
+        repeats.update(s.repeats_by_occurrence)
+    return MonthAssessment(
+        month=month, start=start, end=end, computed_at=now, rules_title=rules.title,
+        rules_sha256=rules.sha256, base_score=rules.base_score,
+        cost_threshold=rules.cost_threshold, min_sample=rules.min_sample,
+        bottom_n=rules.bottom_n,
+        district=DistrictSummary(
+            code=district.code, name=district.name, score=_mean(scores),
+            ranked_streets=len(ranked),
+            spread=_points(max(scores) - min(scores)) if scores else None,
+            problems=sum(s.problems for s in streets),
+            problems_costing_at_least_k=sum(s.problems_costing_at_least_k for s in streets),
+            repeat_problems=sum(s.repeat_problems for s in streets),
+            repeats_by_occurrence=dict(sorted(repeats.items())),
+        ),
+        groups=tuple(groups), streets=tuple(streets), red_streets=red,
+        black_streets=black, red_grids=tuple(red_grids),
+        black_grids=tuple(black_grids[:rules.lists.black_grids]), warnings=tuple(warnings),
+    )
+
+
+def _group_warnings(rules: Rules, streets: dict[str, tuple[int, str]], district: str) -> list[str]:
+    """Name streets the groups miss, and group entries that are not streets of the district."""
+    listed = {code for group in rules.groups for code in group.streets}
+    out = [f"{code} {name} is in no group: ranked in {UNGROUPED}"
+           for code, (_, name) in streets.items() if code not in listed]
+    out += [f"{group.name} lists {code}, which is not a street of {district}"
+            for group in rules.groups for code in group.streets if code not in streets]
+    return out
+
+
+# ---------------------------------------------------------------------------- history
+
+
+def _with_history(source: _Source, current: MonthAssessment) -> MonthAssessment:
+    """Add last month's comparison and the bottom-of-group streak to a computed month."""
+    previous = _past(source, shift_month(current.month, -1))
+    streaks = _streaks(source, current, previous)
+    streets = []
+    for s in current.streets:
+        p = previous.street(s.code) if previous else None
+        streets.append(replace(
+            s, consecutive_bottom_two=streaks.get(s.code, 0),
+            score_change=_change(s.score, p.score if p else None),
+            previous_rank=p.rank if p else None,
+            rank_change=p.rank - s.rank if p and p.rank and s.rank else None,
+            problems_change=_change(s.problems, p.problems if p else None),
+            costly_change=_change(s.problems_costing_at_least_k,
+                                  p.problems_costing_at_least_k if p else None),
+            repeats_change=_change(s.repeat_problems, p.repeat_problems if p else None),
+        ))
+    d, pd = current.district, previous.district if previous else None
+    district = replace(
+        d,
+        score_change=_change(d.score, pd.score if pd else None),
+        problems_change=_change(d.problems, pd.problems if pd else None),
+        costly_change=_change(d.problems_costing_at_least_k,
+                              pd.problems_costing_at_least_k if pd else None),
+        repeats_change=_change(d.repeat_problems, pd.repeat_problems if pd else None),
+        previous_repeats_by_occurrence=pd.repeats_by_occurrence if pd else None,
+    )
+    return replace(current, streets=tuple(streets), district=district)
+
+
+def _streaks(source: _Source, current: MonthAssessment,
+             previous: MonthAssessment | None) -> dict[str, int]:
+    """Count months in a row in the bottom of the group, walking back until every run ends.
+
+    A published month's stored streak already counts the months before it, so the walk stops
+    there; unpublished months are computed under the current rules.
+    """
+    streak = {s.code: 1 for s in current.streets if s.bottom_two}
+    running = set(streak)
+    month, past = current.month, previous
+    for _ in range(STREAK_LOOKBACK_MONTHS):
+        if not running or past is None:
+            break
+        for code in sorted(running):
+            s = past.street(code)
+            if s is None or not s.bottom_two:
+                running.discard(code)
+            elif past.published:
+                streak[code] += s.consecutive_bottom_two
+                running.discard(code)
+            else:
+                streak[code] += 1
+        month = shift_month(month, -1)
+        if running:
+            past = _past(source, shift_month(month, -1))
+    return streak
+
+
+def _past(source: _Source, month: str) -> MonthAssessment | None:
+    """Return an earlier month: published figures, else computed, else None before the data."""
+    published = publication(source.session, month)
+    if published is not None:
+        return published.assessment
+    if source.first_month is None or month < source.first_month:
+        return None
+    return _compute(source, month)
+
+
+def _first_month(session: Session) -> str | None:
+    """Return the month of the earliest registered case."""
+    first = session.scalar(select(func.min(Case.registered_at)))
+    return None if first is None else f"{first:%Y-%m}"
+
+
+# ---------------------------------------------------------------------------- small helpers
+
+
+def _points(value: float) -> float:
+    return round(value + 0.0, 2)  # + 0.0 turns a -0.0 into 0.0
+
+
+def _mean(values: list[float]) -> float | None:
+    return _points(sum(values) / len(values)) if values else None
+
+
+def _change(current: float | None, previous: float | None) -> Change:
+    if current is None or previous is None:
+        return Change(previous=previous)
+    both_counts = isinstance(current, int) and isinstance(previous, int)
+    delta = current - previous if both_counts else _points(current - previous)
+    pct = None if previous == 0 else _points(delta / previous * 100)
+    return Change(previous=previous, delta=delta, pct=pct)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in an assessment")
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _occurrences(data: dict[str, int] | None) -> dict[int, int] | None:
+    return None if data is None else {int(k): v for k, v in data.items()}
+
+
+def _street_from(s: dict[str, Any]) -> StreetResult:
+    return StreetResult(**{
+        **s, "capped": tuple(s["capped"]),
+        "repeats_by_occurrence": _occurrences(s["repeats_by_occurrence"]),
+        **{k: Change(**s[k]) for k in ("score_change", "problems_change", "costly_change",
+                                       "repeats_change")},
+    })
+
+
+def _district_from(d: dict[str, Any]) -> DistrictSummary:
+    return DistrictSummary(**{
+        **d, "repeats_by_occurrence": _occurrences(d["repeats_by_occurrence"]),
+        "previous_repeats_by_occurrence": _occurrences(d["previous_repeats_by_occurrence"]),
+        **{k: Change(**d[k]) for k in ("score_change", "problems_change", "costly_change",
+                                       "repeats_change")},
+    })
+
+
+def _published(row: AssessmentPublication) -> PublishedMonth:
+    return PublishedMonth(
+        month=row.month, published_at=row.published_at, published_by=row.published_by,
+        rules_sha256=row.rules_sha256, rules_text=row.rules_text,
+        assessment=assessment_from_json(row.result_json),
+    )

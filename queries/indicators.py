@@ -1,0 +1,668 @@
+"""The one definition of every indicator (考核指标), for one area or many in a single query.
+
+docs/indicators.md states each definition, the timestamp that places a case in a period, and
+every edge case; tests/test_indicators.py works each value out by hand on tests/handbuilt.py.
+All indicators of all areas at a level come from one GROUP BY with conditional aggregation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import astuple, dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Float, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from queries.models import (
+    CODE_LENGTH,
+    LEVEL_COMMUNITY,
+    LEVEL_DISTRICT,
+    LEVEL_GRID,
+    LEVEL_STREET,
+    LEVELS,
+    PUBLIC_SOURCES,
+    SETTLED_DISTRICT,
+    SETTLED_GRID,
+    SETTLED_STREET,
+    Area,
+    Case,
+    Department,
+)
+from queries.periods import Period
+
+DASH = "—"
+WARN_FRACTION = 0.8
+AMBER_FROM = 0.9
+
+Light = Literal["green", "yellow", "red"]
+TargetLight = Literal["green", "amber", "red"]
+Kind = Literal["count", "rate", "hours", "score"]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A rate kept as numerator and denominator, so a hover can show both."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        """The rate, or None when the denominator is 0 (shown "—", never 0% or 100%)."""
+        return self.numerator / self.denominator if self.denominator else None
+
+    def text(self) -> str:
+        """Format as a percentage, two decimals rounded half up as bulletins do, or "—"."""
+        if not self.denominator:
+            return DASH
+        percent = Decimal(self.numerator) * 100 / Decimal(self.denominator)
+        return f"{percent.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
+
+
+@dataclass(frozen=True)
+class CompositeWeights:
+    """Weights of the four terms of 综合指标值 (GB/T 30428.4 style); they must sum to 1."""
+
+    public_report_rate: float = 0.10
+    registered: float = 0.20
+    close_rate: float = 0.30
+    ontime_close_rate: float = 0.40
+
+    def __post_init__(self) -> None:
+        total = self.public_report_rate + self.registered + self.close_rate + self.ontime_close_rate
+        if not math.isclose(total, 1.0):
+            raise ValueError(f"composite weights must sum to 1, not {total}")
+
+
+@dataclass(frozen=True)
+class IndicatorSettings:
+    """Every configurable rule of the indicators; docs/indicators.md lists the defaults."""
+
+    ontime_register_minutes: int = 60
+    ontime_dispatch_minutes: int = 30
+    public_sources: tuple[str, ...] = PUBLIC_SOURCES
+    weights: CompositeWeights = field(default_factory=CompositeWeights)
+    # (highest whole 立案数 per unit grid, 分值): the first band whose bound is not exceeded wins.
+    volume_bands: tuple[tuple[int, float], ...] = (
+        (0, 100.0), (2, 90.0), (4, 75.0), (6, 60.0), (8, 40.0),
+    )
+    volume_floor: float = 0.0
+    grades: tuple[tuple[float, str], ...] = ((90.0, "A"), (75.0, "B"), (60.0, "C"), (40.0, "D"))
+    lowest_grade: str = "E"
+
+
+DEFAULT = IndicatorSettings()
+
+
+@dataclass(frozen=True)
+class Composite:
+    """综合指标值 of an area: each term's 分值 (0–100), the total, its grade, and the weights."""
+
+    public_report_score: float | None
+    volume_score: float | None
+    close_rate_score: float | None
+    ontime_close_score: float | None
+    grids: int
+    registered_per_grid: float | None
+    total: float | None
+    grade: str | None
+    weights: CompositeWeights
+
+
+@dataclass(frozen=True)
+class IndicatorSet:
+    """Every indicator of one area or department for one period."""
+
+    reported: int
+    valid_reported: int
+    registered: int
+    cancelled: int
+    dispatched: int
+    to_dispatch: int
+    handled: int
+    closed: int
+    due: int
+    rework_times: int
+    open_overdue: int
+    settled_grid: int
+    settled_street: int
+    settled_district: int
+    handling_timed: int
+    valid_report_rate: Ratio
+    register_rate: Ratio
+    ontime_register_rate: Ratio
+    accurate_register_rate: Ratio
+    ontime_dispatch_rate: Ratio
+    accurate_dispatch_rate: Ratio
+    handle_rate: Ratio
+    ontime_handle_rate: Ratio
+    overdue_handle_rate: Ratio
+    extension_rate: Ratio
+    close_rate: Ratio
+    ontime_close_rate: Ratio
+    overdue_close_rate: Ratio
+    rework_rate: Ratio
+    grid_settle_rate: Ratio
+    public_report_rate: Ratio
+    avg_handling_hours: float | None
+    composite: Composite | None
+
+
+@dataclass(frozen=True)
+class IndicatorDef:
+    """How the UI names, explains and orders one indicator; ``key`` is an IndicatorSet field."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    formula_zh: str
+    higher_is_better: bool | None  # None: a volume with no better direction
+    kind: Kind
+
+
+INDICATORS: tuple[IndicatorDef, ...] = (
+    IndicatorDef("reported", "上报数", "Reports", "上报时间在期内的案件数", None, "count"),
+    IndicatorDef("valid_reported", "有效上报数", "Valid reports", "上报数中的有效上报",
+                 None, "count"),
+    IndicatorDef("valid_report_rate", "有效上报率", "Valid report rate",
+                 "有效上报数 / 上报数", True, "rate"),
+    IndicatorDef("registered", "立案数", "Registered", "立案时间在期内的案件数", None, "count"),
+    IndicatorDef("register_rate", "立案率", "Registration rate",
+                 "期内有效上报中已立案数 / 有效上报数", True, "rate"),
+    IndicatorDef("ontime_register_rate", "按时立案率", "On-time registration rate",
+                 "按时立案数 / 立案数(不含作废)", True, "rate"),
+    IndicatorDef("cancelled", "作废数", "Cancelled", "期内立案、后被作废的案件数", False, "count"),
+    IndicatorDef("accurate_register_rate", "准确立案率", "Accurate registration rate",
+                 "(立案数 − 作废数) / 立案数", True, "rate"),
+    IndicatorDef("dispatched", "派遣数", "Dispatched", "派遣时间在期内的案件数", None, "count"),
+    IndicatorDef("to_dispatch", "应派遣数", "To dispatch",
+                 "期内立案且未作废的案件数(派遣时限未到且未派遣者除外)", None, "count"),
+    IndicatorDef("ontime_dispatch_rate", "按时派遣率", "On-time dispatch rate",
+                 "按时派遣数 / 应派遣数", True, "rate"),
+    IndicatorDef("accurate_dispatch_rate", "准确派遣率", "Accurate dispatch rate",
+                 "(应派遣数 − 错派数) / 应派遣数", True, "rate"),
+    IndicatorDef("due", "应处置数", "Due", "应处置(应结案)案件数", None, "count"),
+    IndicatorDef("handled", "处置数", "Handled", "处置完成时间在期内的案件数", None, "count"),
+    IndicatorDef("handle_rate", "处置率", "Handling rate",
+                 "应处置中已处置数 / 应处置数", True, "rate"),
+    IndicatorDef("ontime_handle_rate", "按期处置率", "On-time handling rate",
+                 "应处置中按期处置数 / 应处置数", True, "rate"),
+    IndicatorDef("overdue_handle_rate", "超期处置率", "Late handling rate",
+                 "应处置中超期处置数 / 应处置数", False, "rate"),
+    IndicatorDef("extension_rate", "延期率", "Extension rate",
+                 "应处置中延期数 / 应处置数", False, "rate"),
+    IndicatorDef("closed", "结案数", "Closed", "结案时间在期内的案件数", None, "count"),
+    IndicatorDef("close_rate", "结案率", "Closure rate", "应结案中已结案数 / 应结案数",
+                 True, "rate"),
+    IndicatorDef("ontime_close_rate", "按期结案率", "On-time closure rate",
+                 "应结案中按期结案数 / 应结案数", True, "rate"),
+    IndicatorDef("overdue_close_rate", "超期结案率", "Late closure rate",
+                 "应结案中超期结案数 / 应结案数", False, "rate"),
+    IndicatorDef("rework_rate", "返工率", "Rework rate", "应结案中返工案件数 / 应结案数",
+                 False, "rate"),
+    IndicatorDef("rework_times", "返工次数", "Rework times", "应结案中返工次数之和",
+                 False, "count"),
+    IndicatorDef("open_overdue", "超期未结案", "Open overdue",
+                 "截至期末(或此刻)未结案且已过处置时限的案件数", False, "count"),
+    IndicatorDef("avg_handling_hours", "平均处置时长", "Mean handling time",
+                 "期内处置完成案件的(处置完成 − 派遣)平均小时数", False, "hours"),
+    IndicatorDef("grid_settle_rate", "小事不出网格率", "Settled in the grid",
+                 "网格层级办结数 / 期内结案中有处置层级者", True, "rate"),
+    IndicatorDef("public_report_rate", "监督举报率", "Public report rate",
+                 "公众来源立案数 / 立案数(不含作废)", False, "rate"),
+    IndicatorDef("composite", "综合指标值", "Composite score",
+                 "监督举报率分值×10% + 立案数分值×20% + 结案率分值×30% + 按期结案率分值×40%",
+                 True, "score"),
+)
+INDICATOR_BY_KEY: dict[str, IndicatorDef] = {d.key: d for d in INDICATORS}
+# Counted by its own query (``repeat_problems``), so it is not a field of IndicatorSet.
+REPEAT_PROBLEMS = IndicatorDef(
+    "repeats", "重复问题", "Repeat problems",
+    "立案时间在期内、未作废且重复此前问题(repeat_of_id)的案件数", False, "count",
+)
+
+
+def indicator_def(key: str) -> IndicatorDef:
+    """Return any indicator's definition by key, repeat problems included (KeyError if none)."""
+    return REPEAT_PROBLEMS if key == REPEAT_PROBLEMS.key else INDICATOR_BY_KEY[key]
+
+
+def indicators(
+    session: Session,
+    period: Period,
+    *,
+    area_id: int | None = None,
+    department_id: int | None = None,
+    now: datetime,
+    settings: IndicatorSettings = DEFAULT,
+) -> IndicatorSet:
+    """Compute every indicator of one area (None: the district) and/or one department."""
+    area = _area(session, area_id) if area_id is not None else None
+    where = _area_filter(area) if area is not None else []
+    if department_id is not None:
+        where.append(Case.department_id == department_id)
+    rows = _aggregate(session, period, now, settings, None, where)
+    grids = None
+    if department_id is None:  # the composite scores areas, not departments
+        by_district = _grid_counts(session, area.code if area else None, _DISTRICT_DIGITS)
+        grids = sum(by_district.values())
+    return _build(rows[None], grids, settings)
+
+
+def repeat_problems(session: Session, period: Period, *, area_id: int | None = None) -> int:
+    """Count 重复问题: cases registered in the period, not cancelled, that repeat an earlier one.
+
+    A case repeats an earlier one when its ``repeat_of_id`` is set (by the importer, or by
+    ``queries.repeats`` detection); its registration time places it in a period.
+    """
+    where = _area_filter(_area(session, area_id)) if area_id is not None else []
+    stmt = select(func.count()).select_from(Case).where(
+        Case.registered_at >= period.start, Case.registered_at < period.end,
+        Case.cancelled_at.is_(None), Case.repeat_of_id.is_not(None), *where,
+    )
+    return session.scalar(stmt) or 0
+
+
+def indicators_by_area(
+    session: Session,
+    period: Period,
+    *,
+    level: str,
+    parent_id: int | None = None,
+    now: datetime,
+    settings: IndicatorSettings = DEFAULT,
+) -> dict[int, IndicatorSet]:
+    """Compute every indicator of every area at ``level`` under ``parent_id``, in code order."""
+    if level not in _AREA_COLUMNS:
+        raise ValueError(f"level must be one of {', '.join(_AREA_COLUMNS)}, not {level!r}")
+    parent = _area(session, parent_id) if parent_id is not None else None
+    if parent is not None and LEVELS.index(parent.level) >= LEVELS.index(level):
+        raise ValueError(f"a {parent.level} has no {level} below it")
+    children = select(Area.id, Area.code).where(Area.level == level).order_by(Area.code)
+    if parent is not None:
+        children = children.where(Area.code.startswith(parent.code))
+    child_codes = {area_id: code for area_id, code in session.execute(children)}
+    where = _area_filter(parent) if parent is not None else []
+    rows = _aggregate(session, period, now, settings, _AREA_COLUMNS[level], where)
+    grids = _grid_counts(session, parent.code if parent else None, CODE_LENGTH[level])
+    return {
+        area_id: _build(rows.get(area_id, {}), grids.get(code, 0), settings)
+        for area_id, code in child_codes.items()
+    }
+
+
+def indicators_by_department(
+    session: Session,
+    period: Period,
+    *,
+    area_id: int | None = None,
+    now: datetime,
+    settings: IndicatorSettings = DEFAULT,
+) -> dict[int, IndicatorSet]:
+    """Compute every indicator of every department (within one area if given), in code order."""
+    where: list[ColumnElement[bool]] = [Case.department_id.is_not(None)]
+    if area_id is not None:
+        where += _area_filter(_area(session, area_id))
+    rows = _aggregate(session, period, now, settings, Case.department_id, where)
+    departments = session.scalars(select(Department.id).order_by(Department.code))
+    return {dept: _build(rows.get(dept, {}), None, settings) for dept in departments}
+
+
+def score_composite(
+    *,
+    public_report_rate: Ratio,
+    registered: int,
+    grids: int,
+    close_rate: Ratio,
+    ontime_close_rate: Ratio,
+    settings: IndicatorSettings = DEFAULT,
+) -> Composite:
+    """Score 综合指标值; a term without data has no score, and then neither has the total."""
+    weights = settings.weights
+    report = public_report_rate.value
+    close = close_rate.value
+    ontime = ontime_close_rate.value
+    # Lower is better for 监督举报率, so its score is inverted; 结案率 scores as it stands.
+    scores = (
+        100.0 * (1.0 - report) if report is not None else None,
+        band_volume(registered, grids, settings),
+        100.0 * close if close is not None else None,
+        100.0 * ontime if ontime is not None else None,
+    )
+    known = [score for score in scores if score is not None]
+    total = None
+    if len(known) == len(scores):
+        weighted = sum(w * score for w, score in zip(astuple(weights), known, strict=True))
+        # Rounded far below display precision so float noise never moves a grade boundary.
+        total = round(weighted, 6)
+    return Composite(
+        public_report_score=scores[0],
+        volume_score=scores[1],
+        close_rate_score=scores[2],
+        ontime_close_score=scores[3],
+        grids=grids,
+        registered_per_grid=registered / grids if grids else None,
+        total=total,
+        grade=grade(total, settings) if total is not None else None,
+        weights=weights,
+    )
+
+
+def band_volume(registered: int, grids: int, settings: IndicatorSettings = DEFAULT) -> float | None:
+    """Score 立案数 per unit grid by band, the average rounded half up to a whole case first."""
+    if grids <= 0:
+        return None
+    whole = (2 * registered + grids) // (2 * grids)  # round half up, in exact integers
+    for bound, score in settings.volume_bands:
+        if whole <= bound:
+            return score
+    return settings.volume_floor
+
+
+def grade(total: float, settings: IndicatorSettings = DEFAULT) -> str:
+    """Grade a composite total: A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, else E (by default)."""
+    for bound, letter in settings.grades:
+        if total >= bound:
+            return letter
+    return settings.lowest_grade
+
+
+def target_score(
+    actual: float | None, target: float | None, higher_is_better: bool
+) -> float | None:
+    """Score against a target as CityScore does: ≥ 1 meets it; math.inf beats a zero target."""
+    if actual is None or target is None:
+        return None
+    top, bottom = (actual, target) if higher_is_better else (target, actual)
+    if bottom == 0:
+        return 1.0 if top == 0 else math.inf
+    return top / bottom
+
+
+def target_light(score: float | None, amber_from: float = AMBER_FROM) -> TargetLight | None:
+    """Colour a target score: green when met, amber just below, red further below."""
+    if score is None:
+        return None
+    if score >= 1.0:
+        return "green"
+    return "amber" if score >= amber_from else "red"
+
+
+def deadline_light(
+    now: datetime,
+    dispatched_at: datetime,
+    deadline_at: datetime,
+    warn_fraction: float = WARN_FRACTION,
+) -> Light:
+    """Colour an open case: red past its deadline, yellow once warn_fraction of the time is used.
+
+    The fraction is of wall-clock time from dispatch to deadline, so the light reads the same
+    as the clock on the wall; a case with no time allowed is yellow until its deadline passes.
+    """
+    if now > deadline_at:
+        return "red"
+    allowed = (deadline_at - dispatched_at).total_seconds()
+    if allowed <= 0:
+        return "yellow"
+    used = (now - dispatched_at).total_seconds() / allowed
+    return "yellow" if used > warn_fraction else "green"
+
+
+def value_of(figures: IndicatorSet, key: str) -> float | None:
+    """Return one indicator as a number (a rate's value, the composite's total), None if none."""
+    value = getattr(figures, key)
+    if isinstance(value, Ratio):
+        return value.value
+    if isinstance(value, Composite):
+        return value.total
+    return value
+
+
+def ranking(sets: Mapping[int, IndicatorSet], key: str) -> dict[int, int | None]:
+    """Rank on one indicator, best first (1 = best); ties share a rank; no value, no rank."""
+    descending = INDICATOR_BY_KEY[key].higher_is_better is not False
+    values = {owner: value_of(s, key) for owner, s in sets.items()}
+    ordered = sorted((v for v in values.values() if v is not None), reverse=descending)
+    first: dict[float, int] = {}
+    for place, value in enumerate(ordered, start=1):
+        first.setdefault(value, place)
+    return {owner: (first[v] if v is not None else None) for owner, v in values.items()}
+
+
+# --- SQL ----------------------------------------------------------------------------------------
+
+_DISTRICT_DIGITS = CODE_LENGTH[LEVEL_DISTRICT]
+_AREA_COLUMNS = {
+    LEVEL_STREET: Case.street_id,
+    LEVEL_COMMUNITY: Case.community_id,
+    LEVEL_GRID: Case.grid_id,
+}
+
+
+class _Seconds(FunctionElement[float]):
+    """Seconds from the first timestamp to the second, in whichever SQL dialect runs."""
+
+    type = Float()
+    name = "seconds_between"
+    inherit_cache = True
+
+
+@compiles(_Seconds)
+def _seconds_postgresql(element: _Seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+@compiles(_Seconds, "sqlite")
+def _seconds_sqlite(element: _Seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    # julianday is a double: round to whole seconds so a limit of exactly N minutes is exact.
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"ROUND((julianday({end}) - julianday({start})) * 86400)"
+
+
+def _measures(
+    period: Period, now: datetime, settings: IndicatorSettings
+) -> tuple[ColumnElement[bool], dict[str, ColumnElement[Any]]]:
+    """Return the WHERE that keeps every case any measure needs, and the measures by name."""
+    c = Case
+    start, end = period.start, period.end
+    as_of = min(now, end)  # the period's end, or now while the period is still running
+
+    def within(column: Any) -> ColumnElement[bool]:
+        return and_(column >= start, column < end)
+
+    def on_time(column: Any) -> ColumnElement[bool]:
+        return or_(c.deadline_at.is_(None), column <= c.deadline_at)
+
+    live = c.cancelled_at.is_(None)
+    registered = within(c.registered_at)
+    kept = and_(registered, live)
+    still_open = and_(
+        c.registered_at < as_of, or_(c.closed_at.is_(None), c.closed_at >= as_of), live
+    )
+    open_overdue = and_(still_open, c.deadline_at < as_of)
+    due = and_(
+        c.registered_at.is_not(None),
+        live,
+        or_(
+            and_(c.deadline_at >= start, c.deadline_at < as_of),
+            and_(c.handled_at >= start, c.handled_at < as_of),
+            open_overdue,
+        ),
+    )
+    dispatch_limit = timedelta(minutes=settings.ontime_dispatch_minutes)
+    to_dispatch = and_(
+        kept, or_(c.dispatched_at.is_not(None), c.registered_at <= now - dispatch_limit)
+    )
+    due_handled = and_(due, c.handled_at < as_of)
+    due_closed = and_(due, c.closed_at < as_of)
+    closed = and_(within(c.closed_at), live)
+    handled = and_(within(c.handled_at), live)
+    timed = and_(handled, c.dispatched_at.is_not(None))
+    reported = within(c.reported_at)
+    valid = and_(reported, c.valid_report.is_(True))
+    conditions: dict[str, ColumnElement[bool]] = {
+        "reported": reported,
+        "valid_reported": valid,
+        "registered_of_valid": and_(valid, c.registered_at.is_not(None)),
+        "registered": registered,
+        "cancelled": and_(registered, c.cancelled_at.is_not(None)),
+        "kept": kept,
+        "ontime_registered": and_(
+            kept,
+            _Seconds(c.reported_at, c.registered_at) <= 60 * settings.ontime_register_minutes,
+        ),
+        "public_registered": and_(kept, c.source.in_(settings.public_sources)),
+        "to_dispatch": to_dispatch,
+        "ontime_dispatched": and_(
+            to_dispatch,
+            c.dispatched_at.is_not(None),
+            _Seconds(c.registered_at, c.dispatched_at) <= 60 * settings.ontime_dispatch_minutes,
+        ),
+        "misdispatched": and_(to_dispatch, c.misdispatched.is_(True)),
+        "dispatched": and_(within(c.dispatched_at), live),
+        "handled": handled,
+        "closed": closed,
+        "due": due,
+        "due_handled": due_handled,
+        "due_handled_ontime": and_(due_handled, on_time(c.handled_at)),
+        "due_closed": due_closed,
+        "due_closed_ontime": and_(due_closed, on_time(c.closed_at)),
+        "due_reworked": and_(due, c.rework_count > 0),
+        "due_extended": and_(due, c.extended.is_(True)),
+        "open_overdue": open_overdue,
+        "settled": and_(closed, c.settled_level.is_not(None)),
+        "settled_grid": and_(closed, c.settled_level == SETTLED_GRID),
+        "settled_street": and_(closed, c.settled_level == SETTLED_STREET),
+        "settled_district": and_(closed, c.settled_level == SETTLED_DISTRICT),
+        "timed": timed,
+    }
+    measures: dict[str, ColumnElement[Any]] = {
+        name: func.count(case((condition, 1))) for name, condition in conditions.items()
+    }
+    measures["rework_times"] = func.sum(case((due, c.rework_count), else_=0))
+    measures["handling_seconds"] = func.sum(
+        case((timed, _Seconds(c.dispatched_at, c.handled_at)), else_=0)
+    )
+    relevant = or_(
+        reported,
+        registered,
+        within(c.dispatched_at),
+        within(c.handled_at),
+        within(c.closed_at),
+        and_(c.deadline_at >= start, c.deadline_at < as_of),
+        open_overdue,
+    )
+    return relevant, measures
+
+
+def _aggregate(
+    session: Session,
+    period: Period,
+    now: datetime,
+    settings: IndicatorSettings,
+    group: Any,
+    where: list[ColumnElement[bool]],
+) -> dict[Any, Mapping[str, Any]]:
+    """Run the one aggregate query, grouped by ``group`` (None: a single row keyed None)."""
+    relevant, measures = _measures(period, now, settings)
+    columns = [m.label(name) for name, m in measures.items()]
+    if group is None:
+        stmt = select(*columns).where(relevant, *where)
+        return {None: session.execute(stmt).mappings().one()}
+    stmt = select(group.label("group_key"), *columns).where(relevant, *where).group_by(group)
+    return {row["group_key"]: row for row in session.execute(stmt).mappings()}
+
+
+def _grid_counts(session: Session, under_code: str | None, prefix_length: int) -> dict[str, int]:
+    """Count unit grids by the first ``prefix_length`` digits of their code (an area's code)."""
+    prefix = func.substr(Area.code, 1, prefix_length)
+    stmt = select(prefix, func.count()).where(Area.level == LEVEL_GRID).group_by(prefix)
+    if under_code is not None:
+        stmt = stmt.where(Area.code.startswith(under_code))
+    return {code: count for code, count in session.execute(stmt)}
+
+
+def _area(session: Session, area_id: int) -> Area:
+    area = session.get(Area, area_id)
+    if area is None:
+        raise LookupError(f"no area with id {area_id}")
+    return area
+
+
+def _area_filter(area: Area) -> list[ColumnElement[bool]]:
+    """Return the case filter for an area; the district is everything."""
+    if area.level == LEVEL_DISTRICT:
+        return []
+    return [_AREA_COLUMNS[area.level] == area.id]
+
+
+def _build(row: Mapping[str, Any], grids: int | None, settings: IndicatorSettings) -> IndicatorSet:
+    """Turn one row of measures into an IndicatorSet (an absent row is all zeros)."""
+    n = {name: int(row.get(name) or 0) for name in _COUNTED}
+    seconds = float(row.get("handling_seconds") or 0.0)
+    due = n["due"]
+    public_report_rate = Ratio(n["public_registered"], n["kept"])
+    close_rate = Ratio(n["due_closed"], due)
+    ontime_close_rate = Ratio(n["due_closed_ontime"], due)
+    composite = None
+    if grids is not None:
+        composite = score_composite(
+            public_report_rate=public_report_rate,
+            registered=n["registered"],
+            grids=grids,
+            close_rate=close_rate,
+            ontime_close_rate=ontime_close_rate,
+            settings=settings,
+        )
+    return IndicatorSet(
+        reported=n["reported"],
+        valid_reported=n["valid_reported"],
+        registered=n["registered"],
+        cancelled=n["cancelled"],
+        dispatched=n["dispatched"],
+        to_dispatch=n["to_dispatch"],
+        handled=n["handled"],
+        closed=n["closed"],
+        due=due,
+        rework_times=n["rework_times"],
+        open_overdue=n["open_overdue"],
+        settled_grid=n["settled_grid"],
+        settled_street=n["settled_street"],
+        settled_district=n["settled_district"],
+        handling_timed=n["timed"],
+        valid_report_rate=Ratio(n["valid_reported"], n["reported"]),
+        register_rate=Ratio(n["registered_of_valid"], n["valid_reported"]),
+        ontime_register_rate=Ratio(n["ontime_registered"], n["kept"]),
+        accurate_register_rate=Ratio(n["registered"] - n["cancelled"], n["registered"]),
+        ontime_dispatch_rate=Ratio(n["ontime_dispatched"], n["to_dispatch"]),
+        accurate_dispatch_rate=Ratio(n["to_dispatch"] - n["misdispatched"], n["to_dispatch"]),
+        handle_rate=Ratio(n["due_handled"], due),
+        ontime_handle_rate=Ratio(n["due_handled_ontime"], due),
+        overdue_handle_rate=Ratio(n["due_handled"] - n["due_handled_ontime"], due),
+        extension_rate=Ratio(n["due_extended"], due),
+        close_rate=close_rate,
+        ontime_close_rate=ontime_close_rate,
+        overdue_close_rate=Ratio(n["due_closed"] - n["due_closed_ontime"], due),
+        rework_rate=Ratio(n["due_reworked"], due),
+        grid_settle_rate=Ratio(n["settled_grid"], n["settled"]),
+        public_report_rate=public_report_rate,
+        avg_handling_hours=seconds / n["timed"] / 3600.0 if n["timed"] else None,
+        composite=composite,
+    )
+
+
+_COUNTED = (
+    "reported", "valid_reported", "registered_of_valid", "registered", "cancelled", "kept",
+    "ontime_registered", "public_registered", "to_dispatch", "ontime_dispatched", "misdispatched",
+    "dispatched", "handled", "closed", "due", "due_handled", "due_handled_ontime", "due_closed",
+    "due_closed_ontime", "due_reworked", "due_extended", "open_overdue", "settled",
+    "settled_grid", "settled_street", "settled_district", "timed", "rework_times",
+)
