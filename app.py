@@ -102,7 +102,8 @@ def create_jobs(ctx: Context) -> list[JobDefinition]:
     if ctx.settings.simulate:
         from ingest.simulator import Simulator
 
-        simulator = Simulator(ctx.sessions)
+        simulator = Simulator(ctx.sessions,
+                              repeat=load_rules(ctx.settings.rules_file or None).repeat)
         jobs.append(JobDefinition("demo-simulator", simulator.tick, ctx.settings.simulator_seconds))
     return jobs
 

@@ -78,6 +78,8 @@ from queries.models import (
     VolunteerActivity,
     VolunteerTeam,
 )
+from queries.repeats import find_repeats
+from queries.rules import load_rules
 from queries.workcalendar import WorkCalendar, default_calendar
 
 __all__ = [
@@ -491,14 +493,18 @@ def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int,
     category = _draw_by_month(rng, _month_index(reported), cats.weight[:, None] * cats.season)
     grid = rng.choice(len(city.grids), size=n, p=city.grid_weight)
     lat, lon = _points_by_grid(rng, city.grids, grid)
-    origin = _place_repeats(rng, reported, category, grid, lat, lon, city, now_s)
+    _place_repeats(rng, reported, category, grid, lat, lon, city, now_s)
 
     order = np.argsort(reported, kind="stable")
     reported, category, grid, lat, lon = (a[order] for a in (reported, category, grid, lat, lon))
-    origin = origin[order]
     first_id = _next_id(conn, Case.__table__)
     case_id = first_id + np.arange(n)
-    repeat_of = np.where(origin >= 0, first_id + _rank(order)[np.maximum(origin, 0)], -1)
+    # The stored link follows the one repeat rule (queries.repeats with the rules' R and D),
+    # so the big screen's 重复 tile and the assessment count the same problems.
+    rule = load_rules().repeat
+    match, _ = find_repeats(case_id, category, lat, lon, reported.astype(np.int64) * 1_000_000,
+                            radius_m=rule.radius_m, days=rule.days)
+    repeat_of = np.where(match >= 0, case_id[np.maximum(match, 0)], -1)
 
     urgent = rng.random(n) < P_URGENT
     limit = np.where(urgent, cats.urgent_limit[category], cats.limit[category])
@@ -623,8 +629,8 @@ def _points_by_grid(rng: np.random.Generator, grids: list[Polygon],
 
 def _place_repeats(rng: np.random.Generator, reported: np.ndarray, category: np.ndarray,
                    grid: np.ndarray, lat: np.ndarray, lon: np.ndarray, city: City,
-                   now_s: int) -> np.ndarray:
-    """Turn a share of cases into repeats of earlier ones; return each case's origin or -1.
+                   now_s: int) -> None:
+    """Move a share of cases next to earlier ones (same category, grid, within R and D).
 
     A repeat takes its origin's category and grid, a point within ``REPEAT_RADIUS_M`` of it
     inside the same grid, and a report time within ``REPEAT_DAYS`` after it. Origins are never
@@ -635,9 +641,8 @@ def _place_repeats(rng: np.random.Generator, reported: np.ndarray, category: np.
     shuffled = rng.permutation(n)
     repeats, pool = shuffled[:k], shuffled[k:]
     pool = pool[reported[pool] < now_s - 7200]
-    origin = np.full(n, -1)
     if k == 0 or len(pool) == 0:
-        return origin
+        return
     origins = rng.choice(pool, size=k)
     room = np.minimum(REPEAT_DAYS * 86400, now_s - 60 - reported[origins])
     reported[repeats] = reported[origins] + rng.uniform(3600, room).astype(np.int64)
@@ -658,8 +663,7 @@ def _place_repeats(rng: np.random.Generator, reported: np.ndarray, category: np.
         todo = todo[~inside]
         reach[todo] /= 2
     lat[repeats], lon[repeats] = new_lat, new_lon
-    origin[repeats] = origins
-    return origin
+
 
 
 def _external_ids(reported: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import shapely
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.democity import make_address, make_description, sample_point_in_grid
+from ingest.democity import SOURCE_WEIGHTS, make_address, make_description, sample_point_in_grid
 from queries.models import (
     LEVEL_COMMUNITY,
     LEVEL_GRID,
@@ -24,7 +24,6 @@ from queries.models import (
     SETTLED_DISTRICT,
     SETTLED_GRID,
     SETTLED_STREET,
-    SOURCES,
     STATUS_CLOSED,
     STATUS_DISPATCHED,
     STATUS_HANDLING,
@@ -39,6 +38,8 @@ from queries.models import (
     Category,
     Department,
 )
+from queries.repeats import earlier_problem
+from queries.rules import RepeatRule, load_rules
 from queries.workcalendar import WorkCalendar, default_calendar
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 HOURLY_SHAPE = np.array([0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.3, 1.8, 2.0, 2.0, 1.7,
                          1.3, 1.4, 1.8, 1.9, 1.8, 1.6, 1.2, 0.9, 0.6, 0.4, 0.3, 0.2])
 HOURLY_SHAPE = HOURLY_SHAPE / HOURLY_SHAPE.sum() * 24
-SOURCE_WEIGHTS = np.array([0.55, 0.20, 0.12, 0.10, 0.03])
 # Minimum age in a stage before the simulator may move a case on, and the chance per tick.
 STEP_RULES: dict[str, tuple[timedelta, float]] = {
     STATUS_REPORTED: (timedelta(minutes=1), 0.5),
@@ -80,13 +80,16 @@ class Simulator:
 
     def __init__(self, sessions: sessionmaker[Session], *, seed: int | None = None,
                  speedup: float = 6.0, daily_cases: float = 400.0, max_steps: int = 40,
-                 calendar: WorkCalendar | None = None) -> None:
+                 calendar: WorkCalendar | None = None, repeat: RepeatRule | None = None) -> None:
         self.sessions = sessions
         self.rng = np.random.default_rng(seed)
         self.speedup = speedup
         self.daily_cases = daily_cases
         self.max_steps = max_steps
         self.calendar = calendar or default_calendar()
+        self.repeat = repeat or load_rules().repeat
+        self._sources = list(SOURCE_WEIGHTS)
+        self._source_p = np.array(list(SOURCE_WEIGHTS.values())) / sum(SOURCE_WEIGHTS.values())
         self._grids: list[_Grid] | None = None
         self._categories: list[tuple[int, str, float, float, int | None]] = []
         self._last_tick: datetime | None = None
@@ -138,7 +141,9 @@ class Simulator:
             int(self.rng.integers(len(self._categories)))]
         lat, lon = sample_point_in_grid(self.rng, grid.polygon)
         self._serial += 1
-        source = SOURCES[int(self.rng.choice(len(SOURCES), p=SOURCE_WEIGHTS))]
+        source = self._sources[int(self.rng.choice(len(self._sources), p=self._source_p))]
+        repeat_of = earlier_problem(session, category_id=cat_id, lat=lat, lon=lon, at=now,
+                                    radius_m=self.repeat.radius_m, days=self.repeat.days)
         case_id = session.execute(insert(Case).values(
             external_id=f"YH{now:%Y%m%d}L{self._serial:07d}",
             source=source, category_id=cat_id, description=make_description(self.rng, minor),
@@ -147,7 +152,7 @@ class Simulator:
             department_id=dept_id, status=STATUS_REPORTED,
             urgency=URGENCY_URGENT if self.rng.random() < 0.08 else URGENCY_NORMAL,
             severity=int(self.rng.choice([1, 2, 3], p=[0.7, 0.25, 0.05])),
-            valid_report=True, reported_at=now,
+            valid_report=True, reported_at=now, repeat_of_id=repeat_of,
         ).returning(Case.id)).scalar_one()
         session.add(CaseEvent(case_id=case_id, at=now, action="上报", actor=source))
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.democity import generate
 from ingest.simulator import Simulator
 from queries.models import STATUS_CLOSED, Case, CaseEvent
+from queries.repeats import earlier_problem
 
 NOW = datetime(2026, 11, 23, 10, 0, 0)  # a Monday morning: the busy hours
 
@@ -39,3 +40,23 @@ def test_ticks_add_and_advance_cases(engine: Engine, session_factory: sessionmak
         assert s.scalar(select(func.count()).select_from(CaseEvent)) > events_before
         grid_ids = {c.grid_id for c in new}
         assert grid_ids  # placed in real grids of the city
+
+
+def test_a_new_case_near_an_earlier_one_is_linked_as_a_repeat(
+        engine: Engine, session_factory: sessionmaker[Session]) -> None:
+    generate(engine, cases=300, seed=5, now=NOW)
+    with session_factory() as s:
+        first = s.scalars(select(Case).where(Case.status != "作废").order_by(Case.id)).first()
+        assert first is not None
+        found = earlier_problem(s, category_id=first.category_id, lat=first.lat + 0.0002,
+                                lon=first.lon, at=first.reported_at + timedelta(days=3),
+                                radius_m=50, days=30)
+        assert found is not None
+        linked = s.get(Case, found)
+        assert linked.category_id == first.category_id
+        far = earlier_problem(s, category_id=first.category_id, lat=first.lat + 0.002,
+                              lon=first.lon, at=first.reported_at + timedelta(days=3),
+                              radius_m=50, days=30)
+        late = earlier_problem(s, category_id=first.category_id, lat=first.lat, lon=first.lon,
+                               at=first.reported_at + timedelta(days=31), radius_m=50, days=30)
+        assert far != first.id and late != first.id
