@@ -1,24 +1,109 @@
-"""Glue for the big screen: render the page from the URL, refresh it from the snapshot."""
+"""Glue for the big screen: render the page from the URL, refresh it from the snapshot.
+
+Every browser reads the shared snapshot; the refresh callback sends only the sections whose
+version changed since the browser's last poll (``no_update`` otherwise), and the map's
+features travel through a versioned URL, so an unchanged screen costs a few bytes per poll.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from dash import ALL, Dash, Input, Output, State, html, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Dash,
+    Input,
+    Output,
+    State,
+    callback_context,
+    html,
+    no_update,
+)
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard import ids
+from dashboard.components import (
+    create_activity_types,
+    create_case_card,
+    create_ranking,
+    create_ticker_items,
+    create_tile_body,
+    tile_class,
+    tile_title,
+)
+from dashboard.figures import trend_figure
 from dashboard.i18n import pick_language, t
-from dashboard.pages import screen
+from dashboard.pages import grids, screen
 from dashboard.settings import Settings
-from dashboard.snapshot import DISTRICT, SnapshotStore
+from dashboard.snapshot import DISTRICT, Snapshot, SnapshotStore
+from dashboard.snapshot_builder import map_light
+from queries.cases import case_detail
 
 SCREEN_PATHS = ("/", "/screen")
+THEMES = ("dark", "light")
 
 
 def _query(search: str | None) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+
+
+def wall_options(search: str | None, settings: Settings, now: datetime) -> screen.WallOptions:
+    """Resolve a wall's URL parameters (area, lang, refresh, theme) against the settings."""
+    params = _query(search)
+    refresh = params.get("refresh", "")
+    poll_ms = (int(refresh) * 1000 if refresh.isdigit() and 1 <= int(refresh) <= 3600
+               else settings.refresh_seconds * 500)  # two polls per snapshot refresh
+    theme = params.get("theme", "dark")
+    return screen.WallOptions(
+        area_code=params.get("area", DISTRICT).strip(),
+        lang=pick_language(params.get("lang"), settings.language),
+        poll_ms=poll_ms,
+        theme=theme if theme in THEMES else "dark",
+        utc_offset_minutes=round((now - datetime.now(UTC).replace(tzinfo=None))
+                                 .total_seconds() / 60),
+    )
+
+
+def refresh_outputs(snapshot: Snapshot, known: dict[str, str], wall: dict[str, str],
+                    tile_ids: list[dict[str, str]], scale: float | None,
+                    force_figures: bool) -> tuple[Any, ...]:
+    """Return the screen's outputs for a snapshot, ``no_update`` for sections unchanged."""
+    payload, lang = snapshot.payload, wall["lang"]
+
+    def changed(section: str) -> bool:
+        return snapshot.sections.get(section) != known.get(section)
+
+    if changed("tiles"):
+        by_key = {tile["key"]: tile for tile in payload["tiles"]}
+        tiles = [by_key[i["index"]] for i in tile_ids]
+        bodies = [create_tile_body(tile, lang) for tile in tiles]
+        classes = [tile_class(tile) for tile in tiles]
+        titles = [tile_title(tile, lang) for tile in tiles]
+    else:
+        bodies = classes = titles = [no_update] * len(tile_ids)
+    volunteers = payload["volunteers"]
+    trend = payload["trend"]
+    map_changed = snapshot.map_version != known.get("map")
+    cases_url, density_url = screen.map_urls(wall["area"], snapshot.map_version)
+    return (
+        screen.known_versions(snapshot),
+        bodies, classes, titles,
+        # Keyed by element id: assets/screen.js counts each element up to its new value.
+        {ids.VOL_TEAMS: volunteers["teams"], ids.VOL_ON_DUTY: volunteers["on_duty"],
+         ids.VOL_HOURS: volunteers["hours"]} if changed("volunteers") else no_update,
+        create_activity_types(volunteers["types"], lang) if changed("volunteers") else no_update,
+        create_ranking(payload["ranking"], lang) if changed("ranking") else no_update,
+        trend_figure(trend["days"], trend["reported"], trend["closed"], lang=lang,
+                     scale=scale or 1.0, theme=wall["theme"])
+        if changed("trend") or force_figures else no_update,
+        create_ticker_items(payload["ticker"]) if changed("ticker") else no_update,
+        cases_url if map_changed else no_update,
+        density_url if map_changed else no_update,
+    )
 
 
 def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
@@ -26,42 +111,107 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
     """Wire the big screen's callbacks into ``app``."""
 
     def render_page(pathname: str | None, search: str | None) -> Any:
-        params = _query(search)
-        lang = pick_language(params.get("lang"), settings.language)
+        wall = wall_options(search, settings, store.clock())
+        if pathname == grids.PATH:  # fills itself from its own URL (callbacks.grids)
+            return grids.layout(settings, wall.lang, _query(search))
         if pathname not in SCREEN_PATHS:
             return html.Div("404", className="gw-notfound")
-        area_code = params.get("area", DISTRICT)
-        snapshot = store.get(area_code)
-        if snapshot is None or snapshot.payload["area"] is None:
-            return html.Div(t("no_data", lang), className="gw-notfound")
-        center = tuple(snapshot.payload["area"]["center"])
-        return screen.layout(settings, lang, area_code, center)  # type: ignore[arg-type]
+        snapshot = store.get(wall.area_code)
+        if snapshot is None:
+            word = "no_data" if wall.area_code == DISTRICT else "unknown_area"
+            return html.Div(t(word, wall.lang), className="gw-notfound")
+        return screen.layout(settings, wall, snapshot)
 
     app.callback(Output(ids.PAGE, "children"),
                  Input(ids.URL, "pathname"), Input(ids.URL, "search"))(render_page)
 
-    def refresh(_tick: int | None, area_code: str, known_version: str | None,
-                tile_ids: list[dict[str, str]]) -> tuple[Any, ...]:
+    def refresh(_tick: int | None, scale: float | None, wall: dict[str, str],
+                known: dict[str, str] | None, tile_ids: list[dict[str, str]]) -> tuple[Any, ...]:
+        area_code = wall["area"]
         snapshot = store.get(area_code)
         updated_at = store.refreshed_at(area_code)
-        updated = f"{t('updated')} {updated_at:%H:%M:%S}" if updated_at else ""
+        updated = f"{t('updated', wall['lang'])} {updated_at:%H:%M:%S}" if updated_at else ""
         stale_hidden = not store.is_stale(area_code)
-        if snapshot is None or snapshot.version == known_version:
-            return no_update, [no_update] * len(tile_ids), no_update, updated, stale_hidden
-        today = snapshot.payload["today"]
-        keys = {"today_reported": "reported", "open": "open", "open_overdue": "open_overdue"}
-        values = [f"{today[keys[i['index']]]:,}" for i in tile_ids]
-        url = f"/api/open-cases.geojson?area={area_code}&v={snapshot.map_version}"
-        return snapshot.version, values, url, updated, stale_hidden
+        if snapshot is None:
+            tiles = [no_update] * len(tile_ids)
+            return (no_update, tiles, tiles, tiles, *[no_update] * 7, updated, stale_hidden)
+        force = callback_context.triggered_id == ids.SCREEN_SCALE
+        outputs = refresh_outputs(snapshot, known or {}, wall, tile_ids, scale, force)
+        return (*outputs, updated, stale_hidden)
 
+    tile = {"type": ids.KPI_TILE, "index": ALL}
     app.callback(
         Output(ids.SCREEN_VERSION, "data"),
-        Output({"type": ids.KPI_TILE, "index": ALL}, "children"),
+        Output(tile, "children"),
+        Output(tile, "className"),
+        Output(tile, "title"),
+        Output(ids.VOL_DATA, "data"),
+        Output(ids.VOL_TYPES, "children"),
+        Output(ids.RANKING, "children"),
+        Output(ids.TREND, "figure"),
+        Output(ids.TICKER, "children"),
         Output(ids.MAP_CASES, "url"),
+        Output(ids.MAP_DENSITY, "url"),
         Output(ids.SCREEN_UPDATED, "children"),
         Output(ids.SCREEN_STALE, "hidden"),
         Input(ids.SCREEN_TICK, "n_intervals"),
-        State(ids.SCREEN_AREA, "data"),
+        Input(ids.SCREEN_SCALE, "data"),
+        State(ids.SCREEN_WALL, "data"),
         State(ids.SCREEN_VERSION, "data"),
-        State({"type": ids.KPI_TILE, "index": ALL}, "id"),
+        State(tile, "id"),
     )(refresh)
+
+    def show_case(click: dict[str, Any] | None, _close: int, wall: dict[str, str]) -> tuple[Any, Any]:
+        if callback_context.triggered_id == ids.MAP_CARD_CLOSE or not click:
+            return no_update, True
+        props = click.get("properties") or {}
+        if props.get("cluster") or "id" not in props:
+            return no_update, no_update
+        lang = wall["lang"]
+        try:
+            with sessions() as session:
+                case = case_detail(session, int(props["id"]))
+        except SQLAlchemyError:
+            return html.Div(t("card_unavailable", lang), className="gw-empty"), False
+        if case is None:
+            return html.Div(t("card_missing", lang), className="gw-empty"), False
+        now = store.clock()
+        return create_case_card(case, now, lang, map_light(case.deadline_at, now)), False
+
+    app.callback(
+        Output(ids.MAP_CARD, "children"),
+        Output(ids.MAP_CARD_FRAME, "hidden"),
+        Input(ids.MAP_CASES, "clickData"),
+        Input(ids.MAP_CARD_CLOSE, "n_clicks"),
+        State(ids.SCREEN_WALL, "data"),
+        prevent_initial_call=True,
+    )(show_case)
+
+    # Pure UI wiring runs in the browser (assets/screen.js): no server round-trip.
+    app.clientside_callback(
+        ClientsideFunction("gridwatch", "screenScale"),
+        Output(ids.SCREEN_SCALE, "data"), Input(ids.SCREEN_WALL, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridwatch", "clusterRadius"),
+        Output(ids.MAP_CASES, "superClusterOptions"), Input(ids.SCREEN_SCALE, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridwatch", "clock"),
+        Output(ids.SCREEN_CLOCK, "children"),
+        Input(ids.SCREEN_CLOCK_TICK, "n_intervals"), State(ids.SCREEN_WALL, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridwatch", "countUp"),
+        Input(ids.VOL_DATA, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridwatch", "layerFilter"),
+        Output(ids.MAP_CASES, "hideout"),
+        Input(ids.MAP_MAJORS, "value"), Input(ids.MAP_SOURCES, "value"),
+        State(ids.MAP_MAJORS, "options"), State(ids.MAP_SOURCES, "options"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridwatch", "heatToggle"),
+        Output(ids.MAP_DENSITY, "hideout"), Input(ids.MAP_HEAT, "value"),
+    )

@@ -11,20 +11,41 @@ URL = "app-url"
 PAGE = "app-page"
 
 # Big screen (大屏)
+SCREEN = "screen"
 SCREEN_TICK = "screen-tick"
 SCREEN_VERSION = "screen-version"
-SCREEN_AREA = "screen-area"
+SCREEN_WALL = "screen-wall"
+SCREEN_SCALE = "screen-scale"
 SCREEN_CLOCK = "screen-clock"
+SCREEN_CLOCK_TICK = "screen-clock-tick"
 SCREEN_UPDATED = "screen-updated"
 SCREEN_STALE = "screen-stale"
 SCREEN_TITLE = "screen-title"
 SCREEN_TILES = "screen-tiles"
 
+# Volunteer counters (志愿服务)
+VOL_DATA = "vol-data"
+VOL_TEAMS = "vol-teams"
+VOL_ON_DUTY = "vol-on-duty"
+VOL_HOURS = "vol-hours"
+VOL_TYPES = "vol-types"
+
+# Street ranking, trend and ticker
+RANKING = "ranking-list"
+TREND = "trend-graph"
+TICKER = "ticker-track"
+
 # Map
 MAP = "map"
 MAP_CASES = "map-cases"
+MAP_DENSITY = "map-density"
 MAP_BOUNDARIES = "map-boundaries"
 MAP_CARD = "map-card"
+MAP_CARD_FRAME = "map-card-frame"
+MAP_CARD_CLOSE = "map-card-close"
+MAP_MAJORS = "map-majors"
+MAP_SOURCES = "map-sources"
+MAP_HEAT = "map-heat"
 
 KPI_TILE = "kpi-tile"
 
@@ -32,3 +53,82 @@ KPI_TILE = "kpi-tile"
 def kpi_tile(key: str) -> dict[str, str]:
     """Return the id of one KPI tile."""
     return {"type": KPI_TILE, "index": key}
+
+
+# Grid management page (网格化管理, /grids)
+GRIDS = "grids-page"
+GRIDS_URL = "grids-url"
+GRIDS_DOWNLOAD = "grids-download"
+GRIDS_LANG = "grids-lang"
+GRIDS_CRUMBS = "grids-crumbs"
+GRIDS_CRUMB = "grids-crumb"
+GRIDS_PERIOD = "grids-period"
+GRIDS_RANGE = "grids-range"
+GRIDS_RANGE_BOX = "grids-range-box"
+GRIDS_KPI = "grids-kpi"
+GRIDS_STATUS = "grids-status"
+GRIDS_TILES = "grids-tiles"
+GRIDS_MAP = "grids-map"
+GRIDS_AREAS = "grids-areas"
+GRIDS_MAP_TITLE = "grids-map-title"
+GRIDS_LEGEND = "grids-legend"
+GRIDS_ROSTER = "grids-roster"
+GRIDS_CASES = "grids-cases"
+GRIDS_CASES_TITLE = "grids-cases-title"
+GRIDS_CATEGORIES = "grids-categories"
+GRIDS_TREND = "grids-trend"
+GRIDS_TABLE = "grids-table"
+GRIDS_TABLE_TITLE = "grids-table-title"
+GRIDS_CSV = "grids-csv"
+GRIDS_XLSX = "grids-xlsx"
+
+
+def grids_crumb(code: str) -> dict[str, str]:
+    """Return the id of one breadcrumb link (an area code; "" is the district)."""
+    return {"type": GRIDS_CRUMB, "index": code}
+
+
+# Monthly assessment page (城市管理综合考核, /rankings)
+RANK = "rank-page"
+RANK_URL = "rank-url"
+RANK_TICK = "rank-tick"
+RANK_LANG = "rank-lang"
+RANK_MONTH = "rank-month"
+RANK_STATUS = "rank-status"
+RANK_MESSAGE = "rank-message"
+RANK_SUMMARY = "rank-summary"
+RANK_TABLES = "rank-tables"
+RANK_TABLE = "rank-table"
+RANK_STREET = "rank-street"
+RANK_BREAKDOWN = "rank-breakdown"
+RANK_LISTS = "rank-lists"
+RANK_CHART_CHANGE = "rank-chart-change"
+RANK_CHART_CAUSES = "rank-chart-causes"
+RANK_CHART_REPEATS = "rank-chart-repeats"
+RANK_PUBLISHER = "rank-publisher"
+RANK_PUBLISH = "rank-publish"
+RANK_CONFIRM = "rank-confirm"
+RANK_VERSION = "rank-version"
+RANK_PPTX = "rank-pptx"
+RANK_XLSX = "rank-xlsx"
+RANK_DOWNLOAD = "rank-download"
+
+
+def rank_table(group: str) -> dict[str, str]:
+    """Return the id of one group's ranking table."""
+    return {"type": RANK_TABLE, "index": group}
+
+
+# Presentation mode (/present)
+PRESENT = "present-page"
+PRESENT_STATE = "present-state"
+PRESENT_TICK = "present-tick"
+PRESENT_KEYS = "present-keys"
+PRESENT_FRAME = "present-frame"
+PRESENT_INDICATOR = "present-indicator"
+PRESENT_PROGRESS = "present-progress"
+
+
+def present_frame(index: int) -> dict[str, str | int]:
+    """Return the id of one page of the presentation's playlist."""
+    return {"type": PRESENT_FRAME, "index": index}

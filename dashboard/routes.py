@@ -7,26 +7,36 @@ from flask import Flask, Response, request
 from dashboard.snapshot import DISTRICT, SnapshotStore
 
 
+def _versioned(body: bytes, etag: str, gzipped: bytes | None = None) -> Response:
+    """Serve GeoJSON by version: 304 when the browser holds it, pre-gzipped when it can."""
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    gz = gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", "")
+    resp = Response(gzipped if gz else body, mimetype="application/geo+json")
+    if gz:
+        resp.headers["Content-Encoding"] = "gzip"
+    resp.headers["ETag"] = f'"{etag}"'
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["Vary"] = "Accept-Encoding"
+    return resp
+
+
 def register(server: Flask, store: SnapshotStore) -> None:
-    """Add the map-data and health routes to the Flask server."""
+    """Add the map-data (open cases, their density per grid, outlines) and health routes."""
 
     @server.get("/api/open-cases.geojson")
     def open_cases_geojson() -> Response:
         snapshot = store.get(request.args.get("area", DISTRICT))
         if snapshot is None:
             return Response("no data yet", status=503)
-        etag = snapshot.map_version
-        if request.if_none_match.contains(etag):
-            return Response(status=304, headers={"ETag": f'"{etag}"'})
-        gz = "gzip" in request.headers.get("Accept-Encoding", "")
-        resp = Response(snapshot.map_gzip if gz else snapshot.map_geojson,
-                        mimetype="application/geo+json")
-        if gz:
-            resp.headers["Content-Encoding"] = "gzip"
-        resp.headers["ETag"] = f'"{etag}"'
-        resp.headers["Cache-Control"] = "no-cache"
-        resp.headers["Vary"] = "Accept-Encoding"
-        return resp
+        return _versioned(snapshot.map_geojson, snapshot.map_version, snapshot.map_gzip)
+
+    @server.get("/api/open-density.geojson")
+    def open_density_geojson() -> Response:
+        snapshot = store.get(request.args.get("area", DISTRICT))
+        if snapshot is None:
+            return Response("no data yet", status=503)
+        return _versioned(snapshot.density_geojson, snapshot.map_version)
 
     @server.get("/api/boundaries.geojson")
     def boundaries_geojson() -> Response:

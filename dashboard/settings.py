@@ -8,14 +8,26 @@ environment, so nothing reads ``os.environ`` at import time.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from types import MappingProxyType
 
 from platformdirs import user_data_dir
 
+from queries.indicators import INDICATOR_BY_KEY, REPEAT_PROBLEMS, indicator_def
+
 LANGUAGES = ("zh", "en")
 CRS_CHOICES = ("wgs84", "gcj02")
+# Targets of the screen's tiles, by indicator key (queries.indicators.INDICATORS). Only the
+# on-time closure rate has a default (GB/T 30428-style assessments ask ≥ 95%): count targets
+# (e.g. open_overdue=20) depend on the size of the city and are set per deployment.
+DEFAULT_TARGETS: Mapping[str, float] = MappingProxyType({"ontime_close_rate": 0.95})
+# Presentation mode (/present): the pages it cycles through and how long each shows.
+DEFAULT_PRESENT_PAGES = ("screen", "rankings", "grids")
+DEFAULT_PRESENT_SECONDS = 30
+_PAGE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 
 class SettingsError(ValueError):
@@ -63,6 +75,42 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name}={raw!r}: expected true or false")
 
 
+def _targets(env: Mapping[str, str], name: str) -> Mapping[str, float]:
+    """Parse "key=value,key=value" (e.g. "ontime_close_rate=0.95,open_overdue=20")."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return DEFAULT_TARGETS
+    targets: dict[str, float] = {}
+    for item in raw.split(","):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        try:
+            if not sep or not key:
+                raise ValueError
+            targets[key] = float(value)
+            indicator_def(key)
+        except KeyError as exc:
+            known = ", ".join([*INDICATOR_BY_KEY, REPEAT_PROBLEMS.key])
+            raise SettingsError(f"{name}: no indicator called {key!r}; known: {known}") from exc
+        except ValueError as exc:
+            raise SettingsError(
+                f"{name}={raw!r}: expected indicator=target pairs separated by commas, "
+                f"e.g. ontime_close_rate=0.95,open_overdue=20") from exc
+    return MappingProxyType(targets)
+
+
+def _playlist(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Parse "screen,rankings,grids": page names (a page's path without "/") or paths."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for item in items:
+        if not (_PAGE_NAME.fullmatch(item) or item.startswith("/")):
+            raise SettingsError(f"{name}: {item!r} is neither a page name (screen, rankings, "
+                                f"grids …) nor a path starting with /")
+    return items or default
+
+
 def default_data_dir() -> Path:
     """Return the per-user data directory where the embedded SQLite database lives."""
     return Path(user_data_dir("gridwatch", appauthor=False))
@@ -86,10 +134,12 @@ class Settings:
     simulator_seconds: int = 5
     run_scheduler: bool = True
     warn_fraction: float = 0.8
-    target_ontime_close_rate: float = 0.95
+    targets: Mapping[str, float] = field(default_factory=lambda: DEFAULT_TARGETS)
     calendar_file: str = ""
     rules_file: str = ""
     secret_key: str = "gridwatch-dev-secret"
+    present_pages: tuple[str, ...] = DEFAULT_PRESENT_PAGES
+    present_seconds: int = DEFAULT_PRESENT_SECONDS
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -98,7 +148,7 @@ class Settings:
             )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Parse ``GRIDWATCH_*`` variables; keyword overrides (CLI flags) win over them."""
         env = os.environ if env is None else env
         data_dir = Path(env.get("GRIDWATCH_DATA_DIR") or default_data_dir()).expanduser()
@@ -117,10 +167,13 @@ class Settings:
             simulator_seconds=_int(env, "GRIDWATCH_SIMULATOR_SECONDS", 5, low=1, high=3600),
             run_scheduler=_bool(env, "GRIDWATCH_RUN_SCHEDULER", True),
             warn_fraction=_float(env, "GRIDWATCH_WARN_FRACTION", 0.8),
-            target_ontime_close_rate=_float(env, "GRIDWATCH_TARGET_ONTIME_CLOSE_RATE", 0.95),
+            targets=_targets(env, "GRIDWATCH_TARGETS"),
             calendar_file=env.get("GRIDWATCH_CALENDAR_FILE", ""),
             rules_file=env.get("GRIDWATCH_RULES_FILE", ""),
             secret_key=env.get("GRIDWATCH_SECRET_KEY") or "gridwatch-dev-secret",
+            present_pages=_playlist(env, "GRIDWATCH_PRESENT_PAGES", DEFAULT_PRESENT_PAGES),
+            present_seconds=_int(env, "GRIDWATCH_PRESENT_SECONDS", DEFAULT_PRESENT_SECONDS,
+                                 low=2, high=3600),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

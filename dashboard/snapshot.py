@@ -27,39 +27,61 @@ log = logging.getLogger(__name__)
 DISTRICT = ""  # the key of the district-wide snapshot
 
 
+class UnknownArea(LookupError):
+    """A wall asked for an area code that does not exist; the store forgets the code."""
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()[:16]
+
+
+def _feature_collection(features: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps({"type": "FeatureCollection", "features": features})
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything one area's screen shows, computed at ``built_at``.
 
-    ``payload`` is plain JSON-able data (tiles, rankings, trend, ticker …); the open cases for
-    the map travel separately as GeoJSON bytes, served by a route with its own version so the
-    map re-downloads only when the cases changed.
+    ``payload`` is plain JSON-able data (tiles, rankings, trend, ticker …), with a version per
+    top-level section so a client receives only the sections that changed. The open cases for
+    the map and their density per grid travel separately as GeoJSON bytes, served by a route
+    with their own version so the map re-downloads only when the cases changed.
     """
 
     area_code: str
     built_at: datetime
     payload: dict[str, Any]
     version: str
+    sections: dict[str, str]
     map_geojson: bytes
     map_gzip: bytes
     map_version: str
     boundaries: bytes
+    density_geojson: bytes
 
     @classmethod
     def create(cls, area_code: str, built_at: datetime, payload: dict[str, Any],
-               map_features: list[dict[str, Any]], boundaries: bytes = b"") -> "Snapshot":
-        """Freeze a payload and the map features, hashing each for change detection."""
-        body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-        geo = orjson.dumps({"type": "FeatureCollection", "features": map_features})
+               map_features: list[dict[str, Any]], boundaries: bytes = b"",
+               density: list[dict[str, Any]] | None = None) -> Snapshot:
+        """Freeze a payload and the map layers, hashing each for change detection."""
+        option = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+        sections = {key: _digest(orjson.dumps(value, option=option))
+                    for key, value in payload.items()}
+        geo = _feature_collection(map_features)
+        density_geo = _feature_collection(density or [])
+        map_version = _digest(geo + density_geo)
         return cls(
             area_code=area_code,
             built_at=built_at,
             payload=payload,
-            version=hashlib.sha1(body + geo).hexdigest()[:16],
+            version=_digest(orjson.dumps(sections, option=option) + map_version.encode()),
+            sections=sections,
             map_geojson=geo,
             map_gzip=gzip.compress(geo, compresslevel=6),
-            map_version=hashlib.sha1(geo).hexdigest()[:16],
+            map_version=map_version,
             boundaries=boundaries,
+            density_geojson=density_geo,
         )
 
 
@@ -99,7 +121,10 @@ class SnapshotStore:
         if slot is None or slot.snapshot is None:
             self.watch(area_code)
             self._refresh_one(area_code)
-            slot = self._slots[area_code]
+            with self._lock:
+                slot = self._slots.get(area_code)
+            if slot is None:
+                return None
         elif self.auto_refresh and self._due(slot) and self._rebuilding.acquire(blocking=False):
             try:
                 self._refresh_one(area_code)
@@ -141,6 +166,11 @@ class SnapshotStore:
         started = time.perf_counter()
         try:
             snapshot = self.builder(area_code, self.clock().replace(microsecond=0))
+        except UnknownArea:
+            with self._lock:
+                self._slots.pop(area_code, None)
+            log.info("no area %r: not watching it", area_code)
+            return
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             log.warning("snapshot %r failed, keeping the last good one: %s", area_code, reason)

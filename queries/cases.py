@@ -1,4 +1,5 @@
-"""Named reads of individual cases: the open cases on the map, the newest for the ticker."""
+"""Named reads of individual cases: the open cases on the map, the newest for the ticker, and
+one case's card."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from queries.models import OPEN_STATUSES, Area, Case, Category, Department
 
@@ -82,3 +83,46 @@ def newest_cases(session: Session, *, limit: int = 20, area: Area | None = None)
 def count_cases(session: Session) -> int:
     """Return the number of cases in the database (for health checks and the CLI)."""
     return session.scalar(select(func.count()).select_from(Case)) or 0
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """One case as its card on the map shows it."""
+
+    id: int
+    external_id: str
+    kind: str
+    major: str
+    minor: str
+    description: str
+    address: str
+    source: str
+    status: str
+    urgency: str
+    department: str | None
+    street: str
+    grid: str
+    reported_at: datetime
+    deadline_at: datetime | None
+    closed_at: datetime | None
+    rework_count: int
+
+
+def case_detail(session: Session, case_id: int) -> CaseDetail | None:
+    """Return the card of one case, or None when no case has this id."""
+    street = aliased(Area)
+    grid = aliased(Area)
+    row = session.execute(
+        select(
+            Case.id, Case.external_id, Category.kind, Category.major, Category.minor,
+            Case.description, Case.address, Case.source, Case.status, Case.urgency,
+            Department.name, street.name, grid.name, Case.reported_at, Case.deadline_at,
+            Case.closed_at, Case.rework_count,
+        )
+        .join(Category, Case.category_id == Category.id)
+        .join(street, Case.street_id == street.id)
+        .join(grid, Case.grid_id == grid.id)
+        .outerjoin(Department, Case.department_id == Department.id)
+        .where(Case.id == case_id)
+    ).first()
+    return None if row is None else CaseDetail(*row)

@@ -1,0 +1,62 @@
+/* Clientside callbacks of the big screen: pure UI wiring that needs no server round-trip. */
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  gridwatch: {
+    /* The wall's size against the 1920x1080 design, for figures sized in pixels. */
+    screenScale: function () {
+      return Math.max(0.5, Math.min(window.innerWidth / 1920, window.innerHeight / 1080));
+    },
+    /* Cluster by the same share of the screen on a 4K wall as on a 1920x1080 one. */
+    clusterRadius: function (scale) {
+      return { radius: 80 * Math.max(1, scale || 1) };
+    },
+    /* The live clock, redrawn every second in the browser, on the server's clock (its UTC
+       offset comes with the page) so it agrees with the data's times wherever the wall is. */
+    clock: function (_n, wall) {
+      var locale = wall && wall.lang === "en" ? "en-GB" : "zh-CN";
+      var now = new Date(Date.now() + ((wall && wall.utc_offset) || 0) * 60000);
+      var date = now.toLocaleDateString(locale, {
+        timeZone: "UTC", year: "numeric", month: "2-digit", day: "2-digit", weekday: "short"
+      });
+      var time = now.toLocaleTimeString(locale, { timeZone: "UTC", hour12: false });
+      return [
+        { type: "Span", namespace: "dash_html_components", props: { children: date, className: "gw-clock-date" } },
+        { type: "Span", namespace: "dash_html_components", props: { children: time, className: "gw-clock-time" } }
+      ];
+    },
+    /* Count each counter (data: element id -> new value) from the value on screen to the new one. */
+    countUp: function (data) {
+      if (!data) { return; }
+      Object.keys(data).forEach(function (id) {
+        var el = document.getElementById(id);
+        var to = Math.round(data[id] || 0);
+        var from = el ? parseInt((el.textContent || "0").replace(/[^0-9-]/g, ""), 10) || 0 : 0;
+        if (from === to) {
+          window.dash_clientside.set_props(id, { children: to.toLocaleString("en-US") });
+          return;
+        }
+        var started = null;
+        var duration = 1200;
+        function step(ts) {
+          if (started === null) { started = ts; }
+          var k = Math.min(1, (ts - started) / duration);
+          var eased = 1 - Math.pow(1 - k, 3);
+          var value = Math.round(from + (to - from) * eased);
+          window.dash_clientside.set_props(id, { children: value.toLocaleString("en-US") });
+          if (k < 1) { window.requestAnimationFrame(step); }
+        }
+        window.requestAnimationFrame(step);
+      });
+    },
+    /* Hide the map's unticked classes and sources by restyling in the browser (no resend). */
+    layerFilter: function (majors, sources, majorOptions, sourceOptions) {
+      function hidden(options, shown) {
+        return (options || []).map(function (o) { return typeof o === "object" ? o.value : o; })
+          .filter(function (v) { return (shown || []).indexOf(v) < 0; });
+      }
+      return { majors: hidden(majorOptions, majors), sources: hidden(sourceOptions, sources) };
+    },
+    heatToggle: function (value) {
+      return { on: (value || []).indexOf("heat") >= 0 };
+    }
+  }
+});

@@ -1,0 +1,186 @@
+"""``create_*`` factories for the big screen's panels; they format snapshot data, never query.
+
+The snapshot payload is language-neutral (numbers, codes, database words); these factories
+turn it into words and formatted numbers for one wall's language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from dash import html
+
+from dashboard import ids
+from dashboard.i18n import t
+from queries.cases import CaseDetail
+from queries.indicators import indicator_def
+
+ARROW_UP, ARROW_DOWN, ARROW_FLAT = "▲", "▼", "■"
+
+
+def format_count(value: float | None) -> str:
+    """Return a count with thousands separators, or "—" when unknown."""
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def format_delta(delta: float | None, *, rate: bool) -> str:
+    """Return a change as arrow + number; rates change in percentage points."""
+    if delta is None:
+        return "—"
+    arrow = ARROW_UP if delta > 0 else ARROW_DOWN if delta < 0 else ARROW_FLAT
+    size = abs(delta)
+    return f"{arrow}{size * 100:.2f}pp" if rate else f"{arrow}{size:,.0f}"
+
+
+def delta_class(delta: float | None, better: str | None) -> str:
+    """Return the CSS class of a change: good, bad or flat against the indicator's direction."""
+    if not delta or better is None:
+        return "gw-delta gw-delta-flat"
+    good = (delta > 0) == (better == "higher")
+    return "gw-delta gw-delta-good" if good else "gw-delta gw-delta-bad"
+
+
+def indicator_name(key: str, lang: str) -> str:
+    """Return an indicator's name from the one registry of indicators."""
+    definition = indicator_def(key)
+    return definition.name_en if lang == "en" else definition.name_zh
+
+
+def tile_title(tile: dict[str, Any], lang: str) -> str:
+    """Return a tile's hover text: numerator/denominator for rates, the target when set."""
+    parts = [indicator_name(tile["key"], lang)]
+    if tile["rate"]:
+        parts.append(f"{format_count(tile['num'])} / {format_count(tile['den'])}")
+    if tile["target"] is not None:
+        target = f"{tile['target'] * 100:.2f}%" if tile["rate"] else format_count(tile["target"])
+        parts.append(f"{t('target', lang)} {'≥' if tile['better'] == 'higher' else '≤'} {target}")
+    return " · ".join(parts)
+
+
+def tile_class(tile: dict[str, Any]) -> str:
+    """Return a tile's CSS class, coloured by its light against the target."""
+    return f"gw-tile gw-light-{tile['light']}" if tile["light"] else "gw-tile"
+
+
+def create_tile_body(tile: dict[str, Any], lang: str) -> list[html.Div]:
+    """Return the inside of one KPI tile: label, value, change vs yesterday and last week."""
+    deltas = [
+        html.Span([html.Span(t(word, lang), className="gw-delta-label"),
+                   html.Span(format_delta(tile[key], rate=tile["rate"]),
+                             className=delta_class(tile[key], tile["better"]))],
+                  className="gw-delta-item")
+        for word, key in (("vs_yesterday", "d_day"), ("vs_last_week", "d_week"))
+    ]
+    return [
+        html.Div(indicator_name(tile["key"], lang), className="gw-tile-label"),
+        html.Div(tile["text"], className="gw-tile-value"),
+        html.Div(deltas, className="gw-tile-deltas"),
+    ]
+
+
+def create_tile(tile: dict[str, Any], lang: str) -> html.Div:
+    """Return one KPI tile; the refresh callback replaces its inside when it changes."""
+    return html.Div(create_tile_body(tile, lang), id=ids.kpi_tile(tile["key"]),
+                    className=tile_class(tile), title=tile_title(tile, lang))
+
+
+def create_panel(title: str, body: Any, *, class_name: str = "",
+                 hint: str | None = None) -> html.Section:
+    """Return a framed panel with a heading (``hint`` shows on hovering the heading)."""
+    return html.Section(
+        [html.H2(title, className="gw-panel-title", title=hint), body],
+        className=f"gw-panel {class_name}".strip(),
+    )
+
+
+def create_counter(counter_id: str, label: str, value: float) -> html.Div:
+    """Return one volunteer counter; ``assets/screen.js`` counts it up to each new value."""
+    return html.Div([html.Div(format_count(value), id=counter_id, className="gw-counter-value"),
+                     html.Div(label, className="gw-counter-label")], className="gw-counter")
+
+
+def create_activity_types(types: list[list[Any]], lang: str) -> list[html.Div]:
+    """Return today's activities by service type as labelled bars."""
+    if not types:
+        return [html.Div(t("vol_none", lang), className="gw-empty")]
+    top = max(n for _, n in types)
+    return [
+        html.Div([html.Span(name, className="gw-bar-name"),
+                  html.Span(html.Span(style={"width": f"{100 * n / top:.0f}%"}),
+                            className="gw-bar-track"),
+                  html.Span(f"{n}", className="gw-bar-value")], className="gw-bar-row")
+        for name, n in types[:6]
+    ]
+
+
+def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
+    """Return the ranking rows, best first, with the bottom two marked."""
+    rows = ranking["rows"]
+    if not rows:
+        return [html.Div(t("no_data", lang), className="gw-empty")]
+    out = []
+    for rank, row in enumerate(rows, start=1):
+        score = row["score"]
+        classes = ["gw-rank-row"]
+        if row["bottom"]:
+            classes.append("gw-rank-bottom")
+        if row["self"]:
+            classes.append("gw-rank-self")
+        out.append(html.Div(
+            [html.Span(f"{rank}", className="gw-rank-no"),
+             html.Span(row["name"], className="gw-rank-name"),
+             html.Span(html.Span(style={"width": f"{0 if score is None else score:.0f}%"}),
+                       className="gw-bar-track"),
+             html.Span("—" if score is None else f"{score:.2f}", className="gw-rank-score"),
+             html.Span(t("bottom", lang) if row["bottom"] else row["grade"] or "",
+                       className="gw-rank-tag")],
+            className=" ".join(classes),
+        ))
+    return out
+
+
+def create_ticker_items(items: list[dict[str, Any]]) -> list[html.Span]:
+    """Return the ticker's entries; the list is doubled so the CSS scroll loops seamlessly."""
+    spans = [
+        html.Span([html.B(item["time"]),
+                   f" {item['source']} · {item['street']} · {item['minor']} · ",
+                   html.Em(item["status"])], className="gw-ticker-item")
+        for item in items
+    ]
+    return spans + spans
+
+
+def format_duration(span: timedelta, lang: str) -> str:
+    """Return a duration in days, hours and minutes."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}{t('days', lang)} {hours}{t('hours', lang)}"
+    return f"{hours}{t('hours', lang)} {minutes}{t('minutes', lang)}"
+
+
+def create_case_card(case: CaseDetail, now: datetime, lang: str, light: str) -> list[Any]:
+    """Return the inside of the card of one clicked case (its frame and close button stay)."""
+    end = case.closed_at or now
+    rows = [
+        ("card_category", f"{case.kind} · {case.major} · {case.minor}"),
+        ("card_address", case.address),
+        ("card_source", case.source),
+        ("card_reported", f"{case.reported_at:%Y-%m-%d %H:%M}"),
+        ("card_department", case.department or t("unassigned", lang)),
+        ("card_status", case.status),
+        ("card_deadline", "—" if case.deadline_at is None else f"{case.deadline_at:%Y-%m-%d %H:%M}"),
+        ("card_open_for", format_duration(end - case.reported_at, lang)),
+    ]
+    if case.rework_count:
+        rows.append(("card_rework", str(case.rework_count)))
+    return [
+        html.Div([html.Span(className=f"gw-dot gw-dot-{light}"),
+                  html.Span(case.minor, className="gw-card-title")], className="gw-card-head"),
+        html.Div(f"{case.external_id} · {case.street} · {case.grid}", className="gw-card-sub"),
+        html.Dl([item for key, value in rows
+                 for item in (html.Dt(t(key, lang)), html.Dd(value))], className="gw-card-rows"),
+        html.P(case.description, className="gw-card-desc") if case.description else None,
+    ]

@@ -1,0 +1,280 @@
+"""The big screen's snapshot, worked out by hand on the hand-built city (tests/handbuilt.py).
+
+NOW is Friday 2026-11-20 12:00. The tiles compare today (11-20) with yesterday (11-19) and
+the same weekday last week (11-13). Open cases at NOW: 1 18 23 (past their deadlines), 24
+(deadline 11-21), 25 (deadline 11-20 16:20), 26 27 31 (no deadline yet).
+"""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date, datetime
+
+import orjson
+import plotly.graph_objects as go
+import pytest
+from dash import no_update
+from flask import Flask
+from sqlalchemy.orm import Session, sessionmaker
+
+from callbacks.screen import refresh_outputs, wall_options
+from dashboard import routes
+from dashboard.components import format_delta
+from dashboard.coords import wgs84_to_gcj02
+from dashboard.figures import trend_figure
+from dashboard.settings import Settings
+from dashboard.snapshot import DISTRICT, Snapshot, SnapshotStore, UnknownArea
+from dashboard.snapshot_builder import make_builder
+from queries.indicators import indicators_by_area
+from queries.models import Case, VolunteerActivity, VolunteerTeam
+from queries.periods import MONTH, period_for
+from tests.handbuilt import NOW, HandBuilt, build_handbuilt
+
+S1 = "330199001"  # 城西街道: grids G1 G2 G3
+
+
+@pytest.fixture
+def hb(session: Session) -> HandBuilt:
+    """The hand-built city plus a few volunteer activities, committed.
+
+    Team 1 (城西) serves 文明劝导 in G1 today 08:00–11:00 (5 people, 15 h) and served
+    环境整治 in G2 yesterday (4 people, 12 h); team 2 (城东) serves 交通劝导 in G4 today
+    11:00–13:00 (8 people, 16 h: running at NOW), served in October (6 h) and will serve
+    tomorrow (not counted).
+    """
+    built = build_handbuilt(session)
+    a = built.areas
+    teams = [VolunteerTeam(name=name, street_id=a[street], leader="队长", founded_on=date(2020, 1, 1))
+             for name, street in (("城西志愿队", "S1"), ("城东志愿队", "S2"))]
+    session.add_all(teams)
+    session.flush()
+
+    def activity(team: VolunteerTeam, kind: str, grid: str, start: str, end: str,
+                 people: int, hours: float) -> VolunteerActivity:
+        return VolunteerActivity(
+            team_id=team.id, service_type=kind, title=kind, grid_id=a[grid], lat=30.3,
+            lon=120.1, start_at=datetime.fromisoformat(f"2026-{start}"),
+            end_at=datetime.fromisoformat(f"2026-{end}"), participants=people,
+            service_hours=hours)
+
+    session.add_all([
+        activity(teams[0], "文明劝导", "G1", "11-20 08:00", "11-20 11:00", 5, 15),
+        activity(teams[0], "环境整治", "G2", "11-19 09:00", "11-19 12:00", 4, 12),
+        activity(teams[1], "交通劝导", "G4", "11-20 11:00", "11-20 13:00", 8, 16),
+        activity(teams[1], "垃圾分类宣传", "G5", "10-30 09:00", "10-30 12:00", 2, 6),
+        activity(teams[1], "美化家园", "G5", "11-21 09:00", "11-21 12:00", 3, 9),
+    ])
+    session.commit()
+    return built
+
+
+@pytest.fixture
+def build(hb: HandBuilt, session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    """Build a snapshot of an area at a moment, with the default settings."""
+    builder = make_builder(session_factory, Settings())
+    return lambda area=DISTRICT, now=NOW: builder(area, now)
+
+
+def tiles(snapshot: Snapshot) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {tile["key"]: tile for tile in snapshot.payload["tiles"]}
+
+
+def test_district_tiles_by_hand(build) -> None:  # type: ignore[no-untyped-def]
+    t = tiles(build())
+    # 上报: today 25 26 27 31 = 4; yesterday 24 = 1; 11-13 none = 0.
+    assert (t["reported"]["value"], t["reported"]["d_day"], t["reported"]["d_week"]) == (4, 3, 4)
+    # 立案: today 25 (08:10) 26 (11:50) 27 (10:00) = 3; yesterday 24 = 1; 11-13 none.
+    assert (t["registered"]["value"], t["registered"]["d_day"], t["registered"]["d_week"]) == (3, 2, 3)
+    # 派遣: today 25 (08:20) = 1; yesterday 24 = 1; 11-13 none.
+    assert (t["dispatched"]["value"], t["dispatched"]["d_day"], t["dispatched"]["d_week"]) == (1, 0, 1)
+    # 结案: nothing closed on 11-20, 11-19 or 11-13.
+    assert (t["closed"]["value"], t["closed"]["d_day"], t["closed"]["d_week"]) == (0, 0, 0)
+    # 按期结案率: 应结案 today = open overdue 1 18 23 (25 falls due at 16:20, after NOW) = 3,
+    # none closed: 0/3. Yesterday: 33 (deadline 11-19, closed on time 11-18) + 1 18 23 = 4,
+    # 1 on time: 1/4. 11-13: 29 (deadline 11-13, closed 11-14) + 1 18 23 = 4, none closed
+    # by then: 0/4.
+    rate = t["ontime_close_rate"]
+    assert (rate["num"], rate["den"], rate["text"]) == (0, 3, "0.00%")
+    assert (rate["d_day"], rate["d_week"]) == (-0.25, 0.0)
+    # Against the default target of 95%: 0 / 0.95 = 0 → red.
+    assert (rate["target"], rate["light"], rate["better"]) == (0.95, "red", "higher")
+    # 超期未结案: now 1 18 23 = 3; at 11-19's end the same 3; at 11-13's end 1 18 23 29 = 4.
+    overdue = t["open_overdue"]
+    assert (overdue["value"], overdue["d_day"], overdue["d_week"]) == (3, 0, -1)
+    assert overdue["light"] is None  # no target set for counts by default
+    # 返工次数 of 应结案: today (1 18 23) and yesterday none; 11-13: 29 was reworked once.
+    assert (t["rework_times"]["value"], t["rework_times"]["d_week"]) == (0, -1)
+    # 重复问题: nothing registered on these days repeats an earlier case.
+    assert (t["repeats"]["value"], t["repeats"]["d_day"]) == (0, 0)
+    assert [tile["key"] for tile in build().payload["tiles"]] == [
+        "reported", "registered", "dispatched", "closed", "ontime_close_rate", "open_overdue",
+        "rework_times", "repeats"]
+
+
+def test_a_street_scopes_every_panel(build, session: Session, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
+    snapshot = build(S1)
+    t = tiles(snapshot)
+    # Today's reports 25 26 27 31 all lie in 城东 (G4, G5): none in 城西.
+    assert t["reported"]["value"] == 0
+    # Open overdue in 城西: 23 (G3) only.
+    assert t["open_overdue"]["value"] == 1
+    assert {f["properties"]["id"] for f in _features(snapshot)} == {hb.cases[23]}
+    ranking = snapshot.payload["ranking"]
+    assert ranking["level"] == "community"
+    assert {row["name"] for row in ranking["rows"]} == {"西苑社区", "西城社区"}
+    # Volunteers in 城西 grids: team 1 today in G1 (ended 11:00); 15 + 12 hours this month.
+    volunteers = snapshot.payload["volunteers"]
+    assert (volunteers["teams"], volunteers["on_duty"], volunteers["hours"]) == (1, 0, 27)
+
+
+def test_map_features_and_density(build, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
+    snapshot = build()
+    lights = {f["properties"]["id"]: f["properties"]["s"] for f in _features(snapshot)}
+    n = hb.cases
+    assert lights == {n[1]: "r", n[18]: "r", n[23]: "r", n[24]: "g", n[25]: "g",
+                      n[26]: "g", n[27]: "g", n[31]: "g"}
+    # At 14:30 case 25 (deadline 16:20) is due within two hours: yellow.
+    later = {f["properties"]["id"]: f["properties"]["s"]
+             for f in _features(build(now=datetime(2026, 11, 20, 14, 30)))}
+    assert later[n[25]] == "y" and later[n[24]] == "g"
+    # Open cases per grid: G4 1 24 25 31 = 4 (the busiest), G5 18 26 27 = 3, G3 23 = 1.
+    density = sorted((f["properties"]["n"], f["properties"]["w"])
+                     for f in _collection(snapshot.density_geojson))
+    assert density == [(1, 0.25), (3, 0.75), (4, 1.0)]
+
+
+def test_ranking_is_this_months_composite_best_first(build, session: Session,
+                                                     hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
+    rows = build().payload["ranking"]["rows"]
+    sets = indicators_by_area(session, period_for(MONTH, NOW), level="street",
+                              parent_id=hb.areas["D"], now=NOW)
+    expected = sorted(((round(s.composite.total, 2), area_id) for area_id, s in sets.items()),
+                      reverse=True)
+    names = {hb.areas["S1"]: "城西街道", hb.areas["S2"]: "城东街道"}
+    assert [(r["score"], r["name"]) for r in rows] == [(score, names[i]) for score, i in expected]
+    assert not any(r["bottom"] for r in rows)  # two streets: nobody is marked bottom of two
+
+
+def test_volunteers_ticker_and_trend(build, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
+    payload = build().payload
+    # Teams active today: 1 (G1, 08–11) and 2 (G4, 11–13); on duty at 12:00: team 2's 8.
+    # Hours completed this month: 15 (today) + 12 (yesterday); 16 is still running.
+    assert payload["volunteers"] == {"teams": 2, "on_duty": 8, "hours": 27,
+                                     "types": [["交通劝导", 1], ["文明劝导", 1]]}
+    ticker = payload["ticker"]
+    assert [(i["id"], i["time"]) for i in ticker[:2]] == [(hb.cases[26], "11:40"),
+                                                         (hb.cases[31], "11:30")]
+    assert ticker[0]["street"] == "城东街道" and ticker[0]["status"] == "立案"
+    trend = payload["trend"]
+    assert trend["days"][0] == "2026-10-22" and trend["days"][-1] == "2026-11-20"
+    by_day = dict(zip(trend["days"], zip(trend["reported"], trend["closed"])))
+    assert by_day["2026-11-20"] == (4, 0)  # 25 26 27 31
+    assert by_day["2026-11-03"] == (1, 2)  # 21 reported; 15 and 21 closed
+    assert by_day["2026-11-16"] == (1, 1)  # 32 reported (cancelled later); 28 closed
+    assert by_day["2026-11-14"] == (0, 1)  # 29 closed
+
+
+def test_unknown_area_is_refused(build) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UnknownArea):
+        build("999999999")
+
+
+def test_gcj02_tiles_shift_points_and_outlines(hb: HandBuilt, session: Session,
+                                               session_factory: sessionmaker[Session]) -> None:
+    snapshot = make_builder(session_factory, Settings(tile_crs="gcj02"))(DISTRICT, NOW)
+    case = session.get(Case, hb.cases[1])
+    lon, lat = wgs84_to_gcj02(case.lon, case.lat)
+    shifted = next(f for f in _features(snapshot) if f["properties"]["id"] == hb.cases[1])
+    assert shifted["geometry"]["coordinates"] == [round(lon, 5), round(lat, 5)]
+    corner = _collection(snapshot.boundaries)[0]["geometry"]["coordinates"][0][0]
+    assert corner == [round(v, 5) for v in wgs84_to_gcj02(120.100, 30.300)]
+
+
+@pytest.mark.parametrize(
+    ("wgs", "gcj"),
+    [  # (lat, lon) pairs published with the transform (Shanghai, Shenzhen, Beijing)
+        ((31.1774276, 121.5272106), (31.17530398364597, 121.531541859215)),
+        ((22.543847, 113.912316), (22.540796131694766, 113.9171764808363)),
+        ((39.911954, 116.377817), (39.91334545536069, 116.38404722455657)),
+    ],
+)
+def test_wgs84_to_gcj02_known_values(wgs: tuple[float, float], gcj: tuple[float, float]) -> None:
+    lon, lat = wgs84_to_gcj02(wgs[1], wgs[0])
+    assert (lat, lon) == pytest.approx(gcj, abs=1e-9)
+
+
+def test_gcj02_leaves_points_outside_china() -> None:
+    assert wgs84_to_gcj02(2.3522, 48.8566) == (2.3522, 48.8566)
+
+
+def test_trend_figure_has_reported_and_closed() -> None:
+    fig = trend_figure(["2026-11-19", "2026-11-20"], [1, 4], [2, 0], lang="en", scale=2.0)
+    assert isinstance(fig, go.Figure)
+    assert [(t.type, t.name, list(t.y)) for t in fig.data] == [
+        ("scatter", "Reported", [1, 4]), ("scatter", "Closed", [2, 0])]
+    assert list(fig.data[0].x) == ["11/19", "11/20"]
+    assert fig.layout.font.size == 30  # 15 px at 1920×1080, doubled on a 4K wall
+
+
+def test_refresh_sends_only_changed_sections(build) -> None:  # type: ignore[no-untyped-def]
+    snapshot = build()
+    wall = {"area": DISTRICT, "lang": "zh", "theme": "dark"}
+    tile_ids = [{"type": "kpi-tile", "index": k} for k in ("reported", "ontime_close_rate")]
+    first = refresh_outputs(snapshot, {}, wall, tile_ids, 1.0, force_figures=False)
+    assert all(value is not no_update for value in first[1:])
+    assert first[4] == {"vol-teams": 2, "vol-on-duty": 8, "vol-hours": 27}
+    assert first[9].endswith(f"&v={snapshot.map_version}")
+    again = refresh_outputs(snapshot, first[0], wall, tile_ids, 1.0, force_figures=False)
+    assert again[0] == first[0]
+    assert again[1] == again[2] == again[3] == [no_update, no_update]
+    assert all(value is no_update for value in again[4:])
+
+
+@pytest.mark.parametrize(
+    ("delta", "rate", "text"),
+    [(3, False, "▲3"), (-1, False, "▼1"), (0, False, "■0"), (None, False, "—"),
+     (-0.25, True, "▼25.00pp"), (0.0123, True, "▲1.23pp")],
+)
+def test_format_delta(delta: float | None, rate: bool, text: str) -> None:
+    assert format_delta(delta, rate=rate) == text
+
+
+def _collection(data: bytes) -> list[dict]:  # type: ignore[type-arg]
+    return orjson.loads(data)["features"]
+
+
+def _features(snapshot: Snapshot) -> list[dict]:  # type: ignore[type-arg]
+    return _collection(snapshot.map_geojson)
+
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [("", ("", "zh", 5000, "dark")),
+     ("?area=610120001&lang=en&refresh=3&theme=light", ("610120001", "en", 3000, "light")),
+     ("?lang=fr&refresh=0&theme=neon", ("", "zh", 5000, "dark"))],
+)
+def test_wall_options_from_the_url(search: str, expected: tuple[str, str, int, str]) -> None:
+    wall = wall_options(search, Settings(), NOW)
+    assert (wall.area_code, wall.lang, wall.poll_ms, wall.theme) == expected
+
+
+def test_map_routes_send_each_version_once() -> None:
+    server = Flask(__name__)
+    point = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.1, 30.3]},
+             "properties": {"id": 1, "s": "r", "m": "市容环境", "src": "随手拍"}}
+    store = SnapshotStore(builder=lambda code, now: Snapshot.create(
+        code, now, {"area": None}, [point], b"{}", [{**point, "properties": {"n": 1, "w": 1}}]),
+        refresh_seconds=10)
+    routes.register(server, store)
+    client = server.test_client()
+    first = client.get("/api/open-cases.geojson?v=1")
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and first.json["features"] == [point]
+    again = client.get("/api/open-cases.geojson?v=1", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    zipped = client.get("/api/open-cases.geojson", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert orjson.loads(gzip.decompress(zipped.data))["features"] == [point]
+    density = client.get("/api/open-density.geojson")
+    assert density.headers["ETag"] == etag and density.json["features"][0]["properties"]["n"] == 1
