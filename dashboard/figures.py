@@ -10,6 +10,9 @@ import plotly.graph_objects as go
 
 from dashboard.i18n import t
 
+# Installed CJK fonts first; "Gridwatch Sans" is the app's own (assets/fonts.css).
+FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, Gridwatch Sans, sans-serif"
+
 REPORTED_COLOR = "#4fc3ff"
 CLOSED_COLOR = "#2ecc71"
 THEMES = {
@@ -41,7 +44,7 @@ def trend_figure(days: list[str], reported: list[int], closed: list[int], *, lan
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         font={"size": font, "color": colors["text"],
-              "family": "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"},
+              "family": FONT},
         margin={"l": round(44 * scale), "r": round(12 * scale), "t": round(30 * scale),
                 "b": round(30 * scale)},
         legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom",

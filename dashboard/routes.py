@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, send_file
+from pylopdf_fonts_zh_cn import sans_path
 
 from dashboard.snapshot import DISTRICT, SnapshotStore
 
@@ -19,6 +20,9 @@ def _versioned(body: bytes, etag: str, gzipped: bytes | None = None) -> Response
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["Vary"] = "Accept-Encoding"
     return resp
+
+
+FONT_URL = "/fonts/gridwatch-sans.otf"
 
 
 def register(server: Flask, store: SnapshotStore) -> None:
@@ -46,6 +50,12 @@ def register(server: Flask, store: SnapshotStore) -> None:
         resp = Response(snapshot.boundaries, mimetype="application/geo+json")
         resp.headers["Cache-Control"] = "max-age=600"
         return resp
+
+    @server.get(FONT_URL)
+    def font() -> Response:
+        # The CJK font travels with the app (a pip package ships Noto Sans SC): a wall PC on
+        # an intranet without Chinese fonts still renders Chinese, with no CDN.
+        return send_file(sans_path(), mimetype="font/otf", max_age=30 * 86400)
 
     @server.get("/healthz")
     def healthz() -> Response:

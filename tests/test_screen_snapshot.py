@@ -278,3 +278,17 @@ def test_map_routes_send_each_version_once() -> None:
     assert orjson.loads(gzip.decompress(zipped.data))["features"] == [point]
     density = client.get("/api/open-density.geojson")
     assert density.headers["ETag"] == etag and density.json["features"][0]["properties"]["n"] == 1
+
+
+def test_the_cjk_font_is_served_by_the_app(tmp_path) -> None:
+    """The page's own font route answers with the font, so no CDN or system font is needed."""
+    from flask import Flask
+
+    from dashboard import routes
+    from dashboard.snapshot import SnapshotStore
+
+    server = Flask(__name__)
+    routes.register(server, SnapshotStore(builder=lambda *_: None, refresh_seconds=10))
+    resp = server.test_client().get(routes.FONT_URL)
+    assert resp.status_code == 200 and resp.mimetype == "font/otf"
+    assert resp.data[:4] == b"OTTO" and len(resp.data) > 1_000_000
