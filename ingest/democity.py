@@ -102,6 +102,9 @@ P_MISDISPATCH = 0.015
 P_EXTEND = 0.02
 P_REWORK = 0.03  # of which 15% twice
 P_LATE = 0.035  # handling finishes past the deadline
+# Crews on 7-day rotas (环卫, 城管执法) finish many cases in the evening or at the weekend: for
+# these, the share of the limit elapses in clock hours, which can only make them earlier.
+P_ROUND_THE_CLOCK = 0.5
 P_URGENT = 0.08
 P_REPEAT = 0.05
 P_STUCK = 0.004  # of recent cases: still open long past the deadline (老大难)
@@ -681,7 +684,8 @@ class _Lifecycle:
 
     Stage times are drawn as if the future happened, then cut at ``now``: a stage after ``now``
     is not reached yet. Handling time is drawn in working hours against the limit, so the
-    share finished past the deadline is set directly (``P_LATE``).
+    share finished past the deadline is set directly (``P_LATE``); crews on rotas work some of
+    it in clock hours, so cases close at weekends too.
     """
 
     def __init__(self, rng: np.random.Generator, reported: np.ndarray, limit: np.ndarray,
@@ -722,6 +726,9 @@ class _Lifecycle:
         share = np.where(extend, used + rng.uniform(0.1, 0.97, n) * (2 - used), share)
         self.handling = np.full((3, n), FAR)
         self.handling[0, live] = clock.add(self.dispatched[live], share[live] * limit[live])
+        rota = live[(share[live] < 1) & ~extend[live] & (rng.random(len(live)) < P_ROUND_THE_CLOCK)]
+        self.handling[0, rota] = self.dispatched[rota] + (share[rota] * limit[rota] * 3600).astype(
+            np.int64)
         draw = rng.random(n)
         self.rounds = np.where(normal & ~extend & (draw < P_REWORK),
                                np.where(draw < P_REWORK * 0.15, 2, 1), 0)

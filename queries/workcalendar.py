@@ -73,10 +73,11 @@ class WorkCalendar:
         try:
             return chinese_calendar.is_workday(day)
         except NotImplementedError:
-            if day.year not in self._warned:
+            known = any(d.year == day.year for d in self.extra_holidays | self.extra_workdays)
+            if not known and day.year not in self._warned:
                 self._warned.add(day.year)
-                log.warning("no holiday data for %s: counting weekends only; extend the "
-                            "calendar file", day.year)
+                log.warning("no holiday data for %s: counting weekends only; add the year's "
+                            "schedule to the calendar file", day.year)
             return day.weekday() < 5
 
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
