@@ -1,0 +1,220 @@
+"""What the grid management page (网格化管理) shows for one area and period, read in one place.
+
+Every indicator comes from ``queries.indicators`` (the area's own set, its previous period's,
+and its children's from one GROUP BY); this module adds only what indicators do not cover:
+the hierarchy around the area (breadcrumb, the level the map shows), the roster, the open
+cases list, the worst minor classes and the daily trend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from queries.areas import area_by_code, district
+from queries.cases import _area_filter
+from queries.indicators import (
+    DEFAULT,
+    IndicatorSet,
+    IndicatorSettings,
+    indicators,
+    indicators_by_area,
+)
+from queries.models import (
+    CODE_LENGTH,
+    LEVEL_GRID,
+    LEVELS,
+    OPEN_STATUSES,
+    Area,
+    Case,
+    Category,
+)
+from queries.periods import Period, previous
+from queries.trends import DailySeries, reported_vs_closed
+
+OPEN_CASES_SHOWN = 200
+WORST_CATEGORIES = 8
+MIN_TREND_DAYS = 7  # a day or a short range still gets a week of context
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    """An area as the page names and links it."""
+
+    id: int
+    code: str
+    name: str
+    level: str
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Who answers for an area: the grid's 网格长, 网格员 and 包抓 unit, or a leader and counts."""
+
+    leader: str | None
+    leader_phone: str | None
+    workers: tuple[str, ...]
+    responsible_unit: str | None
+    unit_leader: str | None
+    below: dict[str, int]  # level -> number of areas of that level inside this one
+
+
+@dataclass(frozen=True)
+class OpenCaseRow:
+    """One open case in the area's list, most urgent first."""
+
+    external_id: str
+    minor: str
+    status: str
+    deadline_at: datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class OpenCases:
+    """The area's open cases now: the most urgent ``rows``, and the full counts."""
+
+    rows: list[OpenCaseRow]
+    total: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class GridView:
+    """Everything the page shows for one area and period, computed at ``now``."""
+
+    area: AreaRef
+    lineage: list[AreaRef]  # the district first, the area itself last
+    map_parent: AreaRef  # whose children the map and the table show (a grid: its community)
+    child_level: str
+    period: Period
+    previous: Period
+    now: datetime
+    current: IndicatorSet
+    before: IndicatorSet
+    children: list[tuple[AreaRef, IndicatorSet]]
+    roster: Roster
+    open_cases: OpenCases
+    worst_categories: list[tuple[str, int]]
+    trend: DailySeries
+
+
+def child_level(level: str) -> str:
+    """Return the level the map shows under an area of ``level`` (a grid shows its siblings)."""
+    return LEVEL_GRID if level == LEVEL_GRID else LEVELS[LEVELS.index(level) + 1]
+
+
+def ref(area: Area) -> AreaRef:
+    """Return the page's reference to an area."""
+    return AreaRef(id=area.id, code=area.code, name=area.name, level=area.level)
+
+
+def lineage(session: Session, area: Area) -> list[AreaRef]:
+    """Return the area's ancestors from the district down, and the area itself."""
+    prefixes = [area.code[:CODE_LENGTH[level]] for level in LEVELS
+                if CODE_LENGTH[level] <= len(area.code)]
+    rows = session.scalars(select(Area).where(Area.code.in_(prefixes)))
+    return sorted((ref(a) for a in rows), key=lambda a: len(a.code))
+
+
+def roster(session: Session, area: Area) -> Roster:
+    """Return the area's roster and how many streets, communities and grids lie inside it."""
+    below: dict[str, int] = {}
+    if area.level != LEVEL_GRID:
+        counted = session.execute(
+            select(Area.level, func.count())
+            .where(Area.code.startswith(area.code, autoescape=True), Area.id != area.id)
+            .group_by(Area.level))
+        counts = dict(counted.all())
+        below = {level: counts[level] for level in LEVELS if level in counts}
+    workers = tuple(w for w in (area.workers or "").split("、") if w)
+    return Roster(leader=area.leader, leader_phone=area.leader_phone, workers=workers,
+                  responsible_unit=area.responsible_unit, unit_leader=area.unit_leader,
+                  below=below)
+
+
+def open_cases(session: Session, area: Area, now: datetime,
+               limit: int = OPEN_CASES_SHOWN) -> OpenCases:
+    """Return the area's open cases, overdue and nearest deadlines first, with the counts."""
+    where = [Case.status.in_(OPEN_STATUSES)]
+    in_area = _area_filter(area)
+    if in_area is not None:
+        where.append(in_area)
+    late = Case.deadline_at < now
+    total, overdue = session.execute(
+        select(func.count(), func.count(case((late, 1)))).where(*where)).one()
+    rows = session.execute(
+        select(Case.external_id, Category.minor, Case.status, Case.deadline_at)
+        .join(Category, Case.category_id == Category.id)
+        .where(*where)
+        .order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id)
+        .limit(limit))
+    return OpenCases(
+        rows=[OpenCaseRow(external_id, minor, status, deadline,
+                          deadline is not None and deadline < now)
+              for external_id, minor, status, deadline in rows],
+        total=total, overdue=overdue or 0)
+
+
+def worst_categories(session: Session, period: Period, area: Area,
+                     limit: int | None = WORST_CATEGORIES) -> list[tuple[str, int]]:
+    """Return the minor classes with the most cases registered in the period, not cancelled.
+
+    These are the cases 立案数 counts minus 作废数 (``indicators``), split by minor class.
+    """
+    where = [Case.registered_at >= period.start, Case.registered_at < period.end,
+             Case.cancelled_at.is_(None)]
+    in_area = _area_filter(area)
+    if in_area is not None:
+        where.append(in_area)
+    n = func.count().label("n")
+    stmt = (select(Category.minor, n).select_from(Case)
+            .join(Category, Case.category_id == Category.id)
+            .where(*where).group_by(Category.minor).order_by(n.desc(), Category.minor))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(minor, count) for minor, count in session.execute(stmt)]
+
+
+def trend_window(period: Period, now: datetime) -> tuple[date, int]:
+    """Return the last day and length of the daily trend: the period so far, a week at least."""
+    first = period.start.date()
+    last = max(first, min(period.last_day, now.date()))
+    return last, max((last - first).days + 1, MIN_TREND_DAYS)
+
+
+def grid_view(session: Session, area_code: str, period: Period, now: datetime, *,
+              settings: IndicatorSettings = DEFAULT) -> GridView | None:
+    """Read the page for an area code ("" for the district) and period; None for no such area."""
+    area = district(session) if not area_code else area_by_code(session, area_code)
+    if area is None:
+        return None
+    parent = area if area.level != LEVEL_GRID else session.get(Area, area.parent_id)
+    assert parent is not None  # a grid always has its community
+    level = child_level(area.level)
+    before = previous(period)
+    sets = indicators_by_area(session, period, level=level, parent_id=parent.id, now=now,
+                              settings=settings)
+    kids = {a.id: ref(a) for a in session.scalars(
+        select(Area).where(Area.id.in_(list(sets))))}
+    last_day, days = trend_window(period, now)
+    return GridView(
+        area=ref(area),
+        lineage=lineage(session, area),
+        map_parent=ref(parent),
+        child_level=level,
+        period=period,
+        previous=before,
+        now=now,
+        current=indicators(session, period, area_id=area.id, now=now, settings=settings),
+        before=indicators(session, before, area_id=area.id, now=now, settings=settings),
+        children=[(kids[area_id], values) for area_id, values in sets.items()],
+        roster=roster(session, area),
+        open_cases=open_cases(session, area, now),
+        worst_categories=worst_categories(session, period, area),
+        trend=reported_vs_closed(session, last_day=last_day, days=days, area=area),
+    )
+
