@@ -12,12 +12,11 @@ import threading
 
 import orjson
 from flask import Flask, Response, request
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.coords import Transform, shift_geometry, transform_for
 from dashboard.settings import Settings
-from queries.areas import area_by_code, district
+from queries.areas import area_by_code, children, district
 from queries.models import LEVEL_GRID, Area
 
 AREAS_PATH = "/api/areas.geojson"
@@ -30,7 +29,7 @@ def areas_url(parent_code: str) -> str:
 
 def children_geojson(session: Session, parent: Area, shift: Transform) -> bytes:
     """Return the children of ``parent`` as a FeatureCollection with code and name."""
-    rows = session.scalars(select(Area).where(Area.parent_id == parent.id).order_by(Area.code))
+    rows = children(session, parent.id)
     features = [{"type": "Feature",
                  "geometry": shift_geometry(orjson.loads(area.geometry), shift),
                  "properties": {"code": area.code, "name": area.name}} for area in rows]

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 log = logging.getLogger(__name__)
 
 DISTRICT = ""  # the key of the district-wide snapshot
+IDLE_INTERVALS = 6  # refresh intervals without a reader before an area is no longer rebuilt
 
 
 class UnknownArea(LookupError):
@@ -89,7 +90,10 @@ class Snapshot:
 class _Slot:
     snapshot: Snapshot | None = None
     refreshed_at: float | None = None  # monotonic time of the last successful build
+    attempted_at: float | None = None  # monotonic time of the last build, good or failed
+    read_at: float = field(default_factory=time.monotonic)  # last time a client asked
     error: str | None = None
+    building: threading.Lock = field(default_factory=threading.Lock)
 
 
 Builder = Callable[[str, datetime], Snapshot]
@@ -115,22 +119,31 @@ class SnapshotStore:
             self._slots.setdefault(area_code, _Slot())
 
     def get(self, area_code: str = DISTRICT) -> Snapshot | None:
-        """Return the last good snapshot of an area; build it now if it was never built."""
+        """Return the last good snapshot of an area, building it when it is missing or due.
+
+        A missing snapshot is built at most once per interval (an outage must not turn every
+        poll into a database call); in ``auto_refresh`` mode an old one is rebuilt by one
+        caller while the others keep serving it.
+        """
+        self.watch(area_code)
         with self._lock:
             slot = self._slots.get(area_code)
-        if slot is None or slot.snapshot is None:
-            self.watch(area_code)
-            self._refresh_one(area_code)
-            with self._lock:
-                slot = self._slots.get(area_code)
-            if slot is None:
-                return None
-        elif self.auto_refresh and self._due(slot) and self._rebuilding.acquire(blocking=False):
+        if slot is None:
+            return None
+        slot.read_at = time.monotonic()
+        missing = slot.snapshot is None and not self._recently_tried(slot)
+        if (missing or (self.auto_refresh and self._due(slot))) and slot.building.acquire(
+                blocking=missing):
             try:
-                self._refresh_one(area_code)
+                if slot.snapshot is None or self._due(slot):
+                    self._refresh_one(area_code)
             finally:
-                self._rebuilding.release()
+                slot.building.release()
         return slot.snapshot
+
+    def _recently_tried(self, slot: _Slot) -> bool:
+        return slot.attempted_at is not None and (
+            time.monotonic() - slot.attempted_at < self.refresh_seconds)
 
     def _due(self, slot: _Slot) -> bool:
         return slot.refreshed_at is None or (
@@ -156,14 +169,28 @@ class SnapshotStore:
         return None if slot is None else slot.error
 
     def refresh(self) -> None:
-        """Rebuild every watched area: the scheduled job. Never raises."""
+        """Rebuild every watched area: the scheduled job. Never raises.
+
+        Areas no client asked for in ``IDLE_INTERVALS`` intervals are dropped (the district
+        stays), so a link once opened does not cost a rebuild every tick for ever.
+        """
+        idle_after = max(60.0, IDLE_INTERVALS * self.refresh_seconds)
         with self._lock:
+            now = time.monotonic()
+            for code in [c for c, sl in self._slots.items()
+                         if c != DISTRICT and now - sl.read_at > idle_after]:
+                del self._slots[code]
             codes = list(self._slots) or [DISTRICT]
         for code in codes:
-            self._refresh_one(code)
+            with self._lock:
+                slot = self._slots.setdefault(code, _Slot())
+            with slot.building:
+                self._refresh_one(code)
 
     def _refresh_one(self, area_code: str) -> None:
         started = time.perf_counter()
+        with self._lock:
+            self._slots.setdefault(area_code, _Slot()).attempted_at = time.monotonic()
         try:
             snapshot = self.builder(area_code, self.clock().replace(microsecond=0))
         except UnknownArea:
@@ -174,8 +201,11 @@ class SnapshotStore:
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             log.warning("snapshot %r failed, keeping the last good one: %s", area_code, reason)
-            with self._lock:
-                self._slots.setdefault(area_code, _Slot()).error = reason
+            self._record_error(area_code, reason)
+            return
+        except Exception as exc:  # noqa: BLE001 - the job boundary: a bug must not blank the wall
+            log.exception("snapshot %r: the builder failed, keeping the last good one", area_code)
+            self._record_error(area_code, f"{type(exc).__name__}: {exc}")
             return
         with self._lock:
             slot = self._slots.setdefault(area_code, _Slot())
@@ -185,3 +215,7 @@ class SnapshotStore:
             slot.error = None
         log.info("snapshot %r built in %.0f ms (version %s)", area_code or "district",
                  (time.perf_counter() - started) * 1000, snapshot.version)
+
+    def _record_error(self, area_code: str, reason: str) -> None:
+        with self._lock:
+            self._slots.setdefault(area_code, _Slot()).error = reason

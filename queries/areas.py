@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from queries.models import LEVEL_DISTRICT, Area
+from queries.models import LEVEL_COMMUNITY, LEVEL_DISTRICT, LEVEL_GRID, LEVEL_STREET, Area, Case
 
 
 def district(session: Session) -> Area | None:
@@ -39,3 +39,15 @@ def descendants_at_level(session: Session, area: Area, level: str) -> list[Area]
             .order_by(Area.code)
         )
     )
+
+
+def area_clauses(area: Area | None) -> list[ColumnElement[bool]]:
+    """Return the WHERE clauses that keep one area's cases (none for the district or None).
+
+    Cases carry their grid, community and street ids, so any level is one equality.
+    """
+    if area is None or area.level == LEVEL_DISTRICT:
+        return []
+    column = {LEVEL_STREET: Case.street_id, LEVEL_COMMUNITY: Case.community_id,
+              LEVEL_GRID: Case.grid_id}[area.level]
+    return [column == area.id]

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from queries.areas import area_clauses
 from queries.models import OPEN_STATUSES, Area, Case, Category, Department
 
 
@@ -34,13 +35,6 @@ class OpenCase:
     street_id: int
 
 
-def _area_filter(area: Area | None):  # type: ignore[no-untyped-def]
-    """Return the WHERE clause that keeps one area's cases (None: the whole district)."""
-    if area is None or area.level == "district":
-        return None
-    column = {"street": Case.street_id, "community": Case.community_id, "grid": Case.grid_id}
-    return column[area.level] == area.id
-
 
 def open_cases(session: Session, *, area: Area | None = None) -> list[OpenCase]:
     """Return every open case (上报 … 待核查), oldest first."""
@@ -55,9 +49,7 @@ def open_cases(session: Session, *, area: Area | None = None) -> list[OpenCase]:
         .where(Case.status.in_(OPEN_STATUSES))
         .order_by(Case.reported_at)
     )
-    where = _area_filter(area)
-    if where is not None:
-        stmt = stmt.where(where)
+    stmt = stmt.where(*area_clauses(area))
     return [OpenCase(*row) for row in session.execute(stmt)]
 
 
@@ -74,15 +66,9 @@ def newest_cases(session: Session, *, limit: int = 20, area: Area | None = None)
         .order_by(Case.reported_at.desc(), Case.id.desc())
         .limit(limit)
     )
-    where = _area_filter(area)
-    if where is not None:
-        stmt = stmt.where(where)
+    stmt = stmt.where(*area_clauses(area))
     return [OpenCase(*row) for row in session.execute(stmt)]
 
-
-def count_cases(session: Session) -> int:
-    """Return the number of cases in the database (for health checks and the CLI)."""
-    return session.scalar(select(func.count()).select_from(Case)) or 0
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from queries.models import Base
@@ -31,12 +31,17 @@ def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; SQLite gets WAL mode and its folder is created."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseUnavailable(f"not a database URL: {url!r}") from exc
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseUnavailable(f"not a database URL: {url!r} ({exc})") from exc
     try:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                folder = Path(parsed.database).expanduser().parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise DatabaseUnavailable(
+                        f"cannot create the database folder {folder}: {exc.strerror}") from exc
             engine = create_engine(parsed, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
@@ -50,19 +55,27 @@ def check_connection(engine: Engine) -> None:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseUnavailable(
-            f"cannot reach the database {engine.url.render_as_string(hide_password=True)}: {reason}"
-        ) from exc
+    except DBAPIError as exc:
+        raise DatabaseUnavailable(f"cannot reach the database {_shown(engine)}: {_reason(exc)}") from exc
 
 
 def init_db(engine: Engine) -> None:
     """Create every table and index that does not exist yet."""
     check_connection(engine)
-    Base.metadata.create_all(engine)
+    try:
+        Base.metadata.create_all(engine)
+    except DBAPIError as exc:
+        raise DatabaseUnavailable(f"cannot create the tables in {_shown(engine)}: {_reason(exc)}") from exc
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory; callers own their sessions (``with factory() as s``)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _shown(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _reason(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

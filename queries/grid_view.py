@@ -14,8 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from queries.areas import area_by_code, district
-from queries.cases import _area_filter
+from queries.areas import area_by_code, area_clauses, district
 from queries.indicators import (
     DEFAULT,
     IndicatorSet,
@@ -140,9 +139,7 @@ def open_cases(session: Session, area: Area, now: datetime,
                limit: int = OPEN_CASES_SHOWN) -> OpenCases:
     """Return the area's open cases, overdue and nearest deadlines first, with the counts."""
     where = [Case.status.in_(OPEN_STATUSES)]
-    in_area = _area_filter(area)
-    if in_area is not None:
-        where.append(in_area)
+    where += area_clauses(area)
     late = Case.deadline_at < now
     total, overdue = session.execute(
         select(func.count(), func.count(case((late, 1)))).where(*where)).one()
@@ -167,9 +164,7 @@ def worst_categories(session: Session, period: Period, area: Area,
     """
     where = [Case.registered_at >= period.start, Case.registered_at < period.end,
              Case.cancelled_at.is_(None)]
-    in_area = _area_filter(area)
-    if in_area is not None:
-        where.append(in_area)
+    where += area_clauses(area)
     n = func.count().label("n")
     stmt = (select(Category.minor, n).select_from(Case)
             .join(Category, Case.category_id == Category.id)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from queries.areas import area_clauses
 from queries.models import (
     CODE_LENGTH,
     LEVEL_COMMUNITY,
@@ -245,7 +246,7 @@ def indicators(
 ) -> IndicatorSet:
     """Compute every indicator of one area (None: the district) and/or one department."""
     area = _area(session, area_id) if area_id is not None else None
-    where = _area_filter(area) if area is not None else []
+    where = area_clauses(area) if area is not None else []
     if department_id is not None:
         where.append(Case.department_id == department_id)
     rows = _aggregate(session, period, now, settings, None, where)
@@ -262,7 +263,7 @@ def repeat_problems(session: Session, period: Period, *, area_id: int | None = N
     A case repeats an earlier one when its ``repeat_of_id`` is set (by the importer, or by
     ``queries.repeats`` detection); its registration time places it in a period.
     """
-    where = _area_filter(_area(session, area_id)) if area_id is not None else []
+    where = area_clauses(_area(session, area_id)) if area_id is not None else []
     stmt = select(func.count()).select_from(Case).where(
         Case.registered_at >= period.start, Case.registered_at < period.end,
         Case.cancelled_at.is_(None), Case.repeat_of_id.is_not(None), *where,
@@ -289,7 +290,7 @@ def indicators_by_area(
     if parent is not None:
         children = children.where(Area.code.startswith(parent.code))
     child_codes = {area_id: code for area_id, code in session.execute(children)}
-    where = _area_filter(parent) if parent is not None else []
+    where = area_clauses(parent) if parent is not None else []
     rows = _aggregate(session, period, now, settings, _AREA_COLUMNS[level], where)
     grids = _grid_counts(session, parent.code if parent else None, CODE_LENGTH[level])
     return {
@@ -309,7 +310,7 @@ def indicators_by_department(
     """Compute every indicator of every department (within one area if given), in code order."""
     where: list[ColumnElement[bool]] = [Case.department_id.is_not(None)]
     if area_id is not None:
-        where += _area_filter(_area(session, area_id))
+        where += area_clauses(_area(session, area_id))
     rows = _aggregate(session, period, now, settings, Case.department_id, where)
     departments = session.scalars(select(Department.id).order_by(Department.code))
     return {dept: _build(rows.get(dept, {}), None, settings) for dept in departments}
@@ -596,12 +597,6 @@ def _area(session: Session, area_id: int) -> Area:
         raise LookupError(f"no area with id {area_id}")
     return area
 
-
-def _area_filter(area: Area) -> list[ColumnElement[bool]]:
-    """Return the case filter for an area; the district is everything."""
-    if area.level == LEVEL_DISTRICT:
-        return []
-    return [_AREA_COLUMNS[area.level] == area.id]
 
 
 def _build(row: Mapping[str, Any], grids: int | None, settings: IndicatorSettings) -> IndicatorSet:

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from queries.cases import _area_filter
+from queries.areas import area_clauses
 from queries.models import Area, Case
 
 
@@ -33,8 +33,7 @@ def reported_vs_closed(session: Session, *, last_day: date, days: int,
     first = last_day - timedelta(days=days - 1)
     start = datetime.combine(first, datetime.min.time())
     end = start + timedelta(days=days)
-    in_area = _area_filter(area)
-    where = [] if in_area is None else [in_area]
+    where = area_clauses(area)
     reported_day = func.date(Case.reported_at)
     closed_day = func.date(Case.closed_at)
     reported = dict(session.execute(

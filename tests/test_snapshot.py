@@ -62,3 +62,50 @@ def test_watched_areas_refresh_together() -> None:
     builder.calls = 0
     store.refresh()
     assert builder.calls == 2
+
+
+def test_a_builder_bug_keeps_the_last_good_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("dashboard.snapshot.time.monotonic", lambda: clock[0])
+    calls = {"n": 0}
+
+    def builder(area_code: str, now: datetime) -> Snapshot:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise ValueError("empty geometry")
+        return Snapshot.create(area_code, now, {"value": 1}, [])
+
+    store = SnapshotStore(builder=builder, refresh_seconds=10)
+    first = store.get()
+    clock[0] += 10
+    store.refresh()  # must not raise
+    assert store.get() is first and store.error() == "ValueError: empty geometry"
+
+
+def test_an_outage_before_the_first_build_is_not_retried_on_every_poll(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("dashboard.snapshot.time.monotonic", lambda: clock[0])
+    builder = FlakyBuilder()
+    builder.down = True
+    store = SnapshotStore(builder=builder, refresh_seconds=10)
+    for _ in range(5):
+        assert store.get() is None
+    assert builder.calls == 1 and store.is_stale()
+    clock[0] += 10
+    builder.down = False
+    assert store.get() is not None and builder.calls == 2
+
+
+def test_areas_nobody_reads_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("dashboard.snapshot.time.monotonic", lambda: clock[0])
+    builder = FlakyBuilder()
+    store = SnapshotStore(builder=builder, refresh_seconds=10)
+    store.get(DISTRICT)
+    store.get("610120001")
+    clock[0] += 61
+    store.get(DISTRICT)
+    builder.calls = 0
+    store.refresh()
+    assert builder.calls == 1  # the district only; the street was not read for a minute
