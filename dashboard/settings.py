@@ -11,7 +11,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from types import MappingProxyType
 
 from platformdirs import user_data_dir
@@ -141,7 +143,20 @@ class Settings:
     present_pages: tuple[str, ...] = DEFAULT_PRESENT_PAGES
     present_seconds: int = DEFAULT_PRESENT_SECONDS
 
+    def now(self) -> datetime:
+        """Return the city's wall-clock time now (naive, like every stored timestamp).
+
+        The one clock of the app: "today", overdue and the wall clock follow the city's time
+        zone, not the server's.
+        """
+        return datetime.now(ZoneInfo(self.timezone)).replace(tzinfo=None, microsecond=0)
+
     def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"GRIDWATCH_TIMEZONE={self.timezone!r}: not a known time zone "
+                                f"(e.g. Asia/Shanghai)") from exc
         if not self.database_url:
             object.__setattr__(
                 self, "database_url", f"sqlite:///{Path(self.data_dir) / 'gridwatch.sqlite3'}"

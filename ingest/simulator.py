@@ -8,6 +8,7 @@ within a minute or two; every step writes the case's stage timestamp and a ``Cas
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -80,13 +81,15 @@ class Simulator:
 
     def __init__(self, sessions: sessionmaker[Session], *, seed: int | None = None,
                  speedup: float = 6.0, daily_cases: float = 400.0, max_steps: int = 40,
-                 calendar: WorkCalendar | None = None, repeat: RepeatRule | None = None) -> None:
+                 calendar: WorkCalendar | None = None, repeat: RepeatRule | None = None,
+                 clock: Callable[[], datetime] = datetime.now) -> None:
         self.sessions = sessions
         self.rng = np.random.default_rng(seed)
         self.speedup = speedup
         self.daily_cases = daily_cases
         self.max_steps = max_steps
         self.calendar = calendar or default_calendar()
+        self.clock = clock
         self.repeat = repeat or load_rules().repeat
         self._sources = list(SOURCE_WEIGHTS)
         self._source_p = np.array(list(SOURCE_WEIGHTS.values())) / sum(SOURCE_WEIGHTS.values())
@@ -116,7 +119,7 @@ class Simulator:
 
     def tick(self, now: datetime | None = None) -> int:
         """Run one step at ``now``: add arrivals, advance open cases; return cases touched."""
-        now = (now or datetime.now()).replace(microsecond=0)
+        now = (now or self.clock()).replace(microsecond=0)
         elapsed = 5.0 if self._last_tick is None else (now - self._last_tick).total_seconds()
         self._last_tick = now
         with self.sessions() as session:

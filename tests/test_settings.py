@@ -28,8 +28,18 @@ def test_environment_and_overrides(tmp_path: Path) -> None:
      ({"GRIDWATCH_PORT": "70000"}, "1 to 65535"),
      ({"GRIDWATCH_LANGUAGE": "fr"}, "GRIDWATCH_LANGUAGE"),
      ({"GRIDWATCH_TILE_CRS": "bd09x"}, "GRIDWATCH_TILE_CRS"),
-     ({"GRIDWATCH_SIMULATE": "perhaps"}, "GRIDWATCH_SIMULATE")],
+     ({"GRIDWATCH_SIMULATE": "perhaps"}, "GRIDWATCH_SIMULATE"),
+     ({"GRIDWATCH_TIMEZONE": "Mars/Olympus"}, "GRIDWATCH_TIMEZONE")],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], needle: str) -> None:
     with pytest.raises(SettingsError, match=needle):
         Settings.from_env(env)
+
+
+def test_now_is_the_city_wall_clock() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    shanghai = Settings(timezone="Asia/Shanghai").now()
+    utc = datetime.now(UTC).replace(tzinfo=None)
+    assert abs(shanghai - (utc + timedelta(hours=8))) < timedelta(seconds=5)
+    assert shanghai.tzinfo is None
