@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,7 @@ TILE_KEYS = ("reported", "registered", "dispatched", "closed",
 # TTL instead of every tick. Today's tiles, the map, ticker and counters are never cached.
 RANKING_TTL = timedelta(minutes=1)
 PAST_DAYS_TTL = timedelta(minutes=5)
+SPAN_MINUTES = 5  # the past days are cut to today's elapsed time, rounded down to this
 TREND_DAYS = 30
 TICKER_SIZE = 20
 BOUNDARY_LEVELS = {LEVEL_DISTRICT: (LEVEL_STREET, LEVEL_COMMUNITY),
@@ -240,9 +241,13 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             fixed = fixed_parts(session, area_code, area)
             area_id = None if area.level == LEVEL_DISTRICT else area.id
             today = period_for(DAY, now)
+            # Today so far against the same span of the past days (to the same five minutes),
+            # so a morning wall does not show every count "down" against a whole day.
+            span = timedelta(minutes=(now - today.start) // timedelta(minutes=SPAN_MINUTES)
+                             * SPAN_MINUTES)
             days = [day_figures(session, today, area_id, now), *past_days.get(
-                (area_code, today.token),
-                lambda: [day_figures(session, day, area_id, now)
+                (area_code, today.token, span),
+                lambda: [day_figures(session, replace(day, end=day.start + span), area_id, now)
                          for day in (previous(today), same_weekday_last_week(today))])]
             ranking = rankings.get((area_code, period_for(MONTH, now).token),
                                    lambda: ranking_section(session, area, now))

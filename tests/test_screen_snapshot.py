@@ -111,6 +111,16 @@ def test_district_tiles_by_hand(build) -> None:  # type: ignore[no-untyped-def]
         "rework_times", "repeats"]
 
 
+def test_the_past_days_are_cut_to_the_same_span(build) -> None:  # type: ignore[no-untyped-def]
+    # At 09:07 the span is 09:05 (five-minute steps). Yesterday to 09:05: reported 24 (09:00)
+    # = 1, registered none (24 at 09:10) = 0. Today's figures still count the whole day of the
+    # hand-built data (4 reported, 3 registered), so Δ = 4 − 1 = 3 and 3 − 0 = 3; a
+    # whole-day yesterday would give 3 and 2.
+    t = tiles(build(now=NOW.replace(hour=9, minute=7)))
+    assert (t["reported"]["value"], t["reported"]["d_day"]) == (4, 3)
+    assert (t["registered"]["value"], t["registered"]["d_day"]) == (3, 3)
+
+
 def test_a_street_scopes_every_panel(build, session: Session, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
     snapshot = build(S1)
     t = tiles(snapshot)
