@@ -502,12 +502,6 @@ def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int,
     reported, category, grid, lat, lon = (a[order] for a in (reported, category, grid, lat, lon))
     first_id = _next_id(conn, Case.__table__)
     case_id = first_id + np.arange(n)
-    # The stored link follows the one repeat rule (queries.repeats with the rules' R and D),
-    # so the big screen's 重复 tile and the assessment count the same problems.
-    rule = load_rules().repeat
-    match, _ = find_repeats(case_id, category, lat, lon, reported.astype(np.int64) * 1_000_000,
-                            radius_m=rule.radius_m, days=rule.days)
-    repeat_of = np.where(match >= 0, case_id[np.maximum(match, 0)], -1)
 
     urgent = rng.random(n) < P_URGENT
     limit = np.where(urgent, cats.urgent_limit[category], cats.limit[category])
@@ -517,6 +511,7 @@ def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int,
     clock = WorkClock(calendar, start.date() - timedelta(days=1),
                       now.date() + timedelta(days=horizon))
     life = _Lifecycle(rng, reported, limit, clock, now_s)
+    repeat_of = _repeat_links(case_id, category, lat, lon, life, now_s)
 
     source = rng.choice(len(SOURCE_WEIGHTS), size=n, p=list(SOURCE_WEIGHTS.values()))
     hotline = source == list(SOURCE_WEIGHTS).index(SOURCE_HOTLINE)
@@ -628,6 +623,24 @@ def _points_by_grid(rng: np.random.Generator, grids: list[Polygon],
         chosen = order[bounds[g]:bounds[g + 1]]
         lon[chosen], lat[chosen] = points_in(rng, grids[g], len(chosen), decimals=6)
     return lat, lon
+
+
+def _repeat_links(case_id: np.ndarray, category: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+                  life: "_Lifecycle", now_s: int) -> np.ndarray:
+    """Link each repeat to its earlier problem by the one repeat rule (-1: a first).
+
+    The rule of ``queries.repeats`` with the rules' R and D, over the cases registered and not
+    cancelled at ``now`` by registration time — exactly what the assessment detects, so the
+    big screen's 重复 tile and the assessment count the same problems.
+    """
+    rule = load_rules().repeat
+    kept = np.flatnonzero((life.registered <= now_s) & (life.cancelled > now_s))
+    match, _ = find_repeats(case_id[kept], category[kept], lat[kept], lon[kept],
+                            life.registered[kept] * 1_000_000, radius_m=rule.radius_m,
+                            days=rule.days)
+    links = np.full(len(case_id), -1, dtype=np.int64)
+    links[kept] = np.where(match >= 0, case_id[kept][np.maximum(match, 0)], -1)
+    return links
 
 
 def _place_repeats(rng: np.random.Generator, reported: np.ndarray, category: np.ndarray,

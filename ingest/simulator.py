@@ -145,8 +145,6 @@ class Simulator:
         lat, lon = sample_point_in_grid(self.rng, grid.polygon)
         self._serial += 1
         source = self._sources[int(self.rng.choice(len(self._sources), p=self._source_p))]
-        repeat_of = earlier_problem(session, category_id=cat_id, lat=lat, lon=lon, at=now,
-                                    radius_m=self.repeat.radius_m, days=self.repeat.days)
         case_id = session.execute(insert(Case).values(
             external_id=f"YH{now:%Y%m%d}L{self._serial:07d}",
             source=source, category_id=cat_id, description=make_description(self.rng, minor),
@@ -155,7 +153,7 @@ class Simulator:
             department_id=dept_id, status=STATUS_REPORTED,
             urgency=URGENCY_URGENT if self.rng.random() < 0.08 else URGENCY_NORMAL,
             severity=int(self.rng.choice([1, 2, 3], p=[0.7, 0.25, 0.05])),
-            valid_report=True, reported_at=now, repeat_of_id=repeat_of,
+            valid_report=True, reported_at=now,
         ).returning(Case.id)).scalar_one()
         session.add(CaseEvent(case_id=case_id, at=now, action="上报", actor=source))
 
@@ -181,7 +179,14 @@ class Simulator:
               limits: tuple[float, float], urgent: bool) -> None:
         values: dict[str, object]
         if status == STATUS_REPORTED:
-            values, action = {"status": STATUS_REGISTERED, "registered_at": now}, "立案"
+            # A registered case is linked to the problem it repeats, by the one repeat rule.
+            category_id, lat, lon = session.execute(
+                select(Case.category_id, Case.lat, Case.lon).where(Case.id == case_id)).one()
+            repeat_of = earlier_problem(session, category_id=category_id, lat=lat, lon=lon,
+                                        at=now, radius_m=self.repeat.radius_m,
+                                        days=self.repeat.days)
+            values = {"status": STATUS_REGISTERED, "registered_at": now, "repeat_of_id": repeat_of}
+            action = "立案"
         elif status == STATUS_REGISTERED:
             deadline = self.calendar.add_working_hours(now, limits[1] if urgent else limits[0])
             values = {"status": STATUS_DISPATCHED, "dispatched_at": now, "deadline_at": deadline,

@@ -215,19 +215,20 @@ def _occurrences(match: np.ndarray) -> np.ndarray:
 
 def earlier_problem(session: Session, *, category_id: int, lat: float, lon: float,
                     at: datetime, radius_m: float, days: int) -> int | None:
-    """Return the most recent case a new case at (lat, lon, at) repeats, or None.
+    """Return the most recent problem a case registered at (lat, lon, at) repeats, or None.
 
-    The same rule as ``find_repeats``, for one new case: the simulator and importers link a
-    case as it arrives, so the stored ``repeat_of_id`` and the assessment agree.
+    The same rule as ``find_repeats`` (registered, not cancelled cases, by registration time)
+    for one case as it is registered: the simulator and importers link it then, so the stored
+    ``repeat_of_id`` and the assessment agree.
     """
     dlat = np.degrees(radius_m / EARTH_RADIUS_M)
     dlon = dlat / max(np.cos(np.radians(lat)), 1e-6)
     rows = session.execute(
         select(Case.id, Case.lat, Case.lon)
         .where(Case.category_id == category_id, Case.status != STATUS_CANCELLED,
-               Case.reported_at >= at - timedelta(days=days), Case.reported_at <= at,
+               Case.registered_at >= at - timedelta(days=days), Case.registered_at <= at,
                Case.lat.between(lat - dlat, lat + dlat), Case.lon.between(lon - dlon, lon + dlon))
-        .order_by(Case.reported_at.desc(), Case.id.desc())
+        .order_by(Case.registered_at.desc(), Case.id.desc())
     ).all()
     for case_id, c_lat, c_lon in rows:
         distance = pair_distance_m(np.array([lat]), np.array([lon]), np.array([c_lat]),

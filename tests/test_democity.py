@@ -448,3 +448,22 @@ def test_reusable_pieces(shapes: dict[int, shapely.Polygon], areas: dict[int, Ar
         text = make_description(rng, category.minor)
         assert text and "{" not in text
     assert json.loads(areas[grid].geometry)["type"] == "Polygon"
+
+
+def test_stored_repeat_links_match_the_assessment(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The 重复 tile (stored links) and the assessment (detection) count the same problems."""
+    from queries.assessment import assess_month
+    from queries.indicators import repeat_problems
+    from queries.periods import parse_period
+    from queries.rules import load_rules
+
+    from queries.engine import make_session_factory
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'rep.sqlite3'}")
+    init_db(eng)
+    now = datetime(2026, 11, 23, 10, 0)
+    generate(eng, cases=6000, seed=3, now=now)
+    with make_session_factory(eng)() as s:
+        detected = assess_month(s, "2026-10", load_rules(), now=now).district.repeat_problems
+        assert detected > 0
+        assert repeat_problems(s, parse_period("2026-10", now)) == detected

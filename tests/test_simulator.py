@@ -46,17 +46,18 @@ def test_a_new_case_near_an_earlier_one_is_linked_as_a_repeat(
         engine: Engine, session_factory: sessionmaker[Session]) -> None:
     generate(engine, cases=300, seed=5, now=NOW)
     with session_factory() as s:
-        first = s.scalars(select(Case).where(Case.status != "作废").order_by(Case.id)).first()
-        assert first is not None
+        first = s.scalars(select(Case).where(Case.status != "作废", Case.registered_at.is_not(None))
+                          .order_by(Case.id)).first()
+        assert first is not None and first.registered_at is not None
         found = earlier_problem(s, category_id=first.category_id, lat=first.lat + 0.0002,
-                                lon=first.lon, at=first.reported_at + timedelta(days=3),
+                                lon=first.lon, at=first.registered_at + timedelta(days=3),
                                 radius_m=50, days=30)
         assert found is not None
         linked = s.get(Case, found)
         assert linked.category_id == first.category_id
         far = earlier_problem(s, category_id=first.category_id, lat=first.lat + 0.002,
-                              lon=first.lon, at=first.reported_at + timedelta(days=3),
+                              lon=first.lon, at=first.registered_at + timedelta(days=3),
                               radius_m=50, days=30)
         late = earlier_problem(s, category_id=first.category_id, lat=first.lat, lon=first.lon,
-                               at=first.reported_at + timedelta(days=31), radius_m=50, days=30)
+                               at=first.registered_at + timedelta(days=31), radius_m=50, days=30)
         assert far != first.id and late != first.id
