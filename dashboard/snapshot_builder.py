@@ -27,6 +27,7 @@ from queries.indicators import (
     REPEAT_PROBLEMS,
     IndicatorSet,
     Ratio,
+    deadline_light,
     indicator_def,
     indicators,
     indicators_by_area,
@@ -48,9 +49,6 @@ from queries.periods import DAY, MONTH, Period, period_for, previous, same_weekd
 from queries.trends import reported_vs_closed
 from queries.volunteers import volunteer_counts
 
-# The issue's map light: yellow once a case is due within two hours, red once overdue.
-DUE_SOON = timedelta(hours=2)
-LIGHT_GREEN, LIGHT_YELLOW, LIGHT_RED = "g", "y", "r"
 TILE_KEYS = ("reported", "registered", "dispatched", "closed",
              "ontime_close_rate", "open_overdue", "rework_times", "repeats")
 # The month's ranking and the two comparison days move slowly but cost most of a build (the
@@ -66,22 +64,21 @@ BOUNDARY_LEVELS = {LEVEL_DISTRICT: (LEVEL_STREET, LEVEL_COMMUNITY),
                    LEVEL_COMMUNITY: (LEVEL_GRID,), LEVEL_GRID: (LEVEL_GRID,)}
 
 
-def map_light(deadline_at: datetime | None, now: datetime) -> str:
-    """Return the map light of an open case: red past deadline, yellow within 2 h, else green."""
-    if deadline_at is None:
-        return LIGHT_GREEN
-    if deadline_at < now:
-        return LIGHT_RED
-    return LIGHT_YELLOW if deadline_at - now <= DUE_SOON else LIGHT_GREEN
+def map_light(dispatched_at: datetime | None, deadline_at: datetime | None, now: datetime,
+              warn_fraction: float) -> str:
+    """Return the map's one-letter light of an open case (``deadline_light``'s initial)."""
+    return deadline_light(now, dispatched_at, deadline_at, warn_fraction)[0]
 
 
-def case_feature(case: OpenCase, now: datetime, shift: Transform) -> dict[str, Any]:
+def case_feature(case: OpenCase, now: datetime, shift: Transform,
+                 warn_fraction: float) -> dict[str, Any]:
     """Return the minimal GeoJSON feature of an open case (details load on click)."""
     lon, lat = shift(case.lon, case.lat)
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
-        "properties": {"id": case.id, "s": map_light(case.deadline_at, now),
+        "properties": {"id": case.id, "s": map_light(case.dispatched_at, case.deadline_at, now,
+                                                          warn_fraction),
                        "m": case.major, "src": case.source},
     }
 
@@ -277,7 +274,7 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
                         "street": fixed["streets"].get(c.street_id, ""), "minor": c.minor,
                         "status": c.status} for c in newest],
         }
-        features = [case_feature(c, now, shift) for c in cases]
+        features = [case_feature(c, now, shift, settings.warn_fraction) for c in cases]
         density = density_features(cases, fixed["grids"], shift)
         return Snapshot.create(area_code, now, payload, features, fixed["boundaries"], density)
 

@@ -92,6 +92,7 @@ class CaseDetail:
     deadline_at: datetime | None
     closed_at: datetime | None
     rework_count: int
+    dispatched_at: datetime | None
 
 
 def case_detail(session: Session, case_id: int) -> CaseDetail | None:
@@ -103,7 +104,7 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
             Case.id, Case.external_id, Category.kind, Category.major, Category.minor,
             Case.description, Case.address, Case.source, Case.status, Case.urgency,
             Department.name, street.name, grid.name, Case.reported_at, Case.deadline_at,
-            Case.closed_at, Case.rework_count,
+            Case.closed_at, Case.rework_count, Case.dispatched_at,
         )
         .join(Category, Case.category_id == Category.id)
         .join(street, Case.street_id == street.id)

@@ -40,6 +40,7 @@ from queries.periods import Period
 
 DASH = "—"
 WARN_FRACTION = 0.8
+DUE_SOON = timedelta(hours=2)
 AMBER_FROM = 0.9
 
 Light = Literal["green", "yellow", "red"]
@@ -398,21 +399,28 @@ def target_light(score: float | None, amber_from: float = AMBER_FROM) -> TargetL
 
 def deadline_light(
     now: datetime,
-    dispatched_at: datetime,
-    deadline_at: datetime,
+    dispatched_at: datetime | None,
+    deadline_at: datetime | None,
     warn_fraction: float = WARN_FRACTION,
+    due_soon: timedelta = DUE_SOON,
 ) -> Light:
-    """Colour an open case: red past its deadline, yellow once warn_fraction of the time is used.
+    """Colour an open case: red past its deadline, yellow when it needs attention, else green.
 
-    The fraction is of wall-clock time from dispatch to deadline, so the light reads the same
-    as the clock on the wall; a case with no time allowed is yellow until its deadline passes.
+    Yellow when it falls due within ``due_soon`` (the wall's "2小时内到期") or more than
+    ``warn_fraction`` of the wall-clock time from dispatch to deadline is used (DOMAIN's
+    light). A case without a deadline (not dispatched yet) is green.
     """
+    if deadline_at is None:
+        return "green"
     if now > deadline_at:
         return "red"
-    allowed = (deadline_at - dispatched_at).total_seconds()
+    if deadline_at - now <= due_soon:
+        return "yellow"
+    start = dispatched_at or deadline_at
+    allowed = (deadline_at - start).total_seconds()
     if allowed <= 0:
         return "yellow"
-    used = (now - dispatched_at).total_seconds() / allowed
+    used = (now - start).total_seconds() / allowed
     return "yellow" if used > warn_fraction else "green"
 
 

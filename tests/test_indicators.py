@@ -763,18 +763,32 @@ def test_target_score_and_light(
         ("18:01", "red"),
     ],
 )
-def test_deadline_light(now: str, light: str) -> None:
+def test_deadline_light_by_time_used(now: str, light: str) -> None:
     day = date(2026, 11, 20)
     at = datetime.combine(day, datetime.strptime(now, "%H:%M").time())
-    assert deadline_light(at, datetime(2026, 11, 20, 8), datetime(2026, 11, 20, 18)) == light
+    light_now = deadline_light(at, datetime(2026, 11, 20, 8), datetime(2026, 11, 20, 18),
+                               due_soon=timedelta(0))
+    assert light_now == light
+
+
+@pytest.mark.parametrize(
+    ("now", "light"),
+    [("09:59", "green"),  # 2 h 1 min left, half of the four hours used
+     ("10:00", "yellow"),  # due within two hours
+     ("12:00", "yellow"), ("12:01", "red")],
+)
+def test_deadline_light_due_within_two_hours(now: str, light: str) -> None:
+    at = datetime.combine(date(2026, 11, 20), datetime.strptime(now, "%H:%M").time())
+    assert deadline_light(at, datetime(2026, 11, 20, 8), datetime(2026, 11, 20, 12)) == light
 
 
 def test_deadline_light_edges() -> None:
     moment = datetime(2026, 11, 20, 8)
     assert deadline_light(moment, moment, moment) == "yellow"  # no time allowed, not yet late
     assert deadline_light(moment + timedelta(seconds=1), moment, moment) == "red"
-    assert deadline_light(datetime(2026, 11, 20, 14), moment, datetime(2026, 11, 20, 18),
-                          warn_fraction=0.5) == "yellow"
+    assert deadline_light(datetime(2026, 11, 20, 14), moment, datetime(2026, 11, 20, 23),
+                          warn_fraction=0.3) == "yellow"  # 6 of 15 hours used
+    assert deadline_light(moment, None, None) == "green"  # not dispatched: no deadline yet
 
 
 # The registry.
