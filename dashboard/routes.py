@@ -59,6 +59,8 @@ def register(server: Flask, store: SnapshotStore) -> None:
 
     @server.get("/healthz")
     def healthz() -> Response:
+        if store.auto_refresh:  # a worker without a scheduler builds on demand
+            store.get(DISTRICT)
         stale = store.is_stale(DISTRICT)
         return Response("stale" if stale else "ok", status=503 if stale else 200,
                         mimetype="text/plain")
