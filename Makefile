@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := chromium fonts-noto-cjk
+DEBIAN_PACKAGES := chromium fonts-noto-cjk libreoffice-impress poppler-utils
 
 .PHONY: demo test install system-packages
 
@@ -14,12 +14,13 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
 
-# Browser tests drive Debian's chromium (never a downloaded browser); CJK fonts render Chinese.
+# Browser tests drive Debian's chromium (never a downloaded browser); CJK fonts render Chinese;
+# LibreOffice and poppler turn the meeting deck into PDF and PNG pages in its test.
 system-packages:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 demo: install

@@ -25,9 +25,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks import grids as grids_callbacks
+from callbacks import present as present_callbacks
+from callbacks import rankings as rankings_callbacks
 from callbacks import screen as screen_callbacks
 from dashboard import routes
+from dashboard.chart_images import ChartRenderError
+from dashboard.deck_data import deck_from, default_deck_name, gather
 from dashboard.pages import shell
+from dashboard.rankings_view import ranking_xlsx
 from dashboard.scheduler import JobDefinition, create_scheduler
 from dashboard.settings import Settings, SettingsError
 from dashboard.snapshot import SnapshotStore
@@ -93,6 +98,8 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     routes.register(app.server, ctx.store)
     screen_callbacks.register(app, ctx.store, ctx.sessions, ctx.settings)
     grids_callbacks.register(app, ctx.sessions, ctx.settings, clock=ctx.store.clock)
+    rankings_callbacks.register(app, ctx.sessions, ctx.settings, clock=ctx.store.clock)
+    present_callbacks.register(app)
     return app
 
 
@@ -342,6 +349,36 @@ def publish(month: str, rules_file: str | None, force: bool, by: str) -> None:
             raise click.ClickException(str(exc)) from exc
     click.echo("\n".join(_ranking_table(done.assessment)))
     click.echo(f"published {month} with rules sha256 {done.rules_sha256[:12]}")
+
+
+@cli.command()
+@month_option
+@rules_option
+@click.option("--output", "output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="the deck to write (default: gridwatch-YYYY-MM.pptx here)")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="also write the ranking table as an Excel workbook")
+def report(month: str, rules_file: str | None, output: str | None, xlsx: str | None) -> None:
+    """Write a month's review-meeting deck (PPTX, in Chinese), and its ranking as XLSX."""
+    deck_path = Path(output or default_deck_name(month))
+    for target in (deck_path, Path(xlsx) if xlsx else None):
+        if target is not None and not target.resolve().parent.is_dir():
+            raise click.ClickException(f"cannot write {target}: no folder {target.parent}")
+    ctx, rules = _assessment_inputs(month, rules_file)
+    with ctx.sessions() as session:
+        try:
+            inputs = gather(session, month, rules, now=datetime.now())
+            deck = deck_from(inputs)
+        except (AssessmentError, ChartRenderError) as exc:
+            raise click.ClickException(str(exc)) from exc
+    try:
+        deck_path.write_bytes(deck)
+        if xlsx:
+            Path(xlsx).write_bytes(ranking_xlsx(inputs.assessment))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {exc.filename}: {exc.strerror}") from exc
+    click.echo(f"wrote {deck_path} ({len(deck) / 1024:,.0f} KB)"
+               + (f" and {xlsx}" if xlsx else ""))
 
 
 def main() -> None:

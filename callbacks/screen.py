@@ -37,7 +37,7 @@ from dashboard.components import (
 )
 from dashboard.figures import trend_figure
 from dashboard.i18n import pick_language, t
-from dashboard.pages import grids, screen
+from dashboard.pages import grids, present, rankings, screen
 from dashboard.settings import Settings
 from dashboard.snapshot import DISTRICT, Snapshot, SnapshotStore
 from dashboard.snapshot_builder import map_light
@@ -114,6 +114,10 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
         wall = wall_options(search, settings, store.clock())
         if pathname == grids.PATH:  # fills itself from its own URL (callbacks.grids)
             return grids.layout(settings, wall.lang, _query(search))
+        if pathname == rankings.PATH:  # fills itself from its own URL (callbacks.rankings)
+            return rankings.layout(wall.lang, _query(search), store.clock())
+        if pathname == present.PATH:
+            return present.layout(settings, wall.lang, _query(search))
         if pathname not in SCREEN_PATHS:
             return html.Div("404", className="gw-notfound")
         snapshot = store.get(wall.area_code)
@@ -176,7 +180,7 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
         if case is None:
             return html.Div(t("card_missing", lang), className="gw-empty"), False
         now = store.clock()
-        return create_case_card(case, now, lang, map_light(case.deadline_at, now)), False
+        return create_case_card(case, now, lang, map_light(case.dispatched_at, case.deadline_at, now, settings.warn_fraction)), False
 
     app.callback(
         Output(ids.MAP_CARD, "children"),

@@ -9,6 +9,8 @@ test if any went anywhere but this machine).
 
 from __future__ import annotations
 
+import re
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from dashboard.scheduler import create_scheduler
 from dashboard.settings import Settings
 from ingest.democity import generate
 from queries.engine import init_db, make_engine
+from queries.rules import DEFAULT_RULES_FILE
 
 REFRESH_SECONDS = 2
 DEMO_CASES = 3000
@@ -121,3 +124,33 @@ def artifacts() -> Path:
     """The folder for screenshots and other test artifacts (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def rankings_app(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """Serve the app on a copy of the demo city (publishing writes to it) for the rankings page.
+
+    The small demo has about 20 problems per street and month, below the shipped rules'
+    min_sample of 30, so these rules rank from 5 problems; no scheduler runs (one snapshot
+    refresh lets the big screen show inside presentation mode).
+    """
+    folder = tmp_path_factory.mktemp("rankings")
+    database = folder / "demo.sqlite3"
+    shutil.copyfile(demo_db, database)
+    rules, count = re.subn(r"(?m)^min_sample: \d+", "min_sample: 5",
+                           DEFAULT_RULES_FILE.read_text(encoding="utf-8"))
+    assert count == 1, "the shipped rules no longer set min_sample on a line of its own"
+    (folder / "rules.yaml").write_text(rules, encoding="utf-8")
+    settings = Settings(data_dir=folder, database_url=f"sqlite:///{database}",
+                        refresh_seconds=REFRESH_SECONDS, rules_file=str(folder / "rules.yaml"))
+    ctx = create_context(settings)
+    server = make_server("127.0.0.1", 0, create_app(context=ctx).server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="gridwatch-rankings-server",
+                              daemon=True)
+    thread.start()
+    ctx.store.refresh()
+    yield LiveApp(url=f"http://127.0.0.1:{server.server_port}", ctx=ctx, database=database,
+                  scheduler=BackgroundScheduler(), server=server)  # never started
+    server.shutdown()
+    thread.join(timeout=10)
+    ctx.engine.dispose()

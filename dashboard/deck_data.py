@@ -1,0 +1,68 @@
+"""Gather one month's deck from the database and write it: the only place the deck meets SQL.
+
+``make_deck`` is what the ``gridwatch report`` command and the rankings page's button call:
+the month's assessment (frozen if published), the district's indicators for the month and the
+month before, the daily trend, and the problems by minor class — then the charts, then slides.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from dashboard.chart_images import render_images
+from dashboard.deck import CategoryCount, DeckInputs, build_deck, deck_bytes, deck_figures
+from queries.areas import district
+from queries.assessment import AssessmentError, list_months, load_month, month_bounds
+from queries.grid_view import worst_categories
+from queries.indicators import indicators
+from queries.periods import parse_period, previous
+from queries.rules import Rules
+from queries.trends import reported_vs_closed
+
+TREND_DAYS = 30
+TOP_CATEGORIES = 12
+
+
+def gather(session: Session, month: str, rules: Rules, *, now: datetime) -> DeckInputs:
+    """Read everything the month's deck shows (AssessmentError when it cannot be made)."""
+    month_bounds(month)
+    area = district(session)
+    if area is None:
+        raise AssessmentError("the database holds no district: generate or import a city first")
+    known = [m for m, _ in list_months(session)]
+    if month not in known:
+        span = f"{known[0]} to {known[-1]}" if known else "none yet"
+        raise AssessmentError(f"{month} has no registered cases and was never published "
+                              f"(months with data: {span})")
+    assessment = load_month(session, month, rules, now=now)
+    period = parse_period(month, now)
+    before = previous(period)
+    last_day = max(min(period.last_day, now.date()), period.start.date())
+    counts = worst_categories(session, period, area, limit=TOP_CATEGORIES)
+    earlier = dict(worst_categories(session, before, area, limit=None))
+    return DeckInputs(
+        assessment=assessment,
+        kpis=indicators(session, period, now=now),
+        previous_kpis=indicators(session, before, now=now),
+        trend=reported_vs_closed(session, last_day=last_day, days=TREND_DAYS, area=area),
+        categories=tuple(CategoryCount(minor, n, earlier.get(minor, 0)) for minor, n in counts),
+        generated_at=now,
+    )
+
+
+def deck_from(inputs: DeckInputs) -> bytes:
+    """Return the deck of gathered inputs as .pptx bytes (charts drawn by kaleido)."""
+    return deck_bytes(build_deck(inputs, render_images(deck_figures(inputs))))
+
+
+def make_deck(session: Session, month: str, rules: Rules, *, now: datetime) -> bytes:
+    """Return the month's review-meeting deck as .pptx bytes."""
+    return deck_from(gather(session, month, rules, now=now))
+
+
+def default_deck_name(month: str) -> str:
+    """Return the deck's file name: gridwatch-2026-10.pptx."""
+    return f"gridwatch-{month}.pptx"
+

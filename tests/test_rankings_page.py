@@ -1,0 +1,238 @@
+"""The rankings page without a browser: pure builders, the workbook, the callbacks called
+directly, the big screen's ranking rows, and presentation mode's playlist.
+
+The numbers are the hand-worked ones of tests/test_assessment.py (tests/assessment_city.py):
+February 2026 — 乙 99.25 (1), 丙 99.0 (2), 甲 93.25 (3, last of 第一组 twice running), 丁 not
+ranked (one problem, min_sample 2).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from dash import html, no_update
+from openpyxl import load_workbook
+from pptx import Presentation
+from sqlalchemy.orm import Session, sessionmaker
+
+from callbacks.rankings import OUTPUTS, RankingsPage
+from dashboard import ids
+from dashboard.figures_rankings import (
+    deductions_figure,
+    repeats_figure,
+    score_change_figure,
+    street_deductions_figure,
+)
+from dashboard.pages.present import playlist, seconds_of
+from dashboard.ranking_panel import assessment_ranking, street_ranking_rows
+from dashboard.rankings_view import (
+    flags,
+    month_options,
+    ranking_xlsx,
+    resolve_month,
+    table_rows,
+    xlsx_headers,
+)
+from dashboard.settings import Settings, SettingsError
+from queries.assessment import MonthAssessment, load_month, publication
+from queries.rules import parse_rules
+from tests.assessment_city import NOW, RULES_YAML, build_city
+
+RULES = parse_rules(RULES_YAML)
+
+
+@pytest.fixture
+def city(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The hand-built city in a fresh database."""
+    with session_factory() as session:
+        build_city(session)
+    return session_factory
+
+
+@pytest.fixture
+def february(city: sessionmaker[Session]) -> MonthAssessment:
+    """February 2026, provisional."""
+    with city() as session:
+        return load_month(session, "2026-02", RULES, now=NOW)
+
+
+@pytest.fixture
+def page(city: sessionmaker[Session], tmp_path: Path) -> Iterator[RankingsPage]:
+    """The page's callbacks on the city, under the tests' rules, at the city's NOW."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES_YAML, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://", rules_file=str(rules))
+    yield RankingsPage(city, settings, clock=lambda: NOW)
+
+
+def texts(component: object) -> str:
+    """Return every string inside a Dash component tree, joined."""
+    if isinstance(component, str):
+        return component
+    if isinstance(component, (list, tuple)):
+        return " ".join(texts(c) for c in component)
+    children = getattr(component, "children", None)
+    return "" if children is None else texts(children)
+
+
+# --- pure builders --------------------------------------------------------------------------
+
+
+def test_group_rows_follow_the_group_rank_with_flags(february: MonthAssessment) -> None:
+    first = table_rows(february, "第一组", "zh")
+    assert [(r["name"], r["group_rank"], r["rank"], r["score"]) for r in first] == [
+        ("乙街道", 1, 1, 99.25), ("甲街道", 2, 3, 93.25)]
+    assert first[1]["bottom"] and first[1]["streak"] == 2
+    assert first[1]["flags"] == "倒数后一名 · 连续2次后一名"
+    assert first[1]["dscore_text"] == "-1.75"
+    second = table_rows(february, "第二组", "zh")
+    assert [(r["name"], r["unranked"], r["flags"]) for r in second] == [
+        ("丙街道", False, ""), ("丁街道", True, "样本不足")]
+
+
+def test_flags_speak_english_too(february: MonthAssessment) -> None:
+    last = february.street("610199001")
+    assert last is not None
+    assert flags(last, 1, "en") == ["Bottom 1", "2× in a row"]
+
+
+def test_month_choices_are_newest_first_and_marked() -> None:
+    options = month_options([("2026-01", True), ("2026-02", False)], "2026-03", "zh")
+    assert [o["value"] for o in options] == ["2026-03", "2026-02", "2026-01"]
+    assert options[0]["label"] == "2026年3月 · 本月"
+    assert options[2]["label"] == "2026年1月 · 已发布"
+    assert resolve_month("2026-13", "2026-03") == "2026-03"
+    assert resolve_month(None, "2026-03") == "2026-03"
+    assert resolve_month("2025-12", "2026-03") == "2025-12"
+
+
+def test_the_workbook_has_chinese_headers_and_the_numbers(february: MonthAssessment) -> None:
+    sheet = load_workbook(BytesIO(ranking_xlsx(february))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == xlsx_headers(february)
+    assert rows[0][:6] == ("组别", "组内排名", "总排名", "街道编码", "街道(镇)", "得分")
+    assert "扣2分及以上问题" in rows[0] and "倒数后一名" in rows[0]
+    body = {row[4]: row for row in rows[1:]}
+    assert [row[4] for row in rows[1:]] == ["乙街道", "甲街道", "丙街道", "丁街道"]
+    assert body["甲街道"][1:3] == (2, 3) and body["甲街道"][5] == 93.25
+    assert body["甲街道"][15:20] == (5.0, 1.0, 0.5, 0.25, 6.75)
+    assert body["丁街道"][1] is None and body["丁街道"][-1] == "样本不足"
+    assert sheet.title == "2026-02 综合考核排名 临时结果"
+
+
+def test_figures_draw_every_street_and_cause(february: MonthAssessment) -> None:
+    change = score_change_figure(february.streets, lang="zh")
+    current = change.data[-1]
+    assert list(current.x) == [s.score for s in reversed(february.streets)]
+    causes = deductions_figure(february.streets, lang="zh")
+    assert [trace.name for trace in causes.data[:4]] == ["问题扣分", "重复加扣", "超期扣分",
+                                                         "返工扣分"]
+    street = february.street("610199001")
+    assert street is not None
+    one = street_deductions_figure(street, {"problems": 3.0}, lang="en")
+    assert list(one.data[-1].x) == [0.25, 0.5, 1.0, 5.0]  # rework, overdue, repeat, problems
+    repeats = repeats_figure({2: 1, 3: 1}, {2: 2, 3: 1}, lang="zh")
+    assert list(repeats.data[0].x) == ["第2次", "第3次"] and list(repeats.data[0].y) == [2, 1]
+
+
+# --- the callbacks, called directly --------------------------------------------------------------
+
+
+def test_render_fills_the_panels_of_the_asked_month(page: RankingsPage) -> None:
+    out = dict(zip(OUTPUTS, page.render("?month=2026-02", 0, None, None)))
+    assert out[(ids.RANK_MONTH, "value")] == "2026-02"
+    assert "临时结果" in texts(out[(ids.RANK_STATUS, "children")])
+    tables = out[(ids.RANK_TABLES, "children")]
+    assert [t.children[1].rowData[0]["name"] for t in tables] == ["乙街道", "丙街道"]
+    assert out[(ids.RANK_STREET, "data")] == "610199001"  # the lowest ranked shows first
+    assert "甲街道" in texts(out[(ids.RANK_BREAKDOWN, "children")])
+    assert out[(ids.RANK_LANG, "href")] == "/rankings?month=2026-02&lang=en"
+
+
+def test_publishing_a_finished_month_freezes_it(page: RankingsPage,
+                                                city: sessionmaker[Session]) -> None:
+    message, version = page.publish(1, "?month=2026-02", " 张主任 ", 3)
+    assert texts(message) == "2026-02 考核排名已发布" and version == 4
+    with city() as session:
+        done = publication(session, "2026-02")
+    assert done is not None and done.published_by == "张主任"
+    frozen = done.assessment.street("610199002")
+    assert frozen is not None and frozen.score == 99.25
+    out = dict(zip(OUTPUTS, page.render("?month=2026-02", version, None, None)))
+    status = texts(out[(ids.RANK_STATUS, "children")])
+    assert "已发布" in status and "张主任" in status
+    again, unchanged = page.publish(2, "?month=2026-02", "李四", version)
+    assert "已于" in texts(again) and "不能重复发布" in texts(again)
+    assert unchanged is no_update
+
+
+def test_a_month_not_over_cannot_be_published(page: RankingsPage,
+                                              city: sessionmaker[Session]) -> None:
+    displayed, _, message = page.ask(1, "?month=2026-03")
+    assert displayed is False
+    assert isinstance(message, html.Span)
+    assert texts(message) == "2026-03 尚未结束,2026-04-01 00:00 起可发布"
+    refused, _ = page.publish(1, "?month=2026-03", "", 0)
+    assert "尚未结束" in texts(refused)
+    with city() as session:
+        assert publication(session, "2026-03") is None
+    displayed, question, _ = page.ask(1, "?month=2026-01&lang=en")
+    assert displayed is True and question.startswith("Publish the ranking of 2026-01?")
+
+
+def test_a_broken_rules_file_is_shown_not_raised(page: RankingsPage, tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text("base_score: -1\n", encoding="utf-8")
+    out = dict(zip(OUTPUTS, page.render("?month=2026-02", 0, None, None)))
+    assert "rules.yaml" in texts(out[(ids.RANK_MESSAGE, "children")])
+
+
+# --- the big screen's ranking, and presentation mode ----------------------------------------------
+
+
+def test_the_screen_ranks_streets_by_the_assessment(city: sessionmaker[Session]) -> None:
+    with city() as session:
+        rows = street_ranking_rows(session, datetime(2026, 2, 20, 12), RULES)
+    assert [(r["name"], r["rank"], r["bottom"], r["ranked"]) for r in rows] == [
+        ("乙街道", 1, False, True), ("丙街道", 2, False, True), ("甲街道", 3, True, True),
+        ("丁街道", None, False, False)]
+    assert {"name", "score", "grade", "self", "bottom"} <= set(rows[0])
+
+
+def test_the_playlist_comes_from_the_url_or_the_settings() -> None:
+    settings = Settings.from_env({"GRIDWATCH_PRESENT_PAGES": "rankings, /grids?area=610120003",
+                                  "GRIDWATCH_PRESENT_SECONDS": "45"})
+    assert settings.present_pages == ("rankings", "/grids?area=610120003")
+    slides = playlist({}, settings, "zh")
+    assert [(s.src, s.title) for s in slides] == [
+        ("/rankings?lang=zh", "考核"), ("/grids?area=610120003&lang=zh", "网格")]
+    asked = playlist({"pages": "screen,present,volunteers"}, settings, "en")
+    assert [(s.src, s.title) for s in asked] == [("/screen?lang=en", "Big screen"),
+                                                  ("/volunteers?lang=en", "volunteers")]
+    assert seconds_of({"seconds": "2"}, settings) == 2
+    assert seconds_of({"seconds": "0"}, settings) == 45
+    assert Settings().present_pages == ("screen", "rankings", "grids")
+    with pytest.raises(SettingsError, match="GRIDWATCH_PRESENT_PAGES"):
+        Settings.from_env({"GRIDWATCH_PRESENT_PAGES": "screen,Big Screen"})
+    with pytest.raises(SettingsError, match="GRIDWATCH_PRESENT_SECONDS"):
+        Settings.from_env({"GRIDWATCH_PRESENT_SECONDS": "1"})
+
+
+def test_the_deck_button_sends_a_pptx(page: RankingsPage) -> None:
+    sent, message = page.download(1, 0, "?month=2026-02")
+    if message is not None:  # no browser to draw the charts with
+        pytest.skip(texts(message))
+    assert sent["filename"] == "gridwatch-2026-02.pptx" and sent["base64"]
+    deck = Presentation(BytesIO(base64.b64decode(sent["content"])))
+    assert len(deck.slides) == 15
+
+
+def test_the_screen_section_keeps_the_snapshot_shape(city: sessionmaker[Session]) -> None:
+    with city() as session:
+        section = assessment_ranking(session, datetime(2026, 2, 20, 12), RULES)
+    assert section["level"] == "street" and section["month"] == "2026-02"
+    assert [r["code"] for r in section["rows"]][:1] == ["610199002"]
