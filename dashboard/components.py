@@ -120,20 +120,22 @@ def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
     if not rows:
         return [html.Div(t("no_data", lang), className="gw-empty")]
     out = []
-    for rank, row in enumerate(rows, start=1):
-        score = row["score"]
+    for row in rows:
+        score, rank = row["score"], row.get("rank")
         classes = ["gw-rank-row"]
         if row["bottom"]:
             classes.append("gw-rank-bottom")
         if row["self"]:
             classes.append("gw-rank-self")
         out.append(html.Div(
-            [html.Span(f"{rank}", className="gw-rank-no"),
+            [html.Span("—" if rank is None else f"{rank}", className="gw-rank-no"),
              html.Span(row["name"], className="gw-rank-name"),
-             html.Span(html.Span(style={"width": f"{0 if score is None else score:.0f}%"}),
+             html.Span(html.Span(style={"width": f"{min(score or 0, 100):.0f}%"}),
                        className="gw-bar-track"),
              html.Span("—" if score is None else f"{score:.2f}", className="gw-rank-score"),
-             html.Span(t("bottom", lang) if row["bottom"] else row["grade"] or "",
+             html.Span(t("bottom", lang) if row["bottom"]
+                       else t("rank_flag_sample", lang) if row.get("flag") == "min_sample"
+                       else row.get("grade") or "",
                        className="gw-rank-tag")],
             className=" ".join(classes),
         ))

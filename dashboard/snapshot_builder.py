@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.coords import Transform, shift_geometry, transform_for
+from dashboard.ranking_panel import assessment_ranking
 from dashboard.settings import Settings
 from dashboard.snapshot import DISTRICT, Builder, Snapshot, UnknownArea
 from dashboard.ttl_cache import TTLCache
@@ -31,6 +32,7 @@ from queries.indicators import (
     indicator_def,
     indicators,
     indicators_by_area,
+    ranking,
     repeat_problems,
     target_light,
     target_score,
@@ -46,6 +48,7 @@ from queries.models import (
     Area,
 )
 from queries.periods import DAY, MONTH, Period, period_for, previous, same_weekday_last_week
+from queries.rules import load_rules
 from queries.trends import reported_vs_closed
 from queries.volunteers import volunteer_counts
 
@@ -204,6 +207,10 @@ def ranking_section(session: Session, area: Area, now: datetime) -> dict[str, An
                      "grade": None if composite is None else composite.grade,
                      "self": area_id == area.id, "bottom": False})
     rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["code"]))
+    ranks = ranking(sets, "composite")
+    codes = {code: area_id for area_id, (code, _name) in names.items()}
+    for row in rows:
+        row["rank"] = ranks.get(codes[row["code"]])
     scored = [r for r in rows if r["score"] is not None]
     if len(scored) > 2:
         for row in scored[-2:]:
@@ -217,6 +224,7 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
     # Outlines, grid centres and street names do not change while the app runs: built once.
     static: dict[str, dict[str, Any]] = {}
     rankings: TTLCache[dict[str, Any]] = TTLCache(RANKING_TTL.total_seconds())
+    rules = load_rules(settings.rules_file or None)
     past_days: TTLCache[list[DayFigures]] = TTLCache(PAST_DAYS_TTL.total_seconds())
 
     def fixed_parts(session: Session, area_code: str, area: Area) -> dict[str, Any]:
@@ -246,8 +254,12 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
                 (area_code, today.token, span),
                 lambda: [day_figures(session, replace(day, end=day.start + span), area_id, now)
                          for day in (previous(today), same_weekday_last_week(today))])]
-            ranking = rankings.get((area_code, period_for(MONTH, now).token),
-                                   lambda: ranking_section(session, area, now))
+            # The district's wall ranks its streets by the monthly assessment (published
+            # months frozen); lower walls rank their children by the composite 综合指标值.
+            ranking = rankings.get(
+                (area_code, period_for(MONTH, now).token),
+                lambda: assessment_ranking(session, now, rules) if area.level == LEVEL_DISTRICT
+                else ranking_section(session, area, now))
             trend = reported_vs_closed(session, last_day=today.start.date(), days=TREND_DAYS,
                                        area=area)
             volunteers = volunteer_counts(

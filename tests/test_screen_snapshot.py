@@ -25,9 +25,11 @@ from dashboard.figures import trend_figure
 from dashboard.settings import Settings
 from dashboard.snapshot import DISTRICT, Snapshot, SnapshotStore, UnknownArea
 from dashboard.snapshot_builder import make_builder
+from queries.assessment import load_month
 from queries.indicators import indicators_by_area
 from queries.models import Case, VolunteerActivity, VolunteerTeam
 from queries.periods import MONTH, period_for
+from queries.rules import load_rules
 from tests.handbuilt import NOW, HandBuilt, build_handbuilt
 
 S1 = "330199001"  # 城西街道: grids G1 G2 G3
@@ -153,16 +155,24 @@ def test_map_features_and_density(build, hb: HandBuilt) -> None:  # type: ignore
     assert density == [(1, 0.25), (3, 0.75), (4, 1.0)]
 
 
-def test_ranking_is_this_months_composite_best_first(build, session: Session,
-                                                     hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
+def test_district_ranking_is_the_monthly_assessment(build, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """The wall's street ranking is the assessment's (issue 6), rank for rank."""
     rows = build().payload["ranking"]["rows"]
-    sets = indicators_by_area(session, period_for(MONTH, NOW), level="street",
-                              parent_id=hb.areas["D"], now=NOW)
-    expected = sorted(((round(s.composite.total, 2), area_id) for area_id, s in sets.items()),
-                      reverse=True)
-    names = {hb.areas["S1"]: "城西街道", hb.areas["S2"]: "城东街道"}
-    assert [(r["score"], r["name"]) for r in rows] == [(score, names[i]) for score, i in expected]
-    assert not any(r["bottom"] for r in rows)  # two streets: nobody is marked bottom of two
+    month = load_month(session, "2026-11", load_rules(), now=NOW)
+    assert [(r["name"], r["score"], r["rank"], r["bottom"]) for r in rows] == [
+        (st.name, st.score, st.rank, st.bottom_two) for st in month.streets]
+    assert {r["name"] for r in rows} == {"城西街道", "城东街道"}
+
+
+def test_street_wall_ranks_its_communities_by_composite(build, session: Session,
+                                                        hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
+    rows = build("330199002").payload["ranking"]["rows"]  # 城东街道: C2 C3
+    sets = indicators_by_area(session, period_for(MONTH, NOW), level="community",
+                              parent_id=hb.areas["S2"], now=NOW)
+    scores = sorted((round(v.composite.total, 2) for v in sets.values()
+                     if v.composite is not None and v.composite.total is not None), reverse=True)
+    assert [r["score"] for r in rows if r["score"] is not None] == scores
+    assert [r["rank"] for r in rows if r["score"] is not None] == list(range(1, len(scores) + 1))
 
 
 def test_volunteers_ticker_and_trend(build, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
