@@ -15,7 +15,6 @@ import sys
 import time
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 
 import click
@@ -55,6 +54,7 @@ from queries.engine import (
     make_session_factory,
 )
 from queries.rules import Rules, RulesError, load_rules
+from queries.workcalendar import default_calendar
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 log = logging.getLogger("gridwatch")
@@ -76,7 +76,7 @@ def create_context(settings: Settings, *, auto_refresh: bool = False) -> Context
     sessions = make_session_factory(engine)
     store = SnapshotStore(
         builder=make_builder(sessions, settings), refresh_seconds=settings.refresh_seconds,
-        auto_refresh=auto_refresh,
+        clock=settings.now, auto_refresh=auto_refresh,
     )
     return Context(settings=settings, engine=engine, sessions=sessions, store=store)
 
@@ -103,14 +103,19 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     return app
 
 
-def create_jobs(ctx: Context) -> list[JobDefinition]:
+def create_jobs(ctx: Context, *, snapshot: bool = True) -> list[JobDefinition]:
     """Return the periodic jobs of a deployment: the snapshot, and the simulator in demo mode."""
-    jobs = [JobDefinition("snapshot-refresh", ctx.store.refresh, ctx.settings.refresh_seconds)]
+    jobs = []
+    if snapshot:
+        jobs.append(JobDefinition("snapshot-refresh", ctx.store.refresh,
+                                  ctx.settings.refresh_seconds))
     if ctx.settings.simulate:
         from ingest.simulator import Simulator
 
         simulator = Simulator(ctx.sessions,
-                              repeat=load_rules(ctx.settings.rules_file or None).repeat)
+                              repeat=load_rules(ctx.settings.rules_file or None).repeat,
+                              calendar=default_calendar(ctx.settings.calendar_file),
+                              clock=ctx.settings.now)
         jobs.append(JobDefinition("demo-simulator", simulator.tick, ctx.settings.simulator_seconds))
     return jobs
 
@@ -169,12 +174,14 @@ def _serve(ctx: Context) -> None:
     app = create_app(context=ctx)
     scheduler = create_scheduler(create_jobs(ctx), timezone=settings.timezone)
     ctx.store.refresh()
-    scheduler.start()
+    if settings.run_scheduler:
+        scheduler.start()
     click.echo(f"Gridwatch is serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)")
     try:
         app.run(host=settings.host, port=settings.port, debug=False, use_reloader=False)
     finally:
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
 
 
 def _generate(ctx: Context, cases: int, seed: int) -> None:
@@ -182,7 +189,9 @@ def _generate(ctx: Context, cases: int, seed: int) -> None:
 
     started = time.perf_counter()
     try:
-        summary = generate(ctx.engine, cases=cases, seed=seed, progress=True)
+        summary = generate(ctx.engine, cases=cases, seed=seed, progress=True,
+                           now=ctx.settings.now(),
+                           calendar=default_calendar(ctx.settings.calendar_file))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     rows = (summary.areas + summary.departments + summary.categories + summary.cases
@@ -234,7 +243,7 @@ def demo(host: str | None, port: int | None, cases: int, seed: int) -> None:
 def serve(host: str | None, port: int | None) -> None:
     """Serve an existing database (no simulator)."""
     settings = _settings(host=host, port=port)
-    _serve(_open_database(settings, create=False))
+    _serve(_open_database(settings, create=True))  # adds tables a newer version needs
 
 
 @cli.command("init-db")
@@ -255,9 +264,12 @@ def generate(cases: int, seed: int) -> None:
 
 @cli.command()
 def scheduler() -> None:
-    """Run only the jobs (snapshot refresh, simulator when GRIDWATCH_SIMULATE=true)."""
+    """Run the demo simulator (GRIDWATCH_SIMULATE=true) once, beside gunicorn workers."""
     ctx = _open_database(_settings(), create=False)
-    sched = create_scheduler(create_jobs(ctx), timezone=ctx.settings.timezone)
+    jobs = create_jobs(ctx, snapshot=False)  # workers build their own snapshots
+    if not jobs:
+        raise click.ClickException("nothing to run: set GRIDWATCH_SIMULATE=true for the simulator")
+    sched = create_scheduler(jobs, timezone=ctx.settings.timezone)
     click.echo("Gridwatch scheduler running (Ctrl+C stops)")
     sched.start()
     try:
@@ -328,7 +340,7 @@ def assess(month: str, rules_file: str | None) -> None:
     ctx, rules = _assessment_inputs(month, rules_file)
     with ctx.sessions() as session:
         try:
-            result = load_month(session, month, rules, now=datetime.now())
+            result = load_month(session, month, rules, now=ctx.settings.now())
         except AssessmentError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo("\n".join(_ranking_table(result)))
@@ -344,7 +356,7 @@ def publish(month: str, rules_file: str | None, force: bool, by: str) -> None:
     ctx, rules = _assessment_inputs(month, rules_file)
     with ctx.sessions() as session:
         try:
-            done = publish_month(session, month, rules, now=datetime.now(), by=by, force=force)
+            done = publish_month(session, month, rules, now=ctx.settings.now(), by=by, force=force)
         except AssessmentError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo("\n".join(_ranking_table(done.assessment)))
@@ -367,7 +379,7 @@ def report(month: str, rules_file: str | None, output: str | None, xlsx: str | N
     ctx, rules = _assessment_inputs(month, rules_file)
     with ctx.sessions() as session:
         try:
-            inputs = gather(session, month, rules, now=datetime.now())
+            inputs = gather(session, month, rules, now=ctx.settings.now())
             deck = deck_from(inputs)
         except (AssessmentError, ChartRenderError) as exc:
             raise click.ClickException(str(exc)) from exc

@@ -134,7 +134,7 @@ def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
                        className="gw-bar-track"),
              html.Span("—" if score is None else f"{score:.2f}", className="gw-rank-score"),
              html.Span(t("bottom", lang) if row["bottom"]
-                       else t("rank_flag_sample", lang) if row.get("flag") == "min_sample"
+                       else t("few_cases", lang) if row.get("flag") == "min_sample"
                        else row.get("grade") or "",
                        className="gw-rank-tag")],
             className=" ".join(classes),

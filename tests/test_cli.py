@@ -33,6 +33,8 @@ def test_init_db_creates_the_schema(env: dict[str, str], tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("url", "needle"),
     [("not a url", "not a database URL"),
+     ("postgresql://u@h:abc/db", "not a database URL"),
+     ("sqlite:////proc/nope/x.sqlite3", "cannot create the database folder"),
      ("nosuchdb://x/y", "no driver"),
      ("postgresql://gridwatch@127.0.0.1:1/gridwatch", "cannot reach the database")],
 )
@@ -73,3 +75,22 @@ def test_generate_writes_a_city_and_summarises(env: dict[str, str], tmp_path: Pa
         assert conn.scalar(select(func.count()).select_from(Area)) > 500
     again = run(["generate", "--cases", "10"], env)
     assert again.exit_code == 1 and "Traceback" not in again.output
+
+
+def test_serve_on_a_file_that_is_not_a_database(env: dict[str, str], tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_text("not a database" * 100)
+    result = run(["serve", "--port", "0"], {**env, "GRIDWATCH_DATABASE_URL": f"sqlite:///{junk}"})
+    assert result.exit_code == 1
+    assert "file is not a database" in result.output and "Traceback" not in result.output
+
+
+def test_serve_on_a_new_empty_file_asks_for_data(env: dict[str, str]) -> None:
+    result = run(["serve", "--port", "0"], env)  # no init-db first: tables are created
+    assert result.exit_code == 1 and "gridwatch generate" in result.output
+
+
+def test_scheduler_without_the_simulator_says_so(env: dict[str, str]) -> None:
+    assert run(["init-db"], env).exit_code == 0
+    result = run(["scheduler"], env)
+    assert result.exit_code == 1 and "GRIDWATCH_SIMULATE" in result.output

@@ -58,7 +58,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("browser") / "demo.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
     init_db(engine)
-    generate(engine, cases=DEMO_CASES, seed=DEMO_SEED)
+    generate(engine, cases=DEMO_CASES, seed=DEMO_SEED, now=Settings().now())  # the app's clock
     engine.dispose()
     return path
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from dashboard.settings import Settings
 from queries.assessment import load_month, publication, shift_month
 from queries.rules import load_rules
 from tests.browser.conftest import LiveApp
@@ -46,7 +46,7 @@ def open_ranked(browser: Browser, rankings_app: LiveApp) -> Iterator[Callable[..
 
 
 def this_month() -> str:
-    return f"{datetime.now():%Y-%m}"
+    return f"{Settings().now():%Y-%m}"
 
 
 def group_rows(page: Page, group: str) -> list[tuple[str, str]]:
@@ -68,7 +68,7 @@ def test_the_page_shows_the_computed_ranking(open_ranked: Callable[..., Page],
     page = open_ranked(f"/rankings?month={month}")
     rules = load_rules(rankings_app.ctx.settings.rules_file)
     with rankings_app.ctx.sessions() as session:
-        expected = load_month(session, month, rules, now=datetime.now())
+        expected = load_month(session, month, rules, now=Settings().now())
     assert expected.district.ranked_streets >= 4, "the demo month should rank most streets"
     for group in expected.groups:
         shown = group_rows(page, group.name)
