@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from queries.areas import area_clauses
@@ -36,9 +37,9 @@ class OpenCase:
 
 
 
-def open_cases(session: Session, *, area: Area | None = None) -> list[OpenCase]:
-    """Return every open case (上报 … 待核查), oldest first."""
-    stmt = (
+def _case_rows() -> Select[Any]:
+    """Select the columns of ``OpenCase`` with the joins they need."""
+    return (
         select(
             Case.id, Case.external_id, Case.lat, Case.lon, Case.status, Case.source,
             Category.kind, Category.major, Category.minor, Case.address, Department.name,
@@ -46,6 +47,13 @@ def open_cases(session: Session, *, area: Area | None = None) -> list[OpenCase]:
         )
         .join(Category, Case.category_id == Category.id)
         .outerjoin(Department, Case.department_id == Department.id)
+    )
+
+
+def open_cases(session: Session, *, area: Area | None = None) -> list[OpenCase]:
+    """Return every open case (上报 … 待核查), oldest first."""
+    stmt = (
+        _case_rows()
         .where(Case.status.in_(OPEN_STATUSES))
         .order_by(Case.reported_at)
     )
@@ -56,13 +64,7 @@ def open_cases(session: Session, *, area: Area | None = None) -> list[OpenCase]:
 def newest_cases(session: Session, *, limit: int = 20, area: Area | None = None) -> list[OpenCase]:
     """Return the most recently reported cases, newest first (the live ticker)."""
     stmt = (
-        select(
-            Case.id, Case.external_id, Case.lat, Case.lon, Case.status, Case.source,
-            Category.kind, Category.major, Category.minor, Case.address, Department.name,
-            Case.reported_at, Case.dispatched_at, Case.deadline_at, Case.grid_id, Case.street_id,
-        )
-        .join(Category, Case.category_id == Category.id)
-        .outerjoin(Department, Case.department_id == Department.id)
+        _case_rows()
         .order_by(Case.reported_at.desc(), Case.id.desc())
         .limit(limit)
     )

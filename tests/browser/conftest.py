@@ -95,9 +95,8 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def open_page(browser: Browser, live_app: LiveApp) -> Iterator[Callable[..., Page]]:
-    """Open app paths at a viewport size; afterwards, assert every request stayed local."""
+def local_pages(browser: Browser, base_url: str) -> Iterator[Callable[..., Page]]:
+    """Yield a page opener for ``base_url``; afterwards, assert every request stayed local."""
     requests: list[str] = []
     contexts = []
 
@@ -107,16 +106,21 @@ def open_page(browser: Browser, live_app: LiveApp) -> Iterator[Callable[..., Pag
         contexts.append(context)
         page = context.new_page()
         page.on("request", lambda request: requests.append(request.url))
-        page.goto(f"{live_app.url}{path}")
+        page.goto(f"{base_url}{path}")
         return page
 
     yield open_
     for context in contexts:
         context.close()
-    outside = [u for u in requests
-               if urlparse(u).scheme not in ("data", "blob")
+    outside = [u for u in requests if urlparse(u).scheme not in ("data", "blob", "about")
                and urlparse(u).hostname != "127.0.0.1"]
     assert not outside, f"the page fetched from outside this machine: {outside[:5]}"
+
+
+@pytest.fixture
+def open_page(browser: Browser, live_app: LiveApp) -> Iterator[Callable[..., Page]]:
+    """Open app paths at a viewport size; afterwards, assert every request stayed local."""
+    yield from local_pages(browser, live_app.url)
 
 
 @pytest.fixture(scope="session")

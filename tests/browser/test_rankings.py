@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -17,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from dashboard.settings import Settings
 from queries.assessment import load_month, publication, shift_month
 from queries.rules import load_rules
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, local_pages
 
 pytestmark = pytest.mark.browser
 
@@ -25,24 +24,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def open_ranked(browser: Browser, rankings_app: LiveApp) -> Iterator[Callable[..., Page]]:
     """Open paths of the rankings app at 1920×1080; afterwards, assert nothing left the machine."""
-    requests: list[str] = []
-    contexts = []
-
-    def open_(path: str) -> Page:
-        context = browser.new_context(viewport={"width": 1920, "height": 1080},
-                                      device_scale_factor=1)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("request", lambda request: requests.append(request.url))
-        page.goto(f"{rankings_app.url}{path}")
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    outside = [u for u in requests if urlparse(u).scheme not in ("data", "blob", "about")
-               and urlparse(u).hostname != "127.0.0.1"]
-    assert not outside, f"the page fetched from outside this machine: {outside[:5]}"
+    yield from local_pages(browser, rankings_app.url)
 
 
 def this_month() -> str:
