@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import shapely
 from shapely import Polygon
-from sqlalchemy import Connection, Engine, Table, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -558,7 +558,7 @@ def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int,
         "rework_count": life.reworks_done,
         "settled_level": _nullable(np.array(SETTLED_LEVELS, dtype=object)[level],
                                    life.handled <= now_s),
-        "repeat_of_id": repeat_of,
+        "repeat_of_id": np.full(n, -1, dtype=np.int64),  # linked below, once every case exists
         "satisfied": _nullable(rng.random(n) < P_SATISFIED, hotline & (life.closed <= now_s)),
     }
     reporter, checker = _reporters(rng, source, street, city)
@@ -577,6 +577,13 @@ def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int,
         events += len(event_columns["case_id"])
         bar.update(part.stop - part.start)
     bar.close()
+    # A repeat can point to a case registered earlier but reported (so inserted) later.
+    linked = np.flatnonzero(repeat_of >= 0)
+    if len(linked):
+        conn.execute(update(Case.__table__).where(Case.__table__.c.id == bindparam("case"))
+                     .values(repeat_of_id=bindparam("origin")),
+                     [{"case": int(c), "origin": int(o)}
+                      for c, o in zip(case_id[linked], repeat_of[linked])])
     return events
 
 

@@ -467,3 +467,20 @@ def test_stored_repeat_links_match_the_assessment(tmp_path) -> None:  # type: ig
         detected = assess_month(s, "2026-10", load_rules(), now=now).district.repeat_problems
         assert detected > 0
         assert repeat_problems(s, parse_period("2026-10", now)) == detected
+
+
+def test_repeats_linking_forward_in_insert_order_are_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A repeat may point to a case inserted in a later chunk (registered earlier, reported later)."""
+    import ingest.democity as democity
+    from queries.engine import make_session_factory
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'chunks.sqlite3'}")
+    init_db(eng)
+    original = democity.CHUNK
+    democity.CHUNK = 97  # many chunks: links across chunk boundaries are certain
+    try:
+        generate(eng, cases=4000, seed=9, now=datetime(2026, 11, 23, 10, 0))
+    finally:
+        democity.CHUNK = original
+    with make_session_factory(eng)() as s:
+        assert s.scalar(select(func.count()).select_from(Case).where(Case.repeat_of_id.is_not(None))) > 0
