@@ -12,25 +12,10 @@ from typing import Any
 from dash import html
 
 from dashboard import ids
+from dashboard.formatting import delta_text, format_value
 from dashboard.i18n import t
 from queries.cases import CaseDetail
-from queries.indicators import indicator_def
-
-ARROW_UP, ARROW_DOWN, ARROW_FLAT = "▲", "▼", "■"
-
-
-def format_count(value: float | None) -> str:
-    """Return a count with thousands separators, or "—" when unknown."""
-    return "—" if value is None else f"{value:,.0f}"
-
-
-def format_delta(delta: float | None, *, rate: bool) -> str:
-    """Return a change as arrow + number; rates change in percentage points."""
-    if delta is None:
-        return "—"
-    arrow = ARROW_UP if delta > 0 else ARROW_DOWN if delta < 0 else ARROW_FLAT
-    size = abs(delta)
-    return f"{arrow}{size * 100:.2f}pp" if rate else f"{arrow}{size:,.0f}"
+from queries.indicators import DASH, indicator_def
 
 
 def delta_class(delta: float | None, better: str | None) -> str:
@@ -41,19 +26,15 @@ def delta_class(delta: float | None, better: str | None) -> str:
     return "gw-delta gw-delta-good" if good else "gw-delta gw-delta-bad"
 
 
-def indicator_name(key: str, lang: str) -> str:
-    """Return an indicator's name from the one registry of indicators."""
-    definition = indicator_def(key)
-    return definition.name_en if lang == "en" else definition.name_zh
-
-
 def tile_title(tile: dict[str, Any], lang: str) -> str:
     """Return a tile's hover text: numerator/denominator for rates, the target when set."""
-    parts = [indicator_name(tile["key"], lang)]
+    parts = [indicator_def(tile["key"]).label(lang)]
     if tile["rate"]:
-        parts.append(f"{format_count(tile['num'])} / {format_count(tile['den'])}")
+        numerator, denominator = (format_value(tile[k], "count") for k in ("num", "den"))
+        parts.append(f"{numerator} / {denominator}")
     if tile["target"] is not None:
-        target = f"{tile['target'] * 100:.2f}%" if tile["rate"] else format_count(tile["target"])
+        target = (f"{tile['target'] * 100:.2f}%" if tile["rate"]
+                  else format_value(tile["target"], "count"))
         parts.append(f"{t('target', lang)} {'≥' if tile['better'] == 'higher' else '≤'} {target}")
     return " · ".join(parts)
 
@@ -67,13 +48,13 @@ def create_tile_body(tile: dict[str, Any], lang: str) -> list[html.Div]:
     """Return the inside of one KPI tile: label, value, change vs yesterday and last week."""
     deltas = [
         html.Span([html.Span(t(word, lang), className="gw-delta-label"),
-                   html.Span(format_delta(tile[key], rate=tile["rate"]),
+                   html.Span(delta_text(tile[key], "rate" if tile["rate"] else "count"),
                              className=delta_class(tile[key], tile["better"]))],
                   className="gw-delta-item")
         for word, key in (("vs_yesterday", "d_day"), ("vs_last_week", "d_week"))
     ]
     return [
-        html.Div(indicator_name(tile["key"], lang), className="gw-tile-label"),
+        html.Div(indicator_def(tile["key"]).label(lang), className="gw-tile-label"),
         html.Div(tile["text"], className="gw-tile-value"),
         html.Div(deltas, className="gw-tile-deltas"),
     ]
@@ -96,7 +77,8 @@ def create_panel(title: str, body: Any, *, class_name: str = "",
 
 def create_counter(counter_id: str, label: str, value: float) -> html.Div:
     """Return one volunteer counter; ``assets/screen.js`` counts it up to each new value."""
-    return html.Div([html.Div(format_count(value), id=counter_id, className="gw-counter-value"),
+    return html.Div([html.Div(format_value(value, "count"), id=counter_id,
+                              className="gw-counter-value"),
                      html.Div(label, className="gw-counter-label")], className="gw-counter")
 
 
@@ -173,7 +155,8 @@ def create_case_card(case: CaseDetail, now: datetime, lang: str, light: str) -> 
         ("card_reported", f"{case.reported_at:%Y-%m-%d %H:%M}"),
         ("card_department", case.department or t("unassigned", lang)),
         ("card_status", case.status),
-        ("card_deadline", "—" if case.deadline_at is None else f"{case.deadline_at:%Y-%m-%d %H:%M}"),
+        ("card_deadline",
+         DASH if case.deadline_at is None else f"{case.deadline_at:%Y-%m-%d %H:%M}"),
         ("card_open_for", format_duration(end - case.reported_at, lang)),
     ]
     if case.rework_count:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from dashboard.figures import THEMES, trend_figure
+from dashboard.figures import FONT, THEMES, trend_figure
 from dashboard.i18n import t
 from queries.trends import DailySeries
 
 BAR_COLOR = "#ff9f43"
 BAR_SLOTS = 8
 WHOLE_TICKS_UP_TO = 10  # below this, an axis of counts ticks every whole number
-FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 
 
 def categories_figure(items: list[tuple[str, int]], *, lang: str) -> go.Figure:

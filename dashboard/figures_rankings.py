@@ -10,12 +10,11 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from dashboard.figures import THEMES
+from dashboard.figures import FONT, THEMES
 from dashboard.i18n import t
 from queries.assessment import StreetResult
 from queries.rules import CAUSES
 
-FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 CAUSE_COLORS = {"problems": "#4fa3e0", "repeat": "#ff9f43", "overdue": "#ff4d4f",
                 "rework": "#a77ee8"}
 NOW_COLOR = "#4fc3ff"

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from types import MappingProxyType
 from typing import Any
 
 from dashboard.choropleth import NO_VALUE, Classes, classify, hideout, legend_ranges
+from dashboard.formatting import format_value
 from dashboard.i18n import t
 from queries.grid_view import AreaRef, GridView
 from queries.indicators import (
     DASH,
     INDICATOR_BY_KEY,
     INDICATORS,
-    IndicatorDef,
     IndicatorSet,
     Ratio,
     ranking,
@@ -38,25 +37,6 @@ XLSX_FORMATS: Mapping[str, str] = MappingProxyType(
     {"rate": "0.00%", "count": "#,##0", "hours": "0.0", "score": "0.00"})
 
 
-def name_of(definition: IndicatorDef, lang: str) -> str:
-    """Return an indicator's name in the page's language."""
-    return definition.name_en if lang == "en" else definition.name_zh
-
-
-def format_value(value: float | None, kind: str) -> str:
-    """Format a number by indicator kind: rates as percentages (two decimals, half up)."""
-    if value is None:
-        return DASH
-    if kind == "rate":
-        percent = (Decimal(repr(value)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return f"{percent}%"
-    if kind == "count":
-        return f"{value:,.0f}"
-    if kind == "hours":
-        return f"{value:,.1f}"
-    return f"{value:.2f}"
-
-
 def indicator_text(values: IndicatorSet, key: str) -> str:
     """Return one indicator as the page shows it."""
     raw = getattr(values, key)
@@ -69,17 +49,6 @@ def indicator_parts(values: IndicatorSet, key: str) -> str | None:
     """Return a rate's "numerator / denominator" (None for other kinds)."""
     raw = getattr(values, key)
     return f"{raw.numerator:,} / {raw.denominator:,}" if isinstance(raw, Ratio) else None
-
-
-def delta_text(delta: float | None, kind: str) -> str:
-    """Return a change as an arrow and its size; rates change in percentage points."""
-    if delta is None:
-        return DASH
-    arrow = "▲" if delta > 0 else "▼" if delta < 0 else "■"
-    size = abs(delta)
-    if kind == "rate":
-        return f"{arrow}{size * 100:.2f}pp"
-    return f"{arrow}{format_value(size, kind)}"
 
 
 @dataclass(frozen=True)
@@ -180,7 +149,7 @@ def column_defs(kpi: str, lang: str) -> list[dict[str, Any]]:
     for definition in INDICATORS:
         key = definition.key
         column: dict[str, Any] = {
-            "field": key, "headerName": name_of(definition, lang),
+            "field": key, "headerName": definition.label(lang),
             "headerTooltip": definition.formula_zh if lang != "en" else definition.name_en,
             "type": "rightAligned", "width": 124 if definition.kind == "rate" else 108,
             "valueFormatter": {"function": f"params.data ? params.data['{key}{TEXT_SUFFIX}'] : ''"},
@@ -208,7 +177,7 @@ def export_table(view: GridView, lang: str) -> tuple[list[str], list[list[Any]],
     headers = [t("grids_col_name", lang), t("grids_col_code", lang)]
     formats: list[str | None] = [None, None]
     for definition in INDICATORS:
-        headers.append(name_of(definition, lang))
+        headers.append(definition.label(lang))
         formats.append(XLSX_FORMATS[definition.kind])
         if definition.key == "composite":
             headers.append(t("grids_col_grade", lang))
@@ -238,7 +207,7 @@ def map_hideout(view: GridView, kpi: str, lang: str) -> dict[str, object]:
     tips = {}
     for area, values in view.children:
         lines = [f"<b>{escape(area.name)}</b>",
-                 f"{escape(name_of(definition, lang))}: {indicator_text(values, kpi)}"]
+                 f"{escape(definition.label(lang))}: {indicator_text(values, kpi)}"]
         parts = indicator_parts(values, kpi)
         if parts is not None:
             lines.append(parts)

@@ -168,6 +168,10 @@ class IndicatorDef:
     higher_is_better: bool | None  # None: a volume with no better direction
     kind: Kind
 
+    def label(self, lang: str) -> str:
+        """Return the indicator's name in the UI language (Chinese unless "en")."""
+        return self.name_en if lang == "en" else self.name_zh
+
 
 INDICATORS: tuple[IndicatorDef, ...] = (
     IndicatorDef("reported", "上报数", "Reports", "上报时间在期内的案件数", None, "count"),

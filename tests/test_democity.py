@@ -453,11 +453,10 @@ def test_reusable_pieces(shapes: dict[int, shapely.Polygon], areas: dict[int, Ar
 def test_stored_repeat_links_match_the_assessment(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The 重复 tile (stored links) and the assessment (detection) count the same problems."""
     from queries.assessment import assess_month
+    from queries.engine import make_session_factory
     from queries.indicators import repeat_problems
     from queries.periods import parse_period
     from queries.rules import load_rules
-
-    from queries.engine import make_session_factory
 
     eng = make_engine(f"sqlite:///{tmp_path / 'rep.sqlite3'}")
     init_db(eng)

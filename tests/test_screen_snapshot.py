@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks.screen import refresh_outputs, wall_options
 from dashboard import routes
-from dashboard.components import format_delta
 from dashboard.coords import wgs84_to_gcj02
 from dashboard.figures import trend_figure
+from dashboard.formatting import delta_text
 from dashboard.settings import Settings
 from dashboard.snapshot import DISTRICT, Snapshot, SnapshotStore, UnknownArea
 from dashboard.snapshot_builder import make_builder
@@ -255,8 +255,8 @@ def test_refresh_sends_only_changed_sections(build) -> None:  # type: ignore[no-
     [(3, False, "▲3"), (-1, False, "▼1"), (0, False, "■0"), (None, False, "—"),
      (-0.25, True, "▼25.00pp"), (0.0123, True, "▲1.23pp")],
 )
-def test_format_delta(delta: float | None, rate: bool, text: str) -> None:
-    assert format_delta(delta, rate=rate) == text
+def test_delta_text(delta: float | None, rate: bool, text: str) -> None:
+    assert delta_text(delta, "rate" if rate else "count") == text
 
 
 def _collection(data: bytes) -> list[dict]:  # type: ignore[type-arg]

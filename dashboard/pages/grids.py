@@ -15,6 +15,7 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.components import delta_class
 from dashboard.components_nav import create_nav
+from dashboard.formatting import delta_text
 from dashboard.grids_state import (
     PATH,
     GridsState,
@@ -23,7 +24,7 @@ from dashboard.grids_state import (
     period_choice,
     range_of,
 )
-from dashboard.grids_view import Tile, column_defs, delta_text, name_of, standings
+from dashboard.grids_view import Tile, column_defs, standings
 from dashboard.i18n import t
 from dashboard.settings import Settings
 from queries.grid_view import AreaRef, GridView, OpenCases
@@ -78,7 +79,7 @@ def create_controls(state: GridsState, lang: str) -> html.Div:
                 id=ids.GRIDS_RANGE_BOX, className="gw-g-range-box", hidden=choice != CUSTOM),
             html.Label([
                 html.Span(t("grids_kpi", lang), className="gw-g-kpi-label"),
-                dcc.Dropdown([{"label": name_of(d, lang), "value": d.key} for d in INDICATORS],
+                dcc.Dropdown([{"label": d.label(lang), "value": d.key} for d in INDICATORS],
                              state.kpi, id=ids.GRIDS_KPI, clearable=False, searchable=True,
                              className="gw-g-kpi"),
             ], className="gw-g-kpi-box"),
@@ -236,7 +237,7 @@ def create_tiles(tiles: list[Tile], lang: str) -> list[html.Div]:
     out = []
     for tile in tiles:
         definition = INDICATOR_BY_KEY[tile.key]
-        title = [name_of(definition, lang)]
+        title = [definition.label(lang)]
         if tile.parts:
             title.append(f"{tile.parts} ({t('grids_previous', lang)} {tile.before_parts})")
         value = [html.Span(tile.text, className="gw-g-tile-text")]
@@ -244,7 +245,7 @@ def create_tiles(tiles: list[Tile], lang: str) -> list[html.Div]:
             value.append(html.Span(tile.grade, className="gw-g-tile-grade"))
         out.append(html.Div(
             [
-                html.Div(name_of(definition, lang), className="gw-g-tile-label"),
+                html.Div(definition.label(lang), className="gw-g-tile-label"),
                 html.Div(value, className="gw-g-tile-value"),
                 html.Div([
                     html.Span(f"{t('grids_previous', lang)} {tile.before_text}",
@@ -287,7 +288,7 @@ def create_roster(view: GridView, kpi: str, lang: str) -> list[Any]:
                               className="gw-g-roster-rows")]
     lagging = [s for s in placed if s.rank > 1][:LAGGING_SHOWN]  # ties for best never lag
     if lagging:
-        name = name_of(INDICATOR_BY_KEY[kpi], lang)
+        name = INDICATOR_BY_KEY[kpi].label(lang)
         out.append(html.H3(t("grids_lagging", lang).format(indicator=name),
                            className="gw-g-subtitle"))
         out.append(html.Ol([
@@ -319,7 +320,7 @@ def cases_rows(cases: OpenCases, lang: str) -> list[dict[str, str]]:
 
 def map_title(view: GridView, kpi: str, lang: str) -> str:
     """Return the map's heading: the level shown and the indicator it is coloured by."""
-    return f"{t(f'grids_level_{view.child_level}', lang)} · {name_of(INDICATOR_BY_KEY[kpi], lang)}"
+    return f"{t(f'grids_level_{view.child_level}', lang)} · {INDICATOR_BY_KEY[kpi].label(lang)}"
 
 
 def table_title(view: GridView, lang: str) -> str:
