@@ -115,7 +115,8 @@ def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
              html.Span(html.Span(style={"width": f"{min(score or 0, 100):.0f}%"}),
                        className="gw-bar-track"),
              html.Span("—" if score is None else f"{score:.2f}", className="gw-rank-score"),
-             html.Span(t("bottom", lang) if row["bottom"]
+             html.Span(t("bottom_of_group" if row.get("group") else "bottom", lang)
+                       if row["bottom"]
                        else t("few_cases", lang) if row.get("flag") == "min_sample"
                        else row.get("grade") or "",
                        className="gw-rank-tag")],

@@ -36,6 +36,7 @@ WORDS: dict[str, dict[str, str]] = {
               "assessment lands. The bottom two are marked red.",
     },
     "bottom": {"zh": "末位", "en": "low"},
+    "bottom_of_group": {"zh": "组末位", "en": "grp low"},
     "few_cases": {"zh": "样本不足", "en": "few"},
     "trend_panel": {"zh": "近30日上报与结案", "en": "Reported vs closed, last 30 days"},
     "trend_reported": {"zh": "上报", "en": "Reported"},
