@@ -14,7 +14,7 @@ import orjson
 from flask import Flask, Response, request
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.coords import Transform, shift_geometry, transform_for
+from queries.coords import Transform, shift_geometry, transform_for
 from dashboard.settings import Settings
 from queries.areas import area_by_code, children, district
 from queries.models import LEVEL_GRID, Area

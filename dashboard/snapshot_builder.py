@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.coords import Transform, shift_geometry, transform_for
+from queries.coords import Transform, shift_geometry, transform_for
 from dashboard.ranking_panel import assessment_ranking
 from dashboard.settings import Settings
 from dashboard.snapshot import DISTRICT, Builder, Snapshot, UnknownArea

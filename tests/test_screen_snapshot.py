@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks.screen import refresh_outputs, wall_options
 from dashboard import routes
-from dashboard.coords import wgs84_to_gcj02
+from queries.coords import wgs84_to_gcj02
 from dashboard.figures import trend_figure
 from dashboard.formatting import delta_text
 from dashboard.settings import Settings
