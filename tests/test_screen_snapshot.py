@@ -17,19 +17,22 @@ from dash import no_update
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks.screen import refresh_outputs, wall_options
-from dashboard import routes
-from queries.coords import wgs84_to_gcj02
-from dashboard.figures import trend_figure
+from callbacks.router import query_of
+from dashboard.i18n import pick_language
+from callbacks.screen import refresh_outputs
+from dashboard.screen.layout import wall_options
 from dashboard.formatting import delta_text
-from dashboard.settings import Settings
-from dashboard.snapshot import DISTRICT, Snapshot, SnapshotStore, UnknownArea
-from dashboard.snapshot_builder import make_builder
+from dashboard.screen.figures import trend_figure
 from queries.assessment import load_month
+from queries.coords import wgs84_to_gcj02
 from queries.indicators import indicators_by_area
 from queries.models import Case, VolunteerActivity, VolunteerTeam
 from queries.periods import MONTH, period_for
 from queries.rules import load_rules
+from settings import Settings
+from snapshot import routes
+from snapshot.build import make_builder
+from snapshot.store import DISTRICT, Snapshot, SnapshotStore, UnknownArea
 from tests.handbuilt import NOW, HandBuilt, build_handbuilt
 
 S1 = "330199001"  # 城西街道: grids G1 G2 G3
@@ -275,7 +278,8 @@ def _features(snapshot: Snapshot) -> list[dict]:  # type: ignore[type-arg]
      ("?lang=fr&refresh=0&theme=neon", ("", "zh", 5000, "dark"))],
 )
 def test_wall_options_from_the_url(search: str, expected: tuple[str, str, int, str]) -> None:
-    wall = wall_options(search, Settings(), NOW)
+    query = query_of(search)
+    wall = wall_options(query, pick_language(query.get("lang"), "zh"), Settings(), NOW)
     assert (wall.area_code, wall.lang, wall.poll_ms, wall.theme) == expected
 
 
@@ -304,8 +308,8 @@ def test_the_cjk_font_is_served_by_the_app(tmp_path) -> None:
     """The page's own font route answers with the font, so no CDN or system font is needed."""
     from flask import Flask
 
-    from dashboard import routes
-    from dashboard.snapshot import SnapshotStore
+    from snapshot import routes
+    from snapshot.store import SnapshotStore
 
     server = Flask(__name__)
     routes.register(server, SnapshotStore(builder=lambda *_: None, refresh_seconds=10))

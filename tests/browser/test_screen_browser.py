@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from dashboard.snapshot import DISTRICT
-from dashboard.snapshot_builder import TILE_KEYS, day_figures, tile_entries
 from queries.models import OPEN_STATUSES, STATUS_REPORTED, Case
 from queries.periods import DAY, period_for, previous, same_weekday_last_week
+from snapshot.build import TILE_KEYS, day_figures, tile_entries
+from snapshot.store import DISTRICT
 from tests.browser.conftest import REFRESH_SECONDS, LiveApp
 
 pytestmark = pytest.mark.browser

@@ -14,10 +14,10 @@ import orjson
 from flask import Flask, Response, request
 from sqlalchemy.orm import Session, sessionmaker
 
-from queries.coords import Transform, shift_geometry, transform_for
-from dashboard.settings import Settings
 from queries.areas import area_by_code, children, district
+from queries.coords import Transform, shift_geometry, transform_for
 from queries.models import LEVEL_GRID, Area
+from settings import Settings
 
 AREAS_PATH = "/api/areas.geojson"
 

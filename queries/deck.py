@@ -1,28 +1,54 @@
-"""Gather one month's deck from the database and write it: the only place the deck meets SQL.
+"""Read one month's deck inputs from the database: the only place the deck meets SQL.
 
-``make_deck`` is what the ``gridwatch report`` command and the rankings page's button call:
-the month's assessment (frozen if published), the district's indicators for the month and the
-month before, the daily trend, and the problems by minor class — then the charts, then slides.
+``gather`` is what the ``gridwatch report`` command and the rankings page's button call: the
+month's assessment (frozen if published), the district's indicators for the month and the month
+before, the daily trend, and the problems by minor class. ``dashboard.deck`` draws the slides.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from dashboard.chart_images import render_images
-from dashboard.deck import CategoryCount, DeckInputs, build_deck, deck_bytes, deck_figures
 from queries.areas import district
-from queries.assessment import AssessmentError, list_months, load_month, month_bounds
+from queries.assessment import (
+    AssessmentError,
+    MonthAssessment,
+    list_months,
+    load_month,
+    month_bounds,
+)
 from queries.grid_view import worst_categories
-from queries.indicators import indicators
+from queries.indicators import IndicatorSet, indicators
 from queries.periods import parse_period, previous
 from queries.rules import Rules
-from queries.trends import reported_vs_closed
+from queries.trends import DailySeries, reported_vs_closed
 
 TREND_DAYS = 30
 TOP_CATEGORIES = 12
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    """A minor class with its problems this month and last month."""
+
+    minor: str
+    problems: int
+    previous: int
+
+
+@dataclass(frozen=True)
+class DeckInputs:
+    """Everything one month's deck shows, already read from the database."""
+
+    assessment: MonthAssessment
+    kpis: IndicatorSet
+    previous_kpis: IndicatorSet
+    trend: DailySeries
+    categories: tuple[CategoryCount, ...]
+    generated_at: datetime
 
 
 def gather(session: Session, month: str, rules: Rules, *, now: datetime) -> DeckInputs:
@@ -50,19 +76,3 @@ def gather(session: Session, month: str, rules: Rules, *, now: datetime) -> Deck
         categories=tuple(CategoryCount(minor, n, earlier.get(minor, 0)) for minor, n in counts),
         generated_at=now,
     )
-
-
-def deck_from(inputs: DeckInputs) -> bytes:
-    """Return the deck of gathered inputs as .pptx bytes (charts drawn by kaleido)."""
-    return deck_bytes(build_deck(inputs, render_images(deck_figures(inputs))))
-
-
-def make_deck(session: Session, month: str, rules: Rules, *, now: datetime) -> bytes:
-    """Return the month's review-meeting deck as .pptx bytes."""
-    return deck_from(gather(session, month, rules, now=now))
-
-
-def default_deck_name(month: str) -> str:
-    """Return the deck's file name: gridwatch-2026-10.pptx."""
-    return f"gridwatch-{month}.pptx"
-

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import kaleido
 from kaleido.errors import ChromeNotFoundError, KaleidoError
 
-from dashboard.deck import FigureSpec
+from dashboard.deck.build import FigureSpec
 
 SCALE = 2  # device pixels per figure pixel: sharp on a projector
 

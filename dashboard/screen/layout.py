@@ -6,14 +6,19 @@ then sends only what changes. The map's bounds are set here only, so refreshes n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import dash_leaflet as dl
 from dash import dcc, html
 
-from dashboard import ids
-from dashboard.components import (
+from dashboard import ids, shell
+from dashboard.i18n import t
+from dashboard.routing import PageRequest, Retry
+from dashboard.screen.figures import trend_figure
+from dashboard.screen.panels import (
     create_activity_types,
     create_counter,
     create_panel,
@@ -21,10 +26,10 @@ from dashboard.components import (
     create_ticker_items,
     create_tile,
 )
-from dashboard.figures import trend_figure
-from dashboard.i18n import t
-from dashboard.settings import Settings
-from dashboard.snapshot import Snapshot
+from settings import Settings
+from snapshot.store import DISTRICT, Snapshot
+
+THEMES = ("dark", "light")
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,34 @@ class WallOptions:
     poll_ms: int
     theme: str
     utc_offset_minutes: int  # the server's clock, so the wall's clock matches the data's times
+
+
+def wall_options(query: Mapping[str, str], lang: str, settings: Settings,
+                 now: datetime) -> WallOptions:
+    """Resolve a wall's URL parameters (area, refresh, theme) against the settings."""
+    refresh = query.get("refresh", "")
+    poll_ms = (int(refresh) * 1000 if refresh.isdigit() and 1 <= int(refresh) <= 3600
+               else settings.refresh_seconds * 500)  # two polls per snapshot refresh
+    theme = query.get("theme", "dark")
+    return WallOptions(
+        area_code=query.get("area", DISTRICT).strip(),
+        lang=lang,
+        poll_ms=poll_ms,
+        theme=theme if theme in THEMES else "dark",
+        utc_offset_minutes=round((now - datetime.now(UTC).replace(tzinfo=None))
+                                 .total_seconds() / 60),
+    )
+
+
+def page(req: PageRequest) -> Any:
+    """Return the wall for the request, or say why it cannot show (unknown area, no data)."""
+    wall = wall_options(req.query, req.lang, req.settings, req.now)
+    snapshot = req.snapshot(wall.area_code)
+    if snapshot is None:
+        status = req.area_status(wall.area_code)
+        message = shell.create_unavailable(status, req.lang)
+        return message if status == "unknown" else Retry(message)
+    return layout(req.settings, wall, snapshot)
 
 
 def known_versions(snapshot: Snapshot) -> dict[str, str]:

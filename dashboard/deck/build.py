@@ -3,14 +3,13 @@
 ``deck_figures`` names the charts the deck needs — the rankings page's own figure builders on
 a light theme — with the size each is drawn at; ``build_deck`` lays the slides out from a
 ``DeckInputs`` and those charts rendered to PNG. Nothing here queries or renders:
-``dashboard.deck_data`` gathers the inputs and ``dashboard.chart_images`` draws the charts.
+``queries.deck`` gathers the inputs and ``dashboard.deck.images`` draws the charts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from io import BytesIO
 
 import plotly.graph_objects as go
@@ -19,7 +18,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 
-from dashboard.deck_layout import (
+from dashboard.deck.layout import (
     ACCENT,
     BODY,
     GREEN,
@@ -47,15 +46,14 @@ from dashboard.deck_layout import (
     new_presentation,
     rows_per_slide,
 )
-from dashboard.figures import trend_figure
-from dashboard.figures_rankings import (
+from dashboard.rankings.figures import (
     cause_name,
     deductions_figure,
     repeats_figure,
     score_change_figure,
     street_deductions_figure,
 )
-from dashboard.rankings_view import (
+from dashboard.rankings.view import (
     bottom_words,
     flags,
     group_mean_deductions,
@@ -64,10 +62,11 @@ from dashboard.rankings_view import (
     score_text,
     signed,
 )
+from dashboard.screen.figures import trend_figure
 from queries.assessment import Change, MonthAssessment, StreetResult
+from queries.deck import DeckInputs
 from queries.indicators import DASH, INDICATOR_BY_KEY, IndicatorSet, Ratio
 from queries.rules import CAUSES
-from queries.trends import DailySeries
 
 LANG = "zh"
 KPI_KEYS = ("registered", "closed", "close_rate", "ontime_close_rate", "open_overdue",
@@ -81,27 +80,6 @@ CAUSES_CHART, CAUSES_NOTE = BODY.rows([BODY.height - 0.45, 0.45], gap=0.0)
 REPEATS_LEFT, REPEATS_CHART = BODY.columns([46, 54], gap=0.3)
 STREET_LEFT, STREET_CHART = BODY.columns([46, 54], gap=0.3)
 TABLE_BOX, TABLE_NOTE = BODY.rows([BODY.height - 0.4, 0.4], gap=0.0)
-
-
-@dataclass(frozen=True)
-class CategoryCount:
-    """A minor class with its problems this month and last month."""
-
-    minor: str
-    problems: int
-    previous: int
-
-
-@dataclass(frozen=True)
-class DeckInputs:
-    """Everything one month's deck shows, already read from the database."""
-
-    assessment: MonthAssessment
-    kpis: IndicatorSet
-    previous_kpis: IndicatorSet
-    trend: DailySeries
-    categories: tuple[CategoryCount, ...]
-    generated_at: datetime
 
 
 @dataclass(frozen=True)

@@ -5,21 +5,22 @@ from __future__ import annotations
 from flask import Flask, Response, request, send_file
 from pylopdf_fonts_zh_cn import sans_path
 
-from dashboard.snapshot import DISTRICT, SnapshotStore
+from snapshot.store import DISTRICT, SnapshotStore
 
 
 def _versioned(body: bytes, etag: str, gzipped: bytes | None = None) -> Response:
-    """Serve GeoJSON by version: 304 when the browser holds it, pre-gzipped when it can."""
-    if request.if_none_match.contains(etag):
-        return Response(status=304, headers={"ETag": f'"{etag}"'})
-    gz = gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", "")
+    """Serve GeoJSON by version: 304 when the browser holds it, pre-gzipped when it can.
+
+    werkzeug's conditional response answers ``If-None-Match`` (and ranges) for us.
+    """
+    gz = gzipped is not None and bool(request.accept_encodings["gzip"])
     resp = Response(gzipped if gz else body, mimetype="application/geo+json")
     if gz:
         resp.headers["Content-Encoding"] = "gzip"
-    resp.headers["ETag"] = f'"{etag}"'
-    resp.headers["Cache-Control"] = "no-cache"
-    resp.headers["Vary"] = "Accept-Encoding"
-    return resp
+    resp.set_etag(etag)
+    resp.cache_control.no_cache = True
+    resp.vary.add("Accept-Encoding")
+    return resp.make_conditional(request)
 
 
 FONT_URL = "/fonts/gridwatch-sans.otf"

@@ -11,8 +11,7 @@ from typing import Any
 from dash import html
 
 from dashboard.i18n import t
-
-PAGES = (("/screen", "nav_screen"), ("/grids", "nav_grids"), ("/rankings", "nav_rankings"))
+from dashboard.routing import PageRequest
 
 
 def page_href(path: str, lang: str) -> str:
@@ -20,13 +19,14 @@ def page_href(path: str, lang: str) -> str:
     return f"{path}?lang=en" if lang == "en" else path
 
 
-def create_nav(active: str, lang: str, *, title: str, tools: list[Any] | None = None) -> html.Nav:
-    """Return the top bar with ``active`` (a path) marked as the current page."""
+def create_nav(req: PageRequest, *, title: str, tools: list[Any] | None = None) -> html.Nav:
+    """Return the top bar with the request's page marked as the current one."""
+    active, lang = req.path, req.lang
     links = [
         html.A(t(word, lang), href=page_href(path, lang),
                className="gw-nav-link gw-nav-active" if path == active else "gw-nav-link",
                **({"aria-current": "page"} if path == active else {}))
-        for path, word in PAGES
+        for path, word in ((link.path, link.label) for link in req.nav)
     ]
     return html.Nav(
         [

@@ -3,7 +3,7 @@
 Every number comes from ``queries/``: tiles from ``queries.indicators`` (today against
 yesterday and the same weekday last week), the ranking from its 综合指标值, the trend from
 ``queries.trends``, the counters from ``queries.volunteers``. The payload is language-neutral;
-``dashboard.components`` turns it into words for each wall.
+``dashboard.screen.panels`` turns it into words for each wall.
 """
 
 from __future__ import annotations
@@ -17,13 +17,9 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
-from queries.coords import Transform, shift_geometry, transform_for
-from dashboard.ranking_panel import assessment_ranking
-from dashboard.settings import Settings
-from dashboard.snapshot import DISTRICT, Builder, Snapshot, UnknownArea
-from dashboard.ttl_cache import TTLCache
 from queries.areas import area_by_code, areas_at_level, descendants_at_level, district
 from queries.cases import OpenCase, newest_cases, open_cases
+from queries.coords import Transform, shift_geometry, transform_for
 from queries.indicators import (
     REPEAT_PROBLEMS,
     IndicatorSet,
@@ -51,6 +47,10 @@ from queries.periods import DAY, MONTH, Period, period_for, previous, same_weekd
 from queries.rules import load_rules
 from queries.trends import reported_vs_closed
 from queries.volunteers import volunteer_counts
+from settings import Settings
+from snapshot.cache import SharedCache
+from snapshot.ranking import assessment_ranking
+from snapshot.store import DISTRICT, Builder, Snapshot, UnknownArea
 
 TILE_KEYS = ("reported", "registered", "dispatched", "closed",
              "ontime_close_rate", "open_overdue", "rework_times", "repeats")
@@ -223,9 +223,9 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
     shift = transform_for(settings.tile_crs)
     # Outlines, grid centres and street names do not change while the app runs: built once.
     static: dict[str, dict[str, Any]] = {}
-    rankings: TTLCache[dict[str, Any]] = TTLCache(RANKING_TTL.total_seconds())
+    rankings: SharedCache[dict[str, Any]] = SharedCache(RANKING_TTL.total_seconds())
     rules = load_rules(settings.rules_file or None)
-    past_days: TTLCache[list[DayFigures]] = TTLCache(PAST_DAYS_TTL.total_seconds())
+    past_days: SharedCache[list[DayFigures]] = SharedCache(PAST_DAYS_TTL.total_seconds())
 
     def fixed_parts(session: Session, area_code: str, area: Area) -> dict[str, Any]:
         if area_code not in static:

@@ -13,10 +13,8 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.components import delta_class
-from dashboard.components_nav import create_nav
 from dashboard.formatting import delta_text
-from dashboard.grids_state import (
+from dashboard.grids.state import (
     PATH,
     GridsState,
     other_language_href,
@@ -24,13 +22,16 @@ from dashboard.grids_state import (
     period_choice,
     range_of,
 )
-from dashboard.grids_view import Tile, column_defs, standings
+from dashboard.grids.view import Tile, column_defs, standings
 from dashboard.i18n import t
-from dashboard.settings import Settings
+from dashboard.nav import create_nav
+from dashboard.routing import PageRequest
+from dashboard.screen.panels import delta_class
 from queries.grid_view import AreaRef, GridView, OpenCases
 from queries.indicators import DASH, INDICATOR_BY_KEY, INDICATORS
 from queries.models import LEVEL_DISTRICT, LEVEL_GRID
 from queries.periods import CUSTOM, KINDS
+from settings import Settings
 
 LAGGING_SHOWN = 3
 # ag-grid's dark theme, as the JavaScript expression dash-ag-grid evaluates.
@@ -140,9 +141,10 @@ def create_children_grid(state: GridsState, lang: str) -> dag.AgGrid:
                       style={"height": "100%", "width": "100%"})
 
 
-def layout(settings: Settings, lang: str, params: dict[str, str]) -> html.Div:
+def page(req: PageRequest) -> html.Div:
     """Return the page for a URL's parameters; the panels fill from the URL once it loads."""
-    state = parse_state(params)
+    settings, lang = req.settings, req.lang
+    state = parse_state(dict(req.query))
     map_box = html.Section([
         html.Div([html.H2(id=ids.GRIDS_MAP_TITLE, className="gw-g-panel-title"),
                   html.Span(t("grids_map_hint", lang), className="gw-g-hint")],
@@ -179,7 +181,7 @@ def layout(settings: Settings, lang: str, params: dict[str, str]) -> html.Div:
         [
             dcc.Location(id=ids.GRIDS_URL, refresh=False, pathname=PATH, search=state.search()),
             dcc.Download(id=ids.GRIDS_DOWNLOAD),
-            create_nav(PATH, lang, title=t("grids_title", lang),
+            create_nav(req, title=t("grids_title", lang),
                        tools=[create_language_link(state, lang)]),
             html.Div([html.Nav(id=ids.GRIDS_CRUMBS, className="gw-g-crumbs",
                                **{"aria-label": "breadcrumb"}),

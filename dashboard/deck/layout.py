@@ -1,6 +1,6 @@
 """Slide primitives for the review-meeting deck: boxes, fitted text, tables, pictures.
 
-Every primitive sizes its text with ``dashboard.deck_text`` before writing it, so nothing
+Every primitive sizes its text with ``dashboard.deck.text`` before writing it, so nothing
 overflows whatever program opens the file: text shrinks to fit its box, and what still does not
 fit at the smallest size is cut with "…" rather than spilling out. Geometry is in inches on a
 16:9 slide (13.333 × 7.5 in).
@@ -27,7 +27,7 @@ from pptx.table import _Cell
 from pptx.text.text import TextFrame, _Run
 from pptx.util import Emu, Inches, Pt
 
-from dashboard.deck_text import LINE_SPACING, fit_size, truncate, wrap
+from dashboard.deck.text import LINE_SPACING, fit_size, truncate, wrap
 
 SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5
 MARGIN_IN = 0.5

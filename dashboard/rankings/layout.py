@@ -7,7 +7,6 @@ The ``create_*`` factories below turn one ``MonthAssessment`` into the panels' c
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,10 +14,9 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.components import delta_class
-from dashboard.components_nav import create_nav
 from dashboard.i18n import t
-from dashboard.rankings_view import (
+from dashboard.nav import create_nav
+from dashboard.rankings.view import (
     PATH,
     SummaryItem,
     column_defs,
@@ -31,6 +29,8 @@ from dashboard.rankings_view import (
     status_words,
     table_rows,
 )
+from dashboard.routing import PageRequest
+from dashboard.screen.panels import delta_class
 from queries.assessment import GridResult, MonthAssessment, StreetResult
 from queries.indicators import DASH
 from queries.rules import CAUSES
@@ -90,8 +90,9 @@ def create_toolbar(month: str, lang: str) -> html.Div:
     )
 
 
-def layout(lang: str, params: dict[str, str], now: datetime) -> html.Div:
+def page(req: PageRequest) -> html.Div:
     """Return the page for the URL's month (this month by default); panels fill from the URL."""
+    lang, params, now = req.lang, req.query, req.now
     month = resolve_month(params.get("month"), month_token(now))
     explicit_lang = params.get("lang", "") if params.get("lang") in ("zh", "en") else ""
     charts = [
@@ -114,7 +115,7 @@ def layout(lang: str, params: dict[str, str], now: datetime) -> html.Div:
             dcc.Store(id=ids.RANK_VERSION, data=0),
             dcc.Interval(id=ids.RANK_TICK, interval=POLL_MS),
             dcc.ConfirmDialog(id=ids.RANK_CONFIRM),
-            create_nav(PATH, lang, title=t("rank_title", lang),
+            create_nav(req, title=t("rank_title", lang),
                        tools=[create_language_link(month, explicit_lang or lang)]),
             create_toolbar(month, lang),
             html.Div(id=ids.RANK_MESSAGE, className="gw-r-message", role="status"),

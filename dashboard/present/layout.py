@@ -8,16 +8,18 @@ the stepping (assets/present.js): ← → step, space pauses, F goes full screen
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.i18n import WORDS, t
-from dashboard.settings import Settings
+from dashboard.i18n import t
+from dashboard.routing import PageRequest
+from settings import Settings
 
-PATH = "/present"
 TICK_MS = 500
 MIN_SECONDS, MAX_SECONDS = 2, 3600
 
@@ -31,24 +33,29 @@ class Slide:
     title: str
 
 
-def playlist(params: dict[str, str], settings: Settings, lang: str) -> list[Slide]:
-    """Return the pages to show: the URL's ``pages`` (names or paths), else the setting's."""
-    raw = params.get("pages", "")
-    items = [p.strip() for p in raw.split(",") if p.strip()] or list(settings.present_pages)
+def playlist(req: PageRequest) -> list[Slide]:
+    """Return the pages to show: the URL's ``pages``, else the setting's.
+
+    An item is a registered presentable page's name, optionally with its own query
+    (``grids?area=610104001``). Anything else — a path, ``//host/x``, an unknown name — is
+    dropped, so the carousel can only frame the app's own pages.
+    """
+    raw = req.query.get("pages", "")
+    items = ([p.strip() for p in raw.split(",") if p.strip()]
+             or list(req.settings.present_pages))
     slides = []
     for item in items:
-        path = item if item.startswith("/") else f"/{item}"
-        if path.split("?")[0] == PATH:  # a carousel inside itself would nest forever
+        name, _, query = item.partition("?")
+        page = req.presentable(name)
+        if page is None:
             continue
-        name = path.strip("/").split("?")[0] or "screen"
-        word = f"nav_{name}"
-        title = t(word, lang) if word in WORDS else name
-        joiner = "&" if "?" in path else "?"
-        slides.append(Slide(name, f"{path}{joiner}lang={lang}", title))
+        params = [(k, v) for k, v in parse_qsl(query) if k != "lang"] + [("lang", req.lang)]
+        slides.append(Slide(page.name, f"{page.path}?{urlencode(params)}",
+                            t(page.nav_label, req.lang)))
     return slides
 
 
-def seconds_of(params: dict[str, str], settings: Settings) -> int:
+def seconds_of(params: Mapping[str, str], settings: Settings) -> int:
     """Return the seconds per page: the URL's when it is a sensible number, else the setting."""
     raw = params.get("seconds", "")
     if raw.isdigit() and MIN_SECONDS <= int(raw) <= MAX_SECONDS:
@@ -56,10 +63,11 @@ def seconds_of(params: dict[str, str], settings: Settings) -> int:
     return settings.present_seconds
 
 
-def layout(settings: Settings, lang: str, params: dict[str, str]) -> html.Div:
+def page(req: PageRequest) -> html.Div:
     """Return the carousel: the iframes, the clock that steps them and a small indicator."""
-    slides = playlist(params, settings, lang)
-    seconds = seconds_of(params, settings)
+    lang = req.lang
+    slides = playlist(req)
+    seconds = seconds_of(req.query, req.settings)
     frames: list[Any] = [
         html.Iframe(src=slide.src, title=slide.title, id=ids.present_frame(n),
                     className="gw-present-frame gw-present-active" if n == 0

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +25,14 @@ from sqlalchemy.exc import SQLAlchemyError
 log = logging.getLogger(__name__)
 
 DISTRICT = ""  # the key of the district-wide snapshot
+MAX_UNKNOWN = 1024
 IDLE_INTERVALS = 6  # refresh intervals without a reader before an area is no longer rebuilt
+
+
+# Why a wall has no snapshot to show: "ready" it has one; "unknown" the code names no area (or,
+# for the district, the database holds no city); "unavailable" the last build failed (an outage);
+# "pending" no build has finished yet.
+AreaStatus = Literal["ready", "unknown", "unavailable", "pending"]
 
 
 class UnknownArea(LookupError):
@@ -110,6 +117,7 @@ class SnapshotStore:
     # older than one interval; one thread rebuilds while the others serve the last snapshot.
     auto_refresh: bool = False
     _slots: dict[str, _Slot] = field(default_factory=dict)
+    _unknown: set[str] = field(default_factory=set)  # codes whose last build said "no such area"
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rebuilding: threading.Lock = field(default_factory=threading.Lock)
 
@@ -163,6 +171,16 @@ class SnapshotStore:
             return True
         return time.monotonic() - slot.refreshed_at > 2 * self.refresh_seconds
 
+    def status(self, area_code: str = DISTRICT) -> AreaStatus:
+        """Say why an area has or lacks a snapshot, so a failure never reads as "unknown area"."""
+        with self._lock:
+            slot = self._slots.get(area_code)
+            if slot is not None and slot.snapshot is not None:
+                return "ready"
+            if area_code in self._unknown:
+                return "unknown"
+            return "unavailable" if slot is not None and slot.error else "pending"
+
     def error(self, area_code: str = DISTRICT) -> str | None:
         """Return the last refresh error of an area, or None when the last refresh worked."""
         slot = self._slots.get(area_code)
@@ -196,6 +214,9 @@ class SnapshotStore:
         except UnknownArea:
             with self._lock:
                 self._slots.pop(area_code, None)
+                if len(self._unknown) >= MAX_UNKNOWN:  # crafted codes must not grow it forever
+                    self._unknown.clear()
+                self._unknown.add(area_code)
             log.info("no area %r: not watching it", area_code)
             return
         except SQLAlchemyError as exc:
@@ -213,6 +234,7 @@ class SnapshotStore:
                 slot.snapshot = snapshot
             slot.refreshed_at = time.monotonic()
             slot.error = None
+            self._unknown.discard(area_code)
         log.info("snapshot %r built in %.0f ms (version %s)", area_code or "district",
                  (time.perf_counter() - started) * 1000, snapshot.version)
 

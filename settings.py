@@ -29,7 +29,8 @@ DEFAULT_TARGETS: Mapping[str, float] = MappingProxyType({"ontime_close_rate": 0.
 # Presentation mode (/present): the pages it cycles through and how long each shows.
 DEFAULT_PRESENT_PAGES = ("screen", "rankings", "grids")
 DEFAULT_PRESENT_SECONDS = 30
-_PAGE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+# A playlist item: a page's name, optionally with that page's own query (grids?area=610104001).
+_PAGE_ITEM = re.compile(r"[a-z][a-z0-9_-]*(\?[^,\s/]*)?")
 
 
 class SettingsError(ValueError):
@@ -101,15 +102,19 @@ def _targets(env: Mapping[str, str], name: str) -> Mapping[str, float]:
 
 
 def _playlist(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    """Parse "screen,rankings,grids": page names (a page's path without "/") or paths."""
+    """Parse "screen,rankings,grids?area=…": page names, each with an optional query.
+
+    Only syntax is checked here (settings sit below the page registry); ``create_app`` checks
+    that every name is a registered presentable page.
+    """
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
     items = tuple(item.strip() for item in raw.split(",") if item.strip())
     for item in items:
-        if not (_PAGE_NAME.fullmatch(item) or item.startswith("/")):
-            raise SettingsError(f"{name}: {item!r} is neither a page name (screen, rankings, "
-                                f"grids …) nor a path starting with /")
+        if not _PAGE_ITEM.fullmatch(item):
+            raise SettingsError(f"{name}: {item!r} is not a page name (screen, rankings, "
+                                f"grids …), optionally with ?query")
     return items or default
 
 

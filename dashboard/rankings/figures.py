@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from dashboard.figures import FONT, THEMES
 from dashboard.i18n import t
+from dashboard.screen.figures import FONT, THEMES
 from queries.assessment import StreetResult
 from queries.rules import CAUSES
 

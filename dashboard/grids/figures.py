@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from dashboard.figures import FONT, THEMES, trend_figure
 from dashboard.i18n import t
+from dashboard.screen.figures import FONT, THEMES, trend_figure
 from queries.trends import DailySeries
 
 BAR_COLOR = "#ff9f43"

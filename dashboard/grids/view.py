@@ -13,8 +13,8 @@ from html import escape
 from types import MappingProxyType
 from typing import Any
 
-from dashboard.choropleth import NO_VALUE, Classes, classify, hideout, legend_ranges
 from dashboard.formatting import format_value
+from dashboard.grids.choropleth import NO_VALUE, Classes, classify, hideout, legend_ranges
 from dashboard.i18n import t
 from queries.grid_view import AreaRef, GridView
 from queries.indicators import (
