@@ -33,9 +33,8 @@ from dashboard.screen.panels import (
     create_ranking,
     create_ticker_items,
     create_tile_body,
-    tile_class,
-    tile_title,
 )
+from dashboard.tiles import hover_text, tile_class
 from queries.cases import case_detail
 from settings import Settings
 from snapshot.build import map_light
@@ -56,7 +55,7 @@ def refresh_outputs(snapshot: Snapshot, known: dict[str, str], wall: dict[str, s
         tiles = [by_key[i["index"]] for i in tile_ids]
         bodies = [create_tile_body(tile, lang) for tile in tiles]
         classes = [tile_class(tile) for tile in tiles]
-        titles = [tile_title(tile, lang) for tile in tiles]
+        titles = [hover_text(tile, lang) for tile in tiles]
     else:
         bodies = classes = titles = [no_update] * len(tile_ids)
     volunteers = payload["volunteers"]

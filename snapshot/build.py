@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
+from dashboard.tiles import tile_payload
 from queries.areas import area_by_code, areas_at_level, descendants_at_level, district
 from queries.cases import OpenCase, newest_cases, open_cases
 from queries.coords import Transform, shift_geometry, transform_for
@@ -25,13 +26,10 @@ from queries.indicators import (
     IndicatorSet,
     Ratio,
     deadline_light,
-    indicator_def,
     indicators,
     indicators_by_area,
     ranking,
     repeat_problems,
-    target_light,
-    target_score,
     value_of,
 )
 from queries.models import (
@@ -139,8 +137,11 @@ class DayFigures:
     repeats: int
 
     def raw(self, key: str) -> int | float | Ratio | None:
-        """Return an indicator as the queries give it (a Ratio for rates)."""
-        return self.repeats if key == REPEAT_PROBLEMS.key else getattr(self.indicators, key)
+        """Return an indicator as a tile needs it: a Ratio for rates, else a number or None."""
+        if key == REPEAT_PROBLEMS.key:
+            return self.repeats
+        raw = getattr(self.indicators, key)
+        return raw if isinstance(raw, Ratio) else value_of(self.indicators, key)
 
     def value(self, key: str) -> float | None:
         """Return an indicator as a number (None for a rate with a zero denominator)."""
@@ -153,33 +154,11 @@ def day_figures(session: Session, day: Period, area_id: int | None, now: datetim
                       repeat_problems(session, day, area_id=area_id))
 
 
-def _delta(key: str, now_day: DayFigures, then_day: DayFigures) -> float | None:
-    a, b = now_day.value(key), then_day.value(key)
-    return None if a is None or b is None else round(a - b, 6)
-
-
 def tile_entries(today: DayFigures, yesterday: DayFigures, last_week: DayFigures,
                  targets: Mapping[str, float]) -> list[dict[str, Any]]:
-    """Return each KPI tile: value, text, changes, and its light against the target."""
-    tiles = []
-    for key in TILE_KEYS:
-        definition = indicator_def(key)
-        value, raw = today.value(key), today.raw(key)
-        rate = isinstance(raw, Ratio)
-        better = {True: "higher", False: "lower", None: None}[definition.higher_is_better]
-        target = targets.get(key)
-        light = None
-        if target is not None and definition.higher_is_better is not None:
-            light = target_light(target_score(value, target, definition.higher_is_better))
-        tiles.append({
-            "key": key, "rate": rate, "value": value,
-            "text": raw.text() if isinstance(raw, Ratio) else f"{value:,.0f}",
-            "num": raw.numerator if isinstance(raw, Ratio) else None,
-            "den": raw.denominator if isinstance(raw, Ratio) else None,
-            "d_day": _delta(key, today, yesterday), "d_week": _delta(key, today, last_week),
-            "better": better, "target": target, "light": light,
-        })
-    return tiles
+    """Return each KPI tile of the wall: today against the same span of yesterday, last week."""
+    return [tile_payload(key, today.raw(key), [yesterday.raw(key), last_week.raw(key)], targets)
+            for key in TILE_KEYS]
 
 
 def ranking_section(session: Session, area: Area, now: datetime) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks.router import query_of
 from dashboard.i18n import pick_language
+from dashboard.tiles import value_text
 from callbacks.screen import refresh_outputs
 from dashboard.screen.layout import wall_options
 from dashboard.formatting import delta_text
@@ -87,30 +88,30 @@ def tiles(snapshot: Snapshot) -> dict[str, dict]:  # type: ignore[type-arg]
 def test_district_tiles_by_hand(build) -> None:  # type: ignore[no-untyped-def]
     t = tiles(build())
     # 上报: today 25 26 27 31 = 4; yesterday 24 = 1; 11-13 none = 0.
-    assert (t["reported"]["value"], t["reported"]["d_day"], t["reported"]["d_week"]) == (4, 3, 4)
+    assert (t["reported"]["value"], t["reported"]["deltas"][0], t["reported"]["deltas"][1]) == (4, 3, 4)
     # 立案: today 25 (08:10) 26 (11:50) 27 (10:00) = 3; yesterday 24 = 1; 11-13 none.
-    assert (t["registered"]["value"], t["registered"]["d_day"], t["registered"]["d_week"]) == (3, 2, 3)
+    assert (t["registered"]["value"], t["registered"]["deltas"][0], t["registered"]["deltas"][1]) == (3, 2, 3)
     # 派遣: today 25 (08:20) = 1; yesterday 24 = 1; 11-13 none.
-    assert (t["dispatched"]["value"], t["dispatched"]["d_day"], t["dispatched"]["d_week"]) == (1, 0, 1)
+    assert (t["dispatched"]["value"], t["dispatched"]["deltas"][0], t["dispatched"]["deltas"][1]) == (1, 0, 1)
     # 结案: nothing closed on 11-20, 11-19 or 11-13.
-    assert (t["closed"]["value"], t["closed"]["d_day"], t["closed"]["d_week"]) == (0, 0, 0)
+    assert (t["closed"]["value"], t["closed"]["deltas"][0], t["closed"]["deltas"][1]) == (0, 0, 0)
     # 按期结案率: 应结案 today = open overdue 1 18 23 (25 falls due at 16:20, after NOW) = 3,
     # none closed: 0/3. Yesterday: 33 (deadline 11-19, closed on time 11-18) + 1 18 23 = 4,
     # 1 on time: 1/4. 11-13: 29 (deadline 11-13, closed 11-14) + 1 18 23 = 4, none closed
     # by then: 0/4.
     rate = t["ontime_close_rate"]
-    assert (rate["num"], rate["den"], rate["text"]) == (0, 3, "0.00%")
-    assert (rate["d_day"], rate["d_week"]) == (-0.25, 0.0)
+    assert (rate["num"], rate["den"], value_text(rate)) == (0, 3, "0.00%")
+    assert (rate["deltas"][0], rate["deltas"][1]) == (-0.25, 0.0)
     # Against the default target of 95%: 0 / 0.95 = 0 → red.
     assert (rate["target"], rate["light"], rate["better"]) == (0.95, "red", "higher")
     # 超期未结案: now 1 18 23 = 3; at 11-19's end the same 3; at 11-13's end 1 18 23 29 = 4.
     overdue = t["open_overdue"]
-    assert (overdue["value"], overdue["d_day"], overdue["d_week"]) == (3, 0, -1)
+    assert (overdue["value"], overdue["deltas"][0], overdue["deltas"][1]) == (3, 0, -1)
     assert overdue["light"] is None  # no target set for counts by default
     # 返工次数 of 应结案: today (1 18 23) and yesterday none; 11-13: 29 was reworked once.
-    assert (t["rework_times"]["value"], t["rework_times"]["d_week"]) == (0, -1)
+    assert (t["rework_times"]["value"], t["rework_times"]["deltas"][1]) == (0, -1)
     # 重复问题: nothing registered on these days repeats an earlier case.
-    assert (t["repeats"]["value"], t["repeats"]["d_day"]) == (0, 0)
+    assert (t["repeats"]["value"], t["repeats"]["deltas"][0]) == (0, 0)
     assert [tile["key"] for tile in build().payload["tiles"]] == [
         "reported", "registered", "dispatched", "closed", "ontime_close_rate", "open_overdue",
         "rework_times", "repeats"]
@@ -122,8 +123,8 @@ def test_the_past_days_are_cut_to_the_same_span(build) -> None:  # type: ignore[
     # hand-built data (4 reported, 3 registered), so Δ = 4 − 1 = 3 and 3 − 0 = 3; a
     # whole-day yesterday would give 3 and 2.
     t = tiles(build(now=NOW.replace(hour=9, minute=7)))
-    assert (t["reported"]["value"], t["reported"]["d_day"]) == (4, 3)
-    assert (t["registered"]["value"], t["registered"]["d_day"]) == (3, 3)
+    assert (t["reported"]["value"], t["reported"]["deltas"][0]) == (4, 3)
+    assert (t["registered"]["value"], t["registered"]["deltas"][0]) == (3, 3)
 
 
 def test_a_street_scopes_every_panel(build, session: Session, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]

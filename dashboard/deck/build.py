@@ -46,6 +46,7 @@ from dashboard.deck.layout import (
     new_presentation,
     rows_per_slide,
 )
+from dashboard.formatting import format_value
 from dashboard.rankings.figures import (
     cause_name,
     deductions_figure,
@@ -65,7 +66,7 @@ from dashboard.rankings.view import (
 from dashboard.screen.figures import trend_figure
 from queries.assessment import Change, MonthAssessment, StreetResult
 from queries.deck import DeckInputs
-from queries.indicators import DASH, INDICATOR_BY_KEY, IndicatorSet, Ratio
+from queries.indicators import DASH, INDICATOR_BY_KEY, IndicatorSet, value_of
 from queries.rules import CAUSES
 
 LANG = "zh"
@@ -148,16 +149,23 @@ def count_change(change: Change, unit: str) -> str:
 
 
 def kpi_texts(key: str, now: IndicatorSet, before: IndicatorSet) -> tuple[str, str, float | None]:
-    """Return an indicator's value, its change from last month in words, and the change."""
-    value, old = getattr(now, key), getattr(before, key)
-    if isinstance(value, Ratio):
-        delta = (None if value.value is None or old.value is None
-                 else round((value.value - old.value) * 100, 2))
-        change = DASH if delta is None else f"{delta:+.2f} 个百分点"
-        return value.text(), f"较上月 {change}", delta
-    delta = value - old
+    """Return an indicator's value, its change from last month in words, and the change.
+
+    The value and the change read as the indicator's kind says (``dashboard.formatting``), the
+    same as on the wall and the grid page; a rate's change is in percentage points.
+    """
+    kind = INDICATOR_BY_KEY[key].kind
+    value, old = value_of(now, key), value_of(before, key)
+    text = format_value(value, kind)
+    if value is None or old is None:
+        return text, f"较上月 {DASH}", None
+    if kind == "rate":
+        delta = round((value - old) * 100, 2)
+        return text, f"较上月 {delta:+.2f} 个百分点", delta
+    delta = round(value - old, 6)
     pct = f"({delta / old * 100:+.2f}%)" if old else ""
-    return f"{value:,}", f"较上月 {delta:+,}{pct}", float(delta)
+    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
+    return text, f"较上月 {sign}{format_value(abs(delta), kind)}{pct}", delta
 
 
 def _kpi_color(key: str, delta: float | None) -> RGBColor:

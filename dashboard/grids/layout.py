@@ -26,7 +26,7 @@ from dashboard.grids.view import Tile, column_defs, standings
 from dashboard.i18n import t
 from dashboard.nav import create_nav
 from dashboard.routing import PageRequest
-from dashboard.screen.panels import delta_class
+from dashboard.tiles import change_class as delta_class
 from queries.grid_view import AreaRef, GridView, OpenCases
 from queries.indicators import DASH, INDICATOR_BY_KEY, INDICATORS
 from queries.models import LEVEL_DISTRICT, LEVEL_GRID

@@ -30,7 +30,7 @@ from dashboard.rankings.view import (
     table_rows,
 )
 from dashboard.routing import PageRequest
-from dashboard.screen.panels import delta_class
+from dashboard.tiles import change_class as delta_class
 from queries.assessment import GridResult, MonthAssessment, StreetResult
 from queries.indicators import DASH
 from queries.rules import CAUSES

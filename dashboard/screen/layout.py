@@ -171,7 +171,8 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
     left = html.Div([
         create_panel(t("kpi_panel", lang),
                      html.Div([create_tile(tile, lang) for tile in payload["tiles"]],
-                              id=ids.SCREEN_TILES, className="gw-tiles"),
+                              id=ids.SCREEN_TILES, className="gw-tiles",
+                              style={"--rows": str(-(-len(payload["tiles"]) // 2))}),
                      class_name="gw-panel-kpi", hint=t("vs_hint", lang)),
         create_panel(t("vol_panel", lang), html.Div([
             html.Div([create_counter(ids.VOL_TEAMS, t("vol_teams", lang), volunteers["teams"]),

@@ -12,50 +12,25 @@ from typing import Any
 from dash import html
 
 from dashboard import ids
-from dashboard.formatting import delta_text, format_value
+from dashboard.formatting import format_value
 from dashboard.i18n import t
+from dashboard.tiles import change_class, change_text, hover_text, tile_class, value_text
 from queries.cases import CaseDetail
 from queries.indicators import DASH, indicator_def
-
-
-def delta_class(delta: float | None, better: str | None) -> str:
-    """Return the CSS class of a change: good, bad or flat against the indicator's direction."""
-    if not delta or better is None:
-        return "gw-delta gw-delta-flat"
-    good = (delta > 0) == (better == "higher")
-    return "gw-delta gw-delta-good" if good else "gw-delta gw-delta-bad"
-
-
-def tile_title(tile: dict[str, Any], lang: str) -> str:
-    """Return a tile's hover text: numerator/denominator for rates, the target when set."""
-    parts = [indicator_def(tile["key"]).label(lang)]
-    if tile["rate"]:
-        numerator, denominator = (format_value(tile[k], "count") for k in ("num", "den"))
-        parts.append(f"{numerator} / {denominator}")
-    if tile["target"] is not None:
-        target = (f"{tile['target'] * 100:.2f}%" if tile["rate"]
-                  else format_value(tile["target"], "count"))
-        parts.append(f"{t('target', lang)} {'≥' if tile['better'] == 'higher' else '≤'} {target}")
-    return " · ".join(parts)
-
-
-def tile_class(tile: dict[str, Any]) -> str:
-    """Return a tile's CSS class, coloured by its light against the target."""
-    return f"gw-tile gw-light-{tile['light']}" if tile["light"] else "gw-tile"
 
 
 def create_tile_body(tile: dict[str, Any], lang: str) -> list[html.Div]:
     """Return the inside of one KPI tile: label, value, change vs yesterday and last week."""
     deltas = [
         html.Span([html.Span(t(word, lang), className="gw-delta-label"),
-                   html.Span(delta_text(tile[key], "rate" if tile["rate"] else "count"),
-                             className=delta_class(tile[key], tile["better"]))],
+                   html.Span(change_text(tile, n),
+                             className=change_class(tile["deltas"][n], tile["better"]))],
                   className="gw-delta-item")
-        for word, key in (("vs_yesterday", "d_day"), ("vs_last_week", "d_week"))
+        for n, word in enumerate(("vs_yesterday", "vs_last_week"))
     ]
     return [
         html.Div(indicator_def(tile["key"]).label(lang), className="gw-tile-label"),
-        html.Div(tile["text"], className="gw-tile-value"),
+        html.Div(value_text(tile), className="gw-tile-value"),
         html.Div(deltas, className="gw-tile-deltas"),
     ]
 
@@ -63,7 +38,7 @@ def create_tile_body(tile: dict[str, Any], lang: str) -> list[html.Div]:
 def create_tile(tile: dict[str, Any], lang: str) -> html.Div:
     """Return one KPI tile; the refresh callback replaces its inside when it changes."""
     return html.Div(create_tile_body(tile, lang), id=ids.kpi_tile(tile["key"]),
-                    className=tile_class(tile), title=tile_title(tile, lang))
+                    className=tile_class(tile), title=hover_text(tile, lang))
 
 
 def create_panel(title: str, body: Any, *, class_name: str = "",
