@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks import register_all
 from dashboard import pages, shell
+from dashboard.i18n import use_vocabulary
 from queries.engine import (
     make_engine,
     make_session_factory,
 )
 from queries.rules import load_rules
+from queries.vocabulary import VocabularyError
 from queries.workcalendar import default_calendar
 from settings import Settings, SettingsError
 from snapshot import routes
@@ -73,6 +75,10 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         serve_locally=True,
     )
     app.server.secret_key = ctx.settings.secret_key
+    try:
+        use_vocabulary(ctx.settings.vocabulary_file)
+    except VocabularyError as exc:
+        raise SettingsError(f"GRIDWATCH_VOCABULARY_FILE: {exc}") from exc
     app.server.config["GRIDWATCH"] = ctx
     app.layout = shell.layout
     routes.register(app.server, ctx.store)

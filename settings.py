@@ -143,6 +143,7 @@ class Settings:
     warn_fraction: float = 0.8
     targets: Mapping[str, float] = field(default_factory=lambda: DEFAULT_TARGETS)
     calendar_file: str = ""
+    vocabulary_file: str = ""
     rules_file: str = ""
     secret_key: str = "gridwatch-dev-secret"
     present_pages: tuple[str, ...] = DEFAULT_PRESENT_PAGES
@@ -189,6 +190,7 @@ class Settings:
             warn_fraction=_float(env, "GRIDWATCH_WARN_FRACTION", 0.8),
             targets=_targets(env, "GRIDWATCH_TARGETS"),
             calendar_file=env.get("GRIDWATCH_CALENDAR_FILE", ""),
+            vocabulary_file=env.get("GRIDWATCH_VOCABULARY_FILE", ""),
             rules_file=env.get("GRIDWATCH_RULES_FILE", ""),
             secret_key=env.get("GRIDWATCH_SECRET_KEY") or "gridwatch-dev-secret",
             present_pages=_playlist(env, "GRIDWATCH_PRESENT_PAGES", DEFAULT_PRESENT_PAGES),

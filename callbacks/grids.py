@@ -92,7 +92,7 @@ def view_outputs(view: GridView, state: GridsState, lang: str,
     kpi = state.kpi
     filename = f"{view.area.name}_{view.period.token}"
     return {
-        (ids.GRIDS_CRUMBS, "children"): page.create_breadcrumb(view.lineage),
+        (ids.GRIDS_CRUMBS, "children"): page.create_breadcrumb(view.lineage, lang),
         (ids.GRIDS_STATUS, "children"): page.create_status(view, lang, notice),
         (ids.GRIDS_TILES, "children"): page.create_tiles(tiles(view, kpi), lang),
         (ids.GRIDS_AREAS, "url"): routes_grids.areas_url(view.map_parent.code),
@@ -106,7 +106,7 @@ def view_outputs(view: GridView, state: GridsState, lang: str,
         (ids.GRIDS_CATEGORIES, "figure"): categories_figure(view.worst_categories, lang=lang),
         (ids.GRIDS_TREND, "figure"): daily_figure(view.trend, lang=lang),
         (ids.GRIDS_TABLE_TITLE, "children"): page.table_title(view, lang),
-        (ids.GRIDS_TABLE, "rowData"): table_rows(view),
+        (ids.GRIDS_TABLE, "rowData"): table_rows(view, lang),
         (ids.GRIDS_TABLE, "columnDefs"): column_defs(kpi, lang),
         (ids.GRIDS_TABLE, "dashGridOptions"): page.table_options(total_rows(view, lang)),
         (ids.GRIDS_TABLE, "csvExportParams"): {"fileName": f"{filename}.csv"},

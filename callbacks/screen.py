@@ -73,7 +73,7 @@ def refresh_outputs(snapshot: Snapshot, known: dict[str, str], wall: dict[str, s
         trend_figure(trend["days"], trend["reported"], trend["closed"], lang=lang,
                      scale=scale or 1.0, theme=wall["theme"])
         if changed("trend") or force_figures else no_update,
-        create_ticker_items(payload["ticker"]) if changed("ticker") else no_update,
+        create_ticker_items(payload["ticker"], lang) if changed("ticker") else no_update,
         cases_url if map_changed else no_update,
         density_url if map_changed else no_update,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from queries.vocabulary import load_vocabulary
+
 DEFAULT_LANGUAGE = "zh"
 
 WORDS: dict[str, dict[str, str]] = {
@@ -224,6 +226,26 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """Return the word for ``key`` in ``lang``, falling back to Chinese."""
     entry = WORDS[key]
     return entry.get(lang) or entry[DEFAULT_LANGUAGE]
+
+
+_vocabulary_file: str | None = None
+
+
+def use_vocabulary(path: str | None) -> None:
+    """Lay a city's vocabulary file over the shipped one (once, from ``create_app``).
+
+    Read at once, so a broken file stops the start with its name, not the first English wall.
+    """
+    global _vocabulary_file
+    load_vocabulary(path or None)
+    _vocabulary_file = path or None
+
+
+def term(word: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Return a database word (category, source, status, area …) in the UI language."""
+    if not word:
+        return word or ""
+    return load_vocabulary(_vocabulary_file).english(word) if lang == "en" else word
 
 
 def pick_language(value: str | None, default: str = DEFAULT_LANGUAGE) -> str:

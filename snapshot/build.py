@@ -44,6 +44,7 @@ from queries.models import (
 from queries.periods import DAY, MONTH, Period, period_for, previous, same_weekday_last_week
 from queries.rules import load_rules
 from queries.trends import reported_vs_closed
+from queries.vocabulary import OTHER
 from queries.volunteers import volunteer_counts
 from settings import Settings
 from snapshot.cache import SharedCache
@@ -59,6 +60,7 @@ RANKING_TTL = timedelta(minutes=1)
 PAST_DAYS_TTL = timedelta(minutes=5)
 SPAN_MINUTES = 5  # the past days are cut to today's elapsed time, rounded down to this
 TREND_DAYS = 30
+LAYER_GROUPS = 8  # map filter switches per list before the rest go under 其他
 TICKER_SIZE = 20
 BOUNDARY_LEVELS = {LEVEL_DISTRICT: (LEVEL_STREET, LEVEL_COMMUNITY),
                    LEVEL_STREET: (LEVEL_COMMUNITY, LEVEL_GRID),
@@ -154,6 +156,24 @@ def day_figures(session: Session, day: Period, area_id: int | None, now: datetim
                       repeat_problems(session, day, area_id=area_id))
 
 
+def layer_groups(open_counts: Counter[str], *, order: tuple[str, ...] = (),
+                 shown: int = LAYER_GROUPS) -> list[list[Any]]:
+    """Group a map filter's values: the ``shown`` largest by open cases, the rest as 其他.
+
+    Each group is ``[label, members]``; known values keep ``order`` (sources in their usual
+    order), others sort by name, and 其他 comes last. A real export's 150 types in 50 classes
+    so become nine switches that fit the map's filter panel.
+    """
+    top = {value for value, _ in sorted(open_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+           [:shown]}
+    rest = sorted(set(open_counts) - top)
+    if len(rest) == 1:  # one value needs no "other" switch of its own
+        top, rest = top | set(rest), []
+    rank = {value: n for n, value in enumerate(order)}
+    groups: list[list[Any]] = [[v, [v]] for v in sorted(top, key=lambda v: (rank.get(v, 99), v))]
+    return groups + ([[OTHER, rest]] if rest else [])
+
+
 def tile_entries(today: DayFigures, yesterday: DayFigures, last_week: DayFigures,
                  targets: Mapping[str, float]) -> list[dict[str, Any]]:
     """Return each KPI tile of the wall: today against the same span of yesterday, last week."""
@@ -246,9 +266,8 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
                 month_start=period_for(MONTH, now).start, now=now, area=area)
             cases = open_cases(session, area=area)
             newest = newest_cases(session, limit=TICKER_SIZE, area=area)
-        majors = sorted({c.major for c in cases})
-        present = {c.source for c in cases}
-        sources = [s for s in SOURCES if s in present] + sorted(present - set(SOURCES))
+        majors = layer_groups(Counter(c.major for c in cases))
+        sources = layer_groups(Counter(c.source for c in cases), order=SOURCES)
         payload: dict[str, Any] = {
             "area": {"code": area.code, "name": area.name, "level": area.level,
                      "bounds": fixed["bounds"]},

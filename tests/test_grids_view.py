@@ -214,7 +214,7 @@ def test_zero_denominators_show_a_dash_never_zero() -> None:
 
 def test_table_rows_carry_numbers_texts_and_parts(session: Session, city: HandBuilt) -> None:
     view = view_of(session, city, "D", "oct")
-    rows = table_rows(view)
+    rows = table_rows(view, "zh")
     assert [r["code"] for r in rows] == [a.code for a, _ in view.children]
     for row, (_area, values) in zip(rows, view.children):
         for definition in INDICATORS:
@@ -229,7 +229,7 @@ def test_table_rows_carry_numbers_texts_and_parts(session: Session, city: HandBu
     total = total_rows(view, "zh")
     assert len(total) == 1 and total[0]["reported"] == view.current.reported
     grid = view_of(session, city, "G2", "oct")
-    assert [r["_selected"] for r in table_rows(grid)] == [False, True]
+    assert [r["_selected"] for r in table_rows(grid, "zh")] == [False, True]
     assert total_rows(grid, "zh") == []
 
 

@@ -236,7 +236,7 @@ def test_trend_figure_has_reported_and_closed() -> None:
     assert isinstance(fig, go.Figure)
     assert [(t.type, t.name, list(t.y)) for t in fig.data] == [
         ("scatter", "Reported", [1, 4]), ("scatter", "Closed", [2, 0])]
-    assert list(fig.data[0].x) == ["11/19", "11/20"]
+    assert list(fig.data[0].x) == ["11-19", "11-20"]  # ISO order: 11/03 could be 11 March
     assert fig.layout.font.size == 30  # 15 px at 1920×1080, doubled on a 4K wall
 
 

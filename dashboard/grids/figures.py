@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from dashboard.i18n import t
+from dashboard.i18n import t, term
 from dashboard.screen.figures import FONT, THEMES, trend_figure
 from queries.trends import DailySeries
 
@@ -18,7 +18,7 @@ def categories_figure(items: list[tuple[str, int]], *, lang: str) -> go.Figure:
     colors = THEMES["dark"]
     fig = go.Figure()
     if items:
-        names = [name for name, _ in reversed(items)]
+        names = [term(name, lang) for name, _ in reversed(items)]
         counts = [n for _, n in reversed(items)]
         fig.add_trace(go.Bar(
             x=counts, y=names, orientation="h", marker={"color": BAR_COLOR},

@@ -23,7 +23,7 @@ from dashboard.grids.state import (
     range_of,
 )
 from dashboard.grids.view import Tile, column_defs, standings
-from dashboard.i18n import t
+from dashboard.i18n import t, term
 from dashboard.nav import create_nav
 from dashboard.routing import PageRequest
 from dashboard.tiles import change_class as delta_class
@@ -198,7 +198,7 @@ def page(req: PageRequest) -> html.Div:
 # --- the panels' contents, built by callbacks.grids from a GridView ----------------------------
 
 
-def create_breadcrumb(lineage: list[AreaRef]) -> list[Any]:
+def create_breadcrumb(lineage: list[AreaRef], lang: str) -> list[Any]:
     """Return 雁湖区 › 北关街道 › …: every ancestor a link, the area itself plain text."""
     out: list[Any] = []
     for n, area in enumerate(lineage):
@@ -206,10 +206,10 @@ def create_breadcrumb(lineage: list[AreaRef]) -> list[Any]:
             out.append(html.Span("›", className="gw-g-crumb-sep"))
         code = "" if area.level == LEVEL_DISTRICT else area.code
         if n == len(lineage) - 1:
-            out.append(html.Span(area.name, className="gw-g-crumb gw-g-crumb-here",
+            out.append(html.Span(term(area.name, lang), className="gw-g-crumb gw-g-crumb-here",
                                  **{"aria-current": "page"}))
         else:
-            out.append(html.Button(area.name, id=ids.grids_crumb(code), n_clicks=0,
+            out.append(html.Button(term(area.name, lang), id=ids.grids_crumb(code), n_clicks=0,
                                    className="gw-g-crumb", **{"data-code": area.code}))
     return out
 
@@ -314,7 +314,7 @@ def cases_title(cases: OpenCases, lang: str) -> list[Any]:
 
 def cases_rows(cases: OpenCases, lang: str) -> list[dict[str, str]]:
     """Return the open cases as the small grid's rows."""
-    return [{"id": c.external_id, "minor": c.minor, "status": c.status,
+    return [{"id": c.external_id, "minor": term(c.minor, lang), "status": term(c.status, lang),
              "deadline": DASH if c.deadline_at is None else f"{c.deadline_at:%m-%d %H:%M}",
              "overdue": t("grids_col_overdue", lang) if c.overdue else ""}
             for c in cases.rows]

@@ -15,7 +15,7 @@ from typing import Any
 
 from dashboard.formatting import format_value
 from dashboard.grids.choropleth import NO_VALUE, Classes, classify, hideout, legend_ranges
-from dashboard.i18n import t
+from dashboard.i18n import t, term
 from queries.grid_view import AreaRef, GridView
 from queries.indicators import (
     DASH,
@@ -110,9 +110,11 @@ def standings(view: GridView, kpi: str) -> list[Standing]:
             for area, values, rank in placed]
 
 
-def row(area: AreaRef, values: IndicatorSet, *, selected: bool = False) -> dict[str, Any]:
+def row(area: AreaRef, values: IndicatorSet, lang: str, *,
+        selected: bool = False) -> dict[str, Any]:
     """Return one table row: each indicator's number (for sorting), text and parts."""
-    out: dict[str, Any] = {"code": area.code, "name": area.name, "_selected": selected}
+    out: dict[str, Any] = {"code": area.code, "name": term(area.name, lang),
+                           "_selected": selected}
     for definition in INDICATORS:
         key = definition.key
         out[key] = value_of(values, key)
@@ -124,9 +126,9 @@ def row(area: AreaRef, values: IndicatorSet, *, selected: bool = False) -> dict[
     return out
 
 
-def table_rows(view: GridView) -> list[dict[str, Any]]:
+def table_rows(view: GridView, lang: str) -> list[dict[str, Any]]:
     """Return the children's rows (a grid's page: its siblings, itself marked)."""
-    return [row(area, values, selected=area.code == view.area.code)
+    return [row(area, values, lang, selected=area.code == view.area.code)
             for area, values in view.children]
 
 
@@ -134,8 +136,8 @@ def total_rows(view: GridView, lang: str) -> list[dict[str, Any]]:
     """Return the pinned total row: the area itself, when the table lists its children."""
     if view.area.level == LEVEL_GRID:
         return []
-    total = row(view.area, view.current)
-    total["name"] = f"{t('grids_total', lang)} · {view.area.name}"
+    total = row(view.area, view.current, lang)
+    total["name"] = f"{t('grids_total', lang)} · {term(view.area.name, lang)}"
     return [total]
 
 
@@ -183,7 +185,7 @@ def export_table(view: GridView, lang: str) -> tuple[list[str], list[list[Any]],
             headers.append(t("grids_col_grade", lang))
             formats.append(None)
     rows = []
-    for line in [*table_rows(view), *total_rows(view, lang)]:
+    for line in [*table_rows(view, lang), *total_rows(view, lang)]:
         cells: list[Any] = [line["name"], line["code"]]
         for definition in INDICATORS:
             value = line[definition.key]
@@ -206,7 +208,7 @@ def map_hideout(view: GridView, kpi: str, lang: str) -> dict[str, object]:
     definition = INDICATOR_BY_KEY[kpi]
     tips = {}
     for area, values in view.children:
-        lines = [f"<b>{escape(area.name)}</b>",
+        lines = [f"<b>{escape(term(area.name, lang))}</b>",
                  f"{escape(definition.label(lang))}: {indicator_text(values, kpi)}"]
         parts = indicator_parts(values, kpi)
         if parts is not None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from dashboard.i18n import t
+from dashboard.i18n import t, term
 from dashboard.screen.figures import FONT, THEMES
 from queries.assessment import StreetResult
 from queries.rules import CAUSES
@@ -30,7 +30,8 @@ def cause_name(cause: str, lang: str) -> str:
 
 def street_label(street: StreetResult, lang: str) -> str:
     """Return a street's axis label; an unranked street is marked, as the tables mark it."""
-    return street.name if street.ranked else f"{street.name}({t('rank_flag_sample', lang)})"
+    name = term(street.name, lang)
+    return name if street.ranked else f"{name}({t('rank_flag_sample', lang)})"
 
 
 def _style(fig: go.Figure, theme: str, scale: float, *, legend: bool) -> go.Figure:

@@ -14,7 +14,7 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.i18n import t
+from dashboard.i18n import t, term
 from dashboard.nav import create_nav
 from dashboard.rankings.view import (
     PATH,
@@ -258,8 +258,8 @@ def _list(title: str, rows: list[tuple[str, str, str]], tone: str) -> html.Div:
 
 def _grid_rows(grids: tuple[GridResult, ...], assessment: MonthAssessment,
                lang: str) -> list[tuple[str, str, str]]:
-    street_names = {s.code: s.name for s in assessment.streets}
-    return [(g.name, street_names.get(g.street_code, ""),
+    street_names = {s.code: term(s.name, lang) for s in assessment.streets}
+    return [(term(g.name, lang), street_names.get(g.street_code, ""),
              t("rank_grid_value", lang).format(points=f"{g.deduction:.2f}", n=g.problems))
             for g in grids]
 
@@ -267,7 +267,8 @@ def _grid_rows(grids: tuple[GridResult, ...], assessment: MonthAssessment,
 def create_lists(assessment: MonthAssessment, lang: str) -> list[Any]:
     """Return the red list (best) and black list (worst) of streets and unit grids."""
     def streets(codes: tuple[str, ...]) -> list[tuple[str, str, str]]:
-        return [(s.name, s.group, f"{s.score:.2f}") for c in codes if (s := assessment.street(c))]
+        return [(term(s.name, lang), term(s.group, lang), f"{s.score:.2f}")
+                for c in codes if (s := assessment.street(c))]
 
     return [
         html.Div([

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.exports import xlsx_bytes
-from dashboard.i18n import t
+from dashboard.i18n import t, term
 from queries.assessment import (
     FLAG_MIN_SAMPLE,
     Change,
@@ -129,7 +129,8 @@ def table_rows(assessment: MonthAssessment, group: str, lang: str) -> list[dict[
     rows = []
     for s in assessment.in_group(group):
         rows.append({
-            "code": s.code, "rank": s.rank, "group_rank": s.group_rank, "name": s.name,
+            "code": s.code, "rank": s.rank, "group_rank": s.group_rank,
+            "name": term(s.name, lang),
             "score": s.score, "score_text": score_text(s.score),
             "dscore": s.score_change.delta, "dscore_text": signed(s.score_change.delta),
             "drank": s.rank_change, "drank_text": rank_move(s),

@@ -26,7 +26,7 @@ def trend_figure(days: list[str], reported: list[int], closed: list[int], *, lan
     """Return reported vs closed per day as two lines (newest day on the right)."""
     colors = THEMES.get(theme, THEMES["dark"])
     font = round(15 * scale)
-    labels = [d[5:].replace("-", "/") for d in days]  # MM/DD: the year is the current one
+    labels = [d[5:] for d in days]  # MM-DD, ISO order in both languages (never 11/03)
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=labels, y=reported, name=t("trend_reported", lang), mode="lines",

@@ -15,7 +15,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids, shell
-from dashboard.i18n import t
+from dashboard.i18n import t, term
 from dashboard.routing import PageRequest, Retry
 from dashboard.screen.figures import trend_figure
 from dashboard.screen.panels import (
@@ -116,16 +116,26 @@ def create_map(settings: Settings, bounds: list[list[float]], area_code: str,
                   attributionControl=bool(settings.tile_url), className="gw-map")
 
 
-def create_layer_toggles(layers: dict[str, list[str]], lang: str) -> html.Div:
+def layer_options(groups: list[list[Any]], lang: str) -> list[dict[str, str]]:
+    """Return a layer switch's options: one per group, its members joined by "|" as the value.
+
+    The snapshot groups a long list (150 types in 50 classes) into the top few by open cases
+    and "其他"; ``assets/screen.js`` expands a value back into its members to filter the map.
+    """
+    return [{"label": term(label, lang), "value": "|".join(members)} for label, members in groups]
+
+
+def create_layer_toggles(layers: dict[str, list[list[Any]]], lang: str) -> html.Div:
     """Return the map's layer switches: major classes, sources and the heat layer."""
+    majors, sources = layer_options(layers["majors"], lang), layer_options(layers["sources"], lang)
     return html.Div(
         [
             html.Div([html.Span(t("layer_majors", lang), className="gw-toggle-label"),
-                      dcc.Checklist(layers["majors"], layers["majors"], id=ids.MAP_MAJORS,
+                      dcc.Checklist(majors, [o["value"] for o in majors], id=ids.MAP_MAJORS,
                                     inline=True, className="gw-checks")],
                      className="gw-toggle-row"),
             html.Div([html.Span(t("layer_sources", lang), className="gw-toggle-label"),
-                      dcc.Checklist(layers["sources"], layers["sources"], id=ids.MAP_SOURCES,
+                      dcc.Checklist(sources, [o["value"] for o in sources], id=ids.MAP_SOURCES,
                                     inline=True, className="gw-checks")],
                      className="gw-toggle-row"),
             dcc.Checklist([{"label": t("layer_heat", lang), "value": "heat"}], [],
@@ -208,7 +218,7 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
                      class_name="gw-panel-trend"),
     ], className="gw-col gw-col-right")
     ticker = html.Footer([html.Span(t("ticker_panel", lang), className="gw-ticker-label"),
-                          html.Div(html.Div(create_ticker_items(payload["ticker"]),
+                          html.Div(html.Div(create_ticker_items(payload["ticker"], lang),
                                             id=ids.TICKER, className="gw-ticker-track"),
                                    className="gw-ticker-window")], className="gw-ticker")
     return html.Div(

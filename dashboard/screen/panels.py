@@ -13,7 +13,7 @@ from dash import html
 
 from dashboard import ids
 from dashboard.formatting import format_value
-from dashboard.i18n import t
+from dashboard.i18n import t, term
 from dashboard.tiles import change_class, change_text, hover_text, tile_class, value_text
 from queries.cases import CaseDetail
 from queries.indicators import DASH, indicator_def
@@ -63,7 +63,7 @@ def create_activity_types(types: list[list[Any]], lang: str) -> list[html.Div]:
         return [html.Div(t("vol_none", lang), className="gw-empty")]
     top = max(n for _, n in types)
     return [
-        html.Div([html.Span(name, className="gw-bar-name"),
+        html.Div([html.Span(term(name, lang), className="gw-bar-name"),
                   html.Span(html.Span(style={"width": f"{100 * n / top:.0f}%"}),
                             className="gw-bar-track"),
                   html.Span(f"{n}", className="gw-bar-value")], className="gw-bar-row")
@@ -86,7 +86,7 @@ def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
             classes.append("gw-rank-self")
         out.append(html.Div(
             [html.Span("—" if rank is None else f"{rank}", className="gw-rank-no"),
-             html.Span(row["name"], className="gw-rank-name"),
+             html.Span(term(row["name"], lang), className="gw-rank-name"),
              html.Span(html.Span(style={"width": f"{min(score or 0, 100):.0f}%"}),
                        className="gw-bar-track"),
              html.Span("—" if score is None else f"{score:.2f}", className="gw-rank-score"),
@@ -100,12 +100,13 @@ def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
     return out
 
 
-def create_ticker_items(items: list[dict[str, Any]]) -> list[html.Span]:
+def create_ticker_items(items: list[dict[str, Any]], lang: str) -> list[html.Span]:
     """Return the ticker's entries; the list is doubled so the CSS scroll loops seamlessly."""
     spans = [
         html.Span([html.B(item["time"]),
-                   f" {item['source']} · {item['street']} · {item['minor']} · ",
-                   html.Em(item["status"])], className="gw-ticker-item")
+                   f" {term(item['source'], lang)} · {term(item['street'], lang)} · "
+                   f"{term(item['minor'], lang)} · ",
+                   html.Em(term(item["status"], lang))], className="gw-ticker-item")
         for item in items
     ]
     return spans + spans
@@ -125,12 +126,12 @@ def create_case_card(case: CaseDetail, now: datetime, lang: str, light: str) -> 
     """Return the inside of the card of one clicked case (its frame and close button stay)."""
     end = case.closed_at or now
     rows = [
-        ("card_category", f"{case.kind} · {case.major} · {case.minor}"),
+        ("card_category", " · ".join(term(w, lang) for w in (case.kind, case.major, case.minor))),
         ("card_address", case.address),
-        ("card_source", case.source),
+        ("card_source", term(case.source, lang)),
         ("card_reported", f"{case.reported_at:%Y-%m-%d %H:%M}"),
-        ("card_department", case.department or t("unassigned", lang)),
-        ("card_status", case.status),
+        ("card_department", term(case.department, lang) or t("unassigned", lang)),
+        ("card_status", term(case.status, lang)),
         ("card_deadline",
          DASH if case.deadline_at is None else f"{case.deadline_at:%Y-%m-%d %H:%M}"),
         ("card_open_for", format_duration(end - case.reported_at, lang)),
