@@ -118,6 +118,37 @@ def _playlist(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tu
     return items or default
 
 
+def parse_moment(raw: str) -> datetime:
+    """Parse a local wall-clock moment: 2025-12-15, 2025-12-15 14:00 or 2025-12-15T14:00:00.
+
+    A bare date means the end of that day (23:59:59), so the whole day is in view. ValueError
+    with the accepted forms for anything else.
+    """
+    text = raw.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{raw!r}: expected 2025-12-15, 2025-12-15 14:00 or "
+                         f"2025-12-15T14:00:00") from exc
+    if moment.tzinfo is not None:
+        raise ValueError(f"{raw!r}: give the city's local time, without a UTC offset")
+    if len(text) == 10:
+        moment = moment.replace(hour=23, minute=59, second=59)
+    if not 1990 <= moment.year <= 2100:
+        raise ValueError(f"{raw!r}: the year must be between 1990 and 2100")
+    return moment.replace(microsecond=0)
+
+
+def _moment(env: Mapping[str, str], name: str) -> datetime | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return parse_moment(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={exc}") from exc
+
+
 def default_data_dir() -> Path:
     """Return the per-user data directory where the embedded SQLite database lives."""
     return Path(user_data_dir("gridwatch", appauthor=False))
@@ -148,13 +179,19 @@ class Settings:
     secret_key: str = "gridwatch-dev-secret"
     present_pages: tuple[str, ...] = DEFAULT_PRESENT_PAGES
     present_seconds: int = DEFAULT_PRESENT_SECONDS
+    as_of: datetime | None = None
 
     def now(self) -> datetime:
         """Return the city's wall-clock time now (naive, like every stored timestamp).
 
         The one clock of the app: "today", overdue and the wall clock follow the city's time
-        zone, not the server's.
+        zone, not the server's. With ``GRIDWATCH_AS_OF`` the clock stands still at that moment,
+        so an imported history is seen as the city stood then.
         """
+        return self.as_of if self.as_of is not None else self.now_live()
+
+    def now_live(self) -> datetime:
+        """Return the real wall-clock time of the city, whatever ``as_of`` says."""
         return datetime.now(ZoneInfo(self.timezone)).replace(tzinfo=None, microsecond=0)
 
     def __post_init__(self) -> None:
@@ -163,6 +200,9 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise SettingsError(f"GRIDWATCH_TIMEZONE={self.timezone!r}: not a known time zone "
                                 f"(e.g. Asia/Shanghai)") from exc
+        if self.as_of is not None and self.simulate:
+            raise SettingsError("GRIDWATCH_AS_OF shows a moment of the past: the live simulator "
+                                "cannot run with it (unset one of them)")
         if not self.database_url:
             object.__setattr__(
                 self, "database_url", f"sqlite:///{Path(self.data_dir) / 'gridwatch.sqlite3'}"
@@ -196,6 +236,7 @@ class Settings:
             present_pages=_playlist(env, "GRIDWATCH_PRESENT_PAGES", DEFAULT_PRESENT_PAGES),
             present_seconds=_int(env, "GRIDWATCH_PRESENT_SECONDS", DEFAULT_PRESENT_SECONDS,
                                  low=2, high=3600),
+            as_of=_moment(env, "GRIDWATCH_AS_OF"),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -13,7 +13,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
        offset comes with the page) so it agrees with the data's times wherever the wall is. */
     clock: function (_n, wall) {
       var locale = wall && wall.lang === "en" ? "en-GB" : "zh-CN";
-      var now = new Date(Date.now() + ((wall && wall.utc_offset) || 0) * 60000);
+      // A wall looking back (GRIDWATCH_AS_OF or ?as_of=) shows that moment, standing still.
+      var now = wall && wall.as_of ? new Date(wall.as_of + "Z")
+        : new Date(Date.now() + ((wall && wall.utc_offset) || 0) * 60000);
       // ISO dates in both languages: 02/12/2026 reads as 2 December or 12 February.
       var iso = now.toISOString().slice(0, 10);
       var weekday = now.toLocaleDateString(locale, { timeZone: "UTC", weekday: "short" });

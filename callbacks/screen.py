@@ -88,7 +88,10 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
         area_code = wall["area"]
         snapshot = store.get(area_code)
         updated_at = store.refreshed_at(area_code)
-        updated = f"{t('updated', wall['lang'])} {updated_at:%H:%M:%S}" if updated_at else ""
+        if wall.get("as_of"):  # a wall looking back: its data stand at that moment
+            updated = f"{t('as_of_label', wall['lang'])} {wall['as_of'][:16].replace('T', ' ')}"
+        else:
+            updated = f"{t('updated', wall['lang'])} {updated_at:%H:%M:%S}" if updated_at else ""
         stale_hidden = not store.is_stale(area_code)
         if snapshot is None:
             tiles = [no_update] * len(tile_ids)

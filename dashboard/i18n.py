@@ -16,14 +16,23 @@ WORDS: dict[str, dict[str, str]] = {
     "unknown_area": {"zh": "没有这个区域编码", "en": "No area has this code"},
     "data_unavailable": {"zh": "数据暂不可用，正在自动重试…", "en": "Data unavailable — retrying…"},
     "data_pending": {"zh": "正在准备数据…", "en": "Preparing the data…"},
+    "history_badge": {"zh": "回看", "en": "History"},
+    "history_hint": {"zh": "按历史时刻显示,数据不再刷新", "en": "Shown as the city stood then"},
+    "as_of_label": {"zh": "数据截至", "en": "Data as of"},
     "not_found": {"zh": "没有这个页面", "en": "No such page"},
     "back_home": {"zh": "返回大屏", "en": "Back to the big screen"},
     # KPI tiles (今日)
     "kpi_panel": {"zh": "今日指标", "en": "Today"},
     "vs_yesterday": {"zh": "日环比", "en": "d/d"},
+    "vs_last_month_span": {"zh": "较上月同期", "en": "vs same span last month"},
+    "tile_period_day": {"zh": "今日", "en": "today"},
+    "tile_period_month": {"zh": "本月累计", "en": "month to date"},
     "vs_last_week": {"zh": "周同比", "en": "w/w"},
-    "vs_hint": {"zh": "日环比:较昨日;周同比:较上周同一天", "en": "d/d: against yesterday; "
-                "w/w: against the same weekday last week"},
+    "vs_hint": {"zh": "计数为今日至此刻:日环比较昨日同时段,周同比较上周同一天同时段;"
+                      "比率为本月累计,较上月同期(同样天数与时刻)",
+                "en": "Counts are today so far: d/d against yesterday, w/w against the same "
+                      "weekday last week, each to the same time; rates are month to date "
+                      "against the same span of last month"},
     "target": {"zh": "目标", "en": "target"},
     # Volunteers (志愿服务)
     "vol_panel": {"zh": "志愿服务", "en": "Volunteer service"},

@@ -27,6 +27,12 @@ def create_unavailable(status: AreaStatus, lang: str) -> html.Div:
     )
 
 
+def create_message(text: str, lang: str) -> html.Div:
+    """Return a one-line message in place of a page (bad input), with the way back."""
+    return html.Div([html.P(text), create_home_link(lang)], className="gw-notfound",
+                    role="alert")
+
+
 def create_home_link(lang: str) -> html.A:
     """Return the way back to the wall, keeping an English reader in English."""
     return html.A(t("back_home", lang), href="/screen?lang=en" if lang == "en" else "/screen",

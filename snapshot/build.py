@@ -26,6 +26,7 @@ from queries.indicators import (
     IndicatorSet,
     Ratio,
     deadline_light,
+    indicator_def,
     indicators,
     indicators_by_area,
     ranking,
@@ -156,6 +157,14 @@ def day_figures(session: Session, day: Period, area_id: int | None, now: datetim
                       repeat_problems(session, day, area_id=area_id))
 
 
+def ticker_time(at: datetime, now: datetime, today: datetime) -> str:
+    """Return a ticker entry's time: 14:05 today, 12-03 14:05 another day, with the year when
+    it is not this (real) year — a wall looking back at last December must say so."""
+    if at.year != today.year:
+        return f"{at:%Y-%m-%d %H:%M}"
+    return f"{at:%H:%M}" if at.date() == now.date() else f"{at:%m-%d %H:%M}"
+
+
 def layer_groups(open_counts: Counter[str], *, order: tuple[str, ...] = (),
                  shown: int = LAYER_GROUPS) -> list[list[Any]]:
     """Group a map filter's values: the ``shown`` largest by open cases, the rest as 其他.
@@ -174,11 +183,30 @@ def layer_groups(open_counts: Counter[str], *, order: tuple[str, ...] = (),
     return groups + ([[OTHER, rest]] if rest else [])
 
 
-def tile_entries(today: DayFigures, yesterday: DayFigures, last_week: DayFigures,
+def span_of(period: Period, now: datetime) -> timedelta:
+    """Return how much of a running period has passed, in whole SPAN_MINUTES steps."""
+    elapsed = min(now, period.end) - period.start
+    return elapsed // timedelta(minutes=SPAN_MINUTES) * timedelta(minutes=SPAN_MINUTES)
+
+
+def tile_entries(days: list[DayFigures], months: list[DayFigures],
                  targets: Mapping[str, float]) -> list[dict[str, Any]]:
-    """Return each KPI tile of the wall: today against the same span of yesterday, last week."""
-    return [tile_payload(key, today.raw(key), [yesterday.raw(key), last_week.raw(key)], targets)
-            for key in TILE_KEYS]
+    """Return each KPI tile of the wall, named with its period and its comparisons.
+
+    Counts are today's, against the same span of yesterday and of last week's same weekday;
+    rates are the month so far, against the same span of last month (同期).
+    """
+    tiles = []
+    for key in TILE_KEYS:
+        if indicator_def(key).kind == "rate":
+            now, before = months[0], months[1:]
+            period, compare = "month", ["vs_last_month_span"]
+        else:
+            now, before = days[0], days[1:]
+            period, compare = "day", ["vs_yesterday", "vs_last_week"]
+        tile = tile_payload(key, now.raw(key), [b.raw(key) for b in before], targets)
+        tiles.append({**tile, "period": period, "compare": compare})
+    return tiles
 
 
 def ranking_section(session: Session, area: Area, now: datetime) -> dict[str, Any]:
@@ -225,6 +253,8 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
     rankings: SharedCache[dict[str, Any]] = SharedCache(RANKING_TTL.total_seconds())
     rules = load_rules(settings.rules_file or None)
     past_days: SharedCache[list[DayFigures]] = SharedCache(PAST_DAYS_TTL.total_seconds())
+    months_so_far: SharedCache[DayFigures] = SharedCache(RANKING_TTL.total_seconds())
+    past_months: SharedCache[DayFigures] = SharedCache(PAST_DAYS_TTL.total_seconds())
 
     def fixed_parts(session: Session, area_code: str, area: Area) -> dict[str, Any]:
         if area_code not in static:
@@ -237,7 +267,13 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             }
         return static[area_code]
 
-    def build(area_code: str, now: datetime) -> Snapshot:
+    def build(key: str, now: datetime) -> Snapshot:
+        # A key is an area code, or "code@moment" for a wall looking back (?as_of=): that
+        # wall's clock stands at the moment, and open cases and the ticker are as they stood.
+        area_code, _, moment = key.partition("@")
+        if moment:
+            now = datetime.fromisoformat(moment)
+        as_of = now if moment or settings.as_of else None
         with sessions() as session:
             area = district(session) if area_code == DISTRICT else area_by_code(session, area_code)
             if area is None:
@@ -250,9 +286,20 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             span = timedelta(minutes=(now - today.start) // timedelta(minutes=SPAN_MINUTES)
                              * SPAN_MINUTES)
             days = [day_figures(session, today, area_id, now), *past_days.get(
-                (area_code, today.token, span),
+                (key, today.token, span),
                 lambda: [day_figures(session, replace(day, end=day.start + span), area_id, now)
                          for day in (previous(today), same_weekday_last_week(today))])]
+            # Rates read the month so far against the same span of last month (同期): a day's
+            # handful of due cases makes a rate jump, a month's does not.
+            month = period_for(MONTH, now)
+            month_span = span_of(month, now)
+            months = [
+                months_so_far.get((key, month.token, f"{now:%H:%M}"),
+                                  lambda: day_figures(session, month, area_id, now)),
+                past_months.get((key, month.token, month_span), lambda: day_figures(
+                    session, replace(previous(month), end=previous(month).start + month_span),
+                    area_id, now)),
+            ]
             # The district's wall ranks its streets by the monthly assessment (published
             # months frozen); lower walls rank their children by the composite 综合指标值.
             ranking = rankings.get(
@@ -264,15 +311,15 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             volunteers = volunteer_counts(
                 session, day_start=today.start, day_end=today.end,
                 month_start=period_for(MONTH, now).start, now=now, area=area)
-            cases = open_cases(session, area=area)
-            newest = newest_cases(session, limit=TICKER_SIZE, area=area)
+            cases = open_cases(session, area=area, as_of=as_of)
+            newest = newest_cases(session, limit=TICKER_SIZE, area=area, as_of=as_of)
         majors = layer_groups(Counter(c.major for c in cases))
         sources = layer_groups(Counter(c.source for c in cases), order=SOURCES)
         payload: dict[str, Any] = {
             "area": {"code": area.code, "name": area.name, "level": area.level,
                      "bounds": fixed["bounds"]},
             "layers": {"majors": majors, "sources": sources},
-            "tiles": tile_entries(*days, settings.targets),
+            "tiles": tile_entries(days, months, settings.targets),
             "ranking": ranking,
             "trend": {"days": [d.isoformat() for d in trend.days], "reported": trend.reported,
                       "closed": trend.closed},
@@ -280,12 +327,14 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
                            "on_duty": volunteers.on_duty_now,
                            "hours": round(volunteers.hours_this_month),
                            "types": [[k, v] for k, v in volunteers.activities_today.items()]},
-            "ticker": [{"id": c.id, "time": f"{c.reported_at:%H:%M}", "source": c.source,
+            "ticker": [{"id": c.id, "time": ticker_time(c.reported_at, now, settings.now_live()),
+                        "source": c.source,
                         "street": fixed["streets"].get(c.street_id, ""), "minor": c.minor,
                         "status": c.status} for c in newest],
         }
         features = [case_feature(c, now, shift, settings.warn_fraction) for c in cases]
         density = density_features(cases, fixed["grids"], shift)
-        return Snapshot.create(area_code, now, payload, features, fixed["boundaries"], density)
+        payload["as_of"] = now.isoformat() if as_of is not None else None
+        return Snapshot.create(key, now, payload, features, fixed["boundaries"], density)
 
     return build

@@ -26,7 +26,7 @@ from dashboard.screen.panels import (
     create_ticker_items,
     create_tile,
 )
-from settings import Settings
+from settings import Settings, parse_moment
 from snapshot.store import DISTRICT, Snapshot
 
 THEMES = ("dark", "light")
@@ -36,7 +36,7 @@ THEMES = ("dark", "light")
 class WallOptions:
     """What one wall asked for in its URL, resolved against the settings."""
 
-    area_code: str
+    area_code: str  # the snapshot key: the area's code, "code@moment" when looking back
     lang: str
     poll_ms: int
     theme: str
@@ -50,8 +50,10 @@ def wall_options(query: Mapping[str, str], lang: str, settings: Settings,
     poll_ms = (int(refresh) * 1000 if refresh.isdigit() and 1 <= int(refresh) <= 3600
                else settings.refresh_seconds * 500)  # two polls per snapshot refresh
     theme = query.get("theme", "dark")
+    area = query.get("area", DISTRICT).strip()
+    moment = query.get("as_of", "").strip()
     return WallOptions(
-        area_code=query.get("area", DISTRICT).strip(),
+        area_code=f"{area}@{parse_moment(moment).isoformat()}" if moment else area,
         lang=lang,
         poll_ms=poll_ms,
         theme=theme if theme in THEMES else "dark",
@@ -62,7 +64,10 @@ def wall_options(query: Mapping[str, str], lang: str, settings: Settings,
 
 def page(req: PageRequest) -> Any:
     """Return the wall for the request, or say why it cannot show (unknown area, no data)."""
-    wall = wall_options(req.query, req.lang, req.settings, req.now)
+    try:
+        wall = wall_options(req.query, req.lang, req.settings, req.now)
+    except ValueError as exc:  # a ?as_of= that is not a moment
+        return shell.create_message(f"as_of={exc}", req.lang)
     snapshot = req.snapshot(wall.area_code)
     if snapshot is None:
         status = req.area_status(wall.area_code)
@@ -155,12 +160,18 @@ def create_legend(lang: str) -> html.Div:
     )
 
 
-def create_header(area_name: str, lang: str) -> html.Header:
-    """Return the header: title and area, the live clock, the data time and stale badge."""
+def create_header(area_name: str, lang: str, as_of: str | None = None) -> html.Header:
+    """Return the header: title and area, the clock, the data time and stale badge.
+
+    A wall looking back carries a 回看 badge so nobody takes last December for today.
+    """
+    badge = ([html.Span(t("history_badge", lang), className="gw-history",
+                        title=t("history_hint", lang))] if as_of else [])
     return html.Header(
         [
             html.Div([html.H1(t("title", lang), id=ids.SCREEN_TITLE, className="gw-title"),
-                      html.Span(area_name, className="gw-area-name")], className="gw-header-left"),
+                      html.Span(term(area_name, lang), className="gw-area-name"), *badge],
+                     className="gw-header-left"),
             html.Div(id=ids.SCREEN_CLOCK, className="gw-clock"),
             html.Div([html.Span(id=ids.SCREEN_UPDATED, className="gw-updated"),
                       html.Span(t("stale", lang), id=ids.SCREEN_STALE, className="gw-stale",
@@ -225,13 +236,14 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
         [
             dcc.Store(id=ids.SCREEN_WALL, data={"area": wall.area_code, "lang": lang,
                                                  "theme": wall.theme,
-                                                 "utc_offset": wall.utc_offset_minutes}),
+                                                 "utc_offset": wall.utc_offset_minutes,
+                                                 "as_of": payload.get("as_of")}),
             dcc.Store(id=ids.SCREEN_VERSION, data=known_versions(snapshot)),
             dcc.Store(id=ids.SCREEN_SCALE),
             dcc.Store(id=ids.VOL_DATA),
             dcc.Interval(id=ids.SCREEN_TICK, interval=wall.poll_ms),
             dcc.Interval(id=ids.SCREEN_CLOCK_TICK, interval=1000),
-            create_header(area["name"], lang),
+            create_header(area["name"], lang, payload.get("as_of")),
             html.Main([left, centre, right], className="gw-main"),
             ticker,
         ],

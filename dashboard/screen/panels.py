@@ -26,10 +26,12 @@ def create_tile_body(tile: dict[str, Any], lang: str) -> list[html.Div]:
                    html.Span(change_text(tile, n),
                              className=change_class(tile["deltas"][n], tile["better"]))],
                   className="gw-delta-item")
-        for n, word in enumerate(("vs_yesterday", "vs_last_week"))
+        for n, word in enumerate(tile["compare"])
     ]
     return [
-        html.Div(indicator_def(tile["key"]).label(lang), className="gw-tile-label"),
+        html.Div([indicator_def(tile["key"]).label(lang),
+                  html.Span(t(f"tile_period_{tile['period']}", lang), className="gw-tile-period")],
+                 className="gw-tile-label"),
         html.Div(value_text(tile), className="gw-tile-value"),
         html.Div(deltas, className="gw-tile-deltas"),
     ]
