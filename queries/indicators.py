@@ -891,26 +891,36 @@ def _not_applicable(n: Mapping[str, int], convention: DueConvention) -> dict[str
     no_handling = n["due_handling_known"] == 0 and n["due_handling_skipped"] > 0
     no_deadline = n["due"] > 0 and n["due_deadline_known"] == 0
     closures_only = convention == CLOSED
-    # Under the bulletin convention a case without a deadline is due only once closed, so
-    # with no deadlines at all 结案率 and 处置率 would read 100% by construction.
-    cohort_without_deadlines = convention == BULLETIN and no_deadline
-    rules: dict[str, tuple[tuple[bool, str], ...]] = {
-        "register_rate": ((no_register, "no_register_time"),
-                          (register_copied, "register_time_is_report_time")),
-        "ontime_register_rate": ((no_register, "no_register_time"),
-                                 (register_copied, "register_time_is_report_time")),
-        "ontime_dispatch_rate": ((no_dispatch, "no_dispatch_time"),
-                                 (dispatch_copied, "dispatch_time_is_registration_time")),
-        "accurate_dispatch_rate": ((no_dispatch, "no_dispatch_time"),),
-        "handle_rate": ((closures_only, "closed_convention"), (no_handling, "no_handling_time"),
-                        (cohort_without_deadlines, "no_deadline")),
-        "ontime_handle_rate": ((no_handling, "no_handling_time"), (no_deadline, "no_deadline")),
-        "overdue_handle_rate": ((no_handling, "no_handling_time"), (no_deadline, "no_deadline")),
-        "extension_rate": ((no_deadline, "no_deadline"),),
-        "close_rate": ((closures_only, "closed_convention"),
-                       (cohort_without_deadlines, "no_deadline")),
-        "ontime_close_rate": ((no_deadline, "no_deadline"),),
-        "overdue_close_rate": ((no_deadline, "no_deadline"),),
+    # Under the bulletin convention D is a set of registrations: without registration times
+    # it is empty; and a case without a deadline is due only once closed, so with no deadlines
+    # at all 结案率 and 处置率 would read 100% by construction.
+    cohort = convention == BULLETIN
+    Check = tuple[tuple[bool, str], ...]
+    registration: Check = ((no_register, "no_register_time"),)
+    registration_copied: Check = ((register_copied, "register_time_is_report_time"),)
+    due_set: Check = ((cohort and no_register, "no_register_time"),)
+    handling: Check = ((no_handling, "no_handling_time"),)
+    deadlines: Check = ((no_deadline, "no_deadline"),)
+    rules: dict[str, Check] = {
+        "register_rate": registration + registration_copied,
+        "ontime_register_rate": registration + registration_copied,
+        "accurate_register_rate": registration,
+        "public_report_rate": registration,
+        "ontime_dispatch_rate": registration + (
+            (no_dispatch, "no_dispatch_time"),
+            (dispatch_copied, "dispatch_time_is_registration_time"),
+        ),
+        "accurate_dispatch_rate": registration + ((no_dispatch, "no_dispatch_time"),),
+        "handle_rate": ((closures_only, "closed_convention"), *due_set, *handling,
+                        (cohort and no_deadline, "no_deadline")),
+        "ontime_handle_rate": due_set + handling + deadlines,
+        "overdue_handle_rate": due_set + handling + deadlines,
+        "extension_rate": due_set + deadlines,
+        "close_rate": ((closures_only, "closed_convention"), *due_set,
+                       (cohort and no_deadline, "no_deadline")),
+        "ontime_close_rate": due_set + deadlines,
+        "overdue_close_rate": due_set + deadlines,
+        "rework_rate": due_set,
         "open_overdue": ((
             n["overdue_deadline_known"] == 0 and n["overdue_deadline_skipped"] > 0,
             "no_deadline",
