@@ -16,7 +16,7 @@ from dashboard.deck import CategoryCount, DeckInputs, build_deck, deck_bytes, de
 from queries.areas import district
 from queries.assessment import AssessmentError, list_months, load_month, month_bounds
 from queries.grid_view import worst_categories
-from queries.indicators import indicators
+from queries.indicators import DEFAULT, IndicatorSettings, indicators
 from queries.periods import parse_period, previous
 from queries.rules import Rules
 from queries.trends import reported_vs_closed
@@ -25,7 +25,8 @@ TREND_DAYS = 30
 TOP_CATEGORIES = 12
 
 
-def gather(session: Session, month: str, rules: Rules, *, now: datetime) -> DeckInputs:
+def gather(session: Session, month: str, rules: Rules, *, now: datetime,
+           figures: IndicatorSettings = DEFAULT) -> DeckInputs:
     """Read everything the month's deck shows (AssessmentError when it cannot be made)."""
     month_bounds(month)
     area = district(session)
@@ -44,8 +45,8 @@ def gather(session: Session, month: str, rules: Rules, *, now: datetime) -> Deck
     earlier = dict(worst_categories(session, before, area, limit=None))
     return DeckInputs(
         assessment=assessment,
-        kpis=indicators(session, period, now=now),
-        previous_kpis=indicators(session, before, now=now),
+        kpis=indicators(session, period, now=now, settings=figures),
+        previous_kpis=indicators(session, before, now=now, settings=figures),
         trend=reported_vs_closed(session, last_day=last_day, days=TREND_DAYS, area=area),
         categories=tuple(CategoryCount(minor, n, earlier.get(minor, 0)) for minor, n in counts),
         generated_at=now,
@@ -57,9 +58,10 @@ def deck_from(inputs: DeckInputs) -> bytes:
     return deck_bytes(build_deck(inputs, render_images(deck_figures(inputs))))
 
 
-def make_deck(session: Session, month: str, rules: Rules, *, now: datetime) -> bytes:
+def make_deck(session: Session, month: str, rules: Rules, *, now: datetime,
+              figures: IndicatorSettings = DEFAULT) -> bytes:
     """Return the month's review-meeting deck as .pptx bytes."""
-    return deck_from(gather(session, month, rules, now=now))
+    return deck_from(gather(session, month, rules, now=now, figures=figures))
 
 
 def default_deck_name(month: str) -> str:
