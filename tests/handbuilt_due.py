@@ -85,7 +85,9 @@ def case_row(city: City, spec: Due) -> dict[str, Any]:
     """Return the table row of one case of CASES."""
     registered = at(spec.registered)
     closed = at(spec.closed) if spec.closed else None
-    handled = at(spec.handled) if spec.handled else (closed - timedelta(hours=1) if closed else None)
+    handled = at(spec.handled) if spec.handled else None
+    if handled is None and closed is not None:
+        handled = closed - timedelta(hours=1)
     dispatched = registered + timedelta(minutes=10)
     cancelled = at(spec.cancelled) if spec.cancelled else None
     areas = city.areas
