@@ -294,7 +294,8 @@ INDICATORS: tuple[IndicatorDef, ...] = (
     IndicatorDef("accurate_dispatch_rate", "准确派遣率", "Accurate dispatch rate",
                  "(应派遣数 − 错派数) / 应派遣数", True, "rate"),
     IndicatorDef("due", "应处置数", "Due",
-                 "应处置(应结案)案件数:期内立案、截至期末已结案或已超期者(公报口径)",
+                 "应处置(应结案)案件数:公报口径为期内立案、截至期末已结案或已超期者;"
+                 "311口径为期内结案者",
                  None, "count"),
     IndicatorDef("handled", "处置数", "Handled", "处置完成时间在期内的案件数", None, "count"),
     IndicatorDef("handle_rate", "处置率", "Handling rate",
