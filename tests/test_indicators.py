@@ -761,6 +761,9 @@ def test_an_empty_database_divides_nothing_by_zero(session: Session) -> None:
         (Ratio(0, 5), "0.00%", 0.0),
         (Ratio(5, 5), "100.00%", 1.0),
         (Ratio(0, 0), "—", None),
+        # Not applicable: the inputs are missing, so no value and never 0% or 100%
+        (Ratio(4, 4, "no_deadline"), "不适用", None),
+        (Ratio(0, 0, "no_register_time"), "不适用", None),
     ],
 )
 def test_ratio_text(ratio: Ratio, text: str, value: float | None) -> None:
