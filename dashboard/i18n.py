@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from queries.vocabulary import load_vocabulary
+
 DEFAULT_LANGUAGE = "zh"
 
 WORDS: dict[str, dict[str, str]] = {
@@ -12,6 +14,10 @@ WORDS: dict[str, dict[str, str]] = {
                    "en": "The database is unreachable: showing the last good data"},
     "no_data": {"zh": "暂无数据", "en": "No data yet"},
     "unknown_area": {"zh": "没有这个区域编码", "en": "No area has this code"},
+    "data_unavailable": {"zh": "数据暂不可用，正在自动重试…", "en": "Data unavailable — retrying…"},
+    "data_pending": {"zh": "正在准备数据…", "en": "Preparing the data…"},
+    "not_found": {"zh": "没有这个页面", "en": "No such page"},
+    "back_home": {"zh": "返回大屏", "en": "Back to the big screen"},
     # KPI tiles (今日)
     "kpi_panel": {"zh": "今日指标", "en": "Today"},
     "vs_yesterday": {"zh": "日环比", "en": "d/d"},
@@ -68,6 +74,7 @@ WORDS: dict[str, dict[str, str]] = {
     "ticker_panel": {"zh": "最新案件", "en": "Newest cases"},
     # Page navigation (shared by the pages' top bar)
     "nav_screen": {"zh": "大屏", "en": "Big screen"},
+    "nav_present": {"zh": "演示模式", "en": "Presentation"},
     "nav_grids": {"zh": "网格", "en": "Grids"},
     "nav_rankings": {"zh": "考核", "en": "Rankings"},
     # Grid management page (网格化管理, /grids)
@@ -219,6 +226,26 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """Return the word for ``key`` in ``lang``, falling back to Chinese."""
     entry = WORDS[key]
     return entry.get(lang) or entry[DEFAULT_LANGUAGE]
+
+
+_vocabulary_file: str | None = None
+
+
+def use_vocabulary(path: str | None) -> None:
+    """Lay a city's vocabulary file over the shipped one (once, from ``create_app``).
+
+    Read at once, so a broken file stops the start with its name, not the first English wall.
+    """
+    global _vocabulary_file
+    load_vocabulary(path or None)
+    _vocabulary_file = path or None
+
+
+def term(word: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Return a database word (category, source, status, area …) in the UI language."""
+    if not word:
+        return word or ""
+    return load_vocabulary(_vocabulary_file).english(word) if lang == "en" else word
 
 
 def pick_language(value: str | None, default: str = DEFAULT_LANGUAGE) -> str:

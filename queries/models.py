@@ -94,7 +94,7 @@ class Area(Base):
     responsible_unit: Mapped[str | None] = mapped_column(String(64))
     unit_leader: Mapped[str | None] = mapped_column(String(32))
 
-    parent: Mapped["Area | None"] = relationship(remote_side=[id])
+    parent: Mapped[Area | None] = relationship(remote_side=[id])
 
     def __repr__(self) -> str:
         return f"Area({self.code!r}, {self.name!r}, {self.level})"

@@ -17,19 +17,23 @@ from dash import no_update
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks.screen import refresh_outputs, wall_options
-from dashboard import routes
-from queries.coords import wgs84_to_gcj02
-from dashboard.figures import trend_figure
+from callbacks.router import query_of
+from dashboard.i18n import pick_language
+from dashboard.tiles import value_text
+from callbacks.screen import refresh_outputs
+from dashboard.screen.layout import wall_options
 from dashboard.formatting import delta_text
-from dashboard.settings import Settings
-from dashboard.snapshot import DISTRICT, Snapshot, SnapshotStore, UnknownArea
-from dashboard.snapshot_builder import make_builder
+from dashboard.screen.figures import trend_figure
 from queries.assessment import load_month
+from queries.coords import wgs84_to_gcj02
 from queries.indicators import indicators_by_area
 from queries.models import Case, VolunteerActivity, VolunteerTeam
 from queries.periods import MONTH, period_for
 from queries.rules import load_rules
+from settings import Settings
+from snapshot import routes
+from snapshot.build import make_builder
+from snapshot.store import DISTRICT, Snapshot, SnapshotStore, UnknownArea
 from tests.handbuilt import NOW, HandBuilt, build_handbuilt
 
 S1 = "330199001"  # 城西街道: grids G1 G2 G3
@@ -84,32 +88,32 @@ def tiles(snapshot: Snapshot) -> dict[str, dict]:  # type: ignore[type-arg]
 def test_district_tiles_by_hand(build) -> None:  # type: ignore[no-untyped-def]
     t = tiles(build())
     # 上报: today 25 26 27 31 = 4; yesterday 24 = 1; 11-13 none = 0.
-    assert (t["reported"]["value"], t["reported"]["d_day"], t["reported"]["d_week"]) == (4, 3, 4)
+    assert (t["reported"]["value"], t["reported"]["deltas"][0], t["reported"]["deltas"][1]) == (4, 3, 4)
     # 立案: today 25 (08:10) 26 (11:50) 27 (10:00) = 3; yesterday 24 = 1; 11-13 none.
-    assert (t["registered"]["value"], t["registered"]["d_day"], t["registered"]["d_week"]) == (3, 2, 3)
+    assert (t["registered"]["value"], t["registered"]["deltas"][0], t["registered"]["deltas"][1]) == (3, 2, 3)
     # 派遣: today 25 (08:20) = 1; yesterday 24 = 1; 11-13 none.
-    assert (t["dispatched"]["value"], t["dispatched"]["d_day"], t["dispatched"]["d_week"]) == (1, 0, 1)
+    assert (t["dispatched"]["value"], t["dispatched"]["deltas"][0], t["dispatched"]["deltas"][1]) == (1, 0, 1)
     # 结案: nothing closed on 11-20, 11-19 or 11-13.
-    assert (t["closed"]["value"], t["closed"]["d_day"], t["closed"]["d_week"]) == (0, 0, 0)
+    assert (t["closed"]["value"], t["closed"]["deltas"][0], t["closed"]["deltas"][1]) == (0, 0, 0)
     # 按期结案率 (bulletin convention: the day's registrations closed or past their deadline by
     # then): today 25 (due 16:20, after NOW) 26 27 (no deadline yet) → 应结案 0; yesterday 24
     # (due 11-21) → 0; 11-13 registered nothing → 0. So "—" on every day, never 0.00%. (Until
     # this round the backlog 1 18 23 joined every day's set: 0/3 today, 1/4 yesterday, 0/4 on
     # 11-13; the backlog is the 超期未结案 tile below.)
     rate = t["ontime_close_rate"]
-    assert (rate["num"], rate["den"], rate["text"], rate["value"]) == (0, 0, "—", None)
-    assert (rate["d_day"], rate["d_week"]) == (None, None)
+    assert (rate["num"], rate["den"], value_text(rate), rate["value"]) == (0, 0, "—", None)
+    assert (rate["deltas"][0], rate["deltas"][1]) == (None, None)
     # Against the default target of 95%: no value, so no light.
     assert (rate["target"], rate["light"], rate["better"]) == (0.95, None, "higher")
     # 超期未结案: now 1 18 23 = 3; at 11-19's end the same 3; at 11-13's end 1 18 23 29 = 4.
     overdue = t["open_overdue"]
-    assert (overdue["value"], overdue["d_day"], overdue["d_week"]) == (3, 0, -1)
+    assert (overdue["value"], overdue["deltas"][0], overdue["deltas"][1]) == (3, 0, -1)
     assert overdue["light"] is None  # no target set for counts by default
     # 返工次数 of 应结案: no day has a case due (above), so 0 each day (until this round 11-13's
-    # set held 29, reworked once, and d_week was −1).
-    assert (t["rework_times"]["value"], t["rework_times"]["d_week"]) == (0, 0)
+    # set held 29, reworked once, and the change against last week was −1).
+    assert (t["rework_times"]["value"], t["rework_times"]["deltas"][1]) == (0, 0)
     # 重复问题: nothing registered on these days repeats an earlier case.
-    assert (t["repeats"]["value"], t["repeats"]["d_day"]) == (0, 0)
+    assert (t["repeats"]["value"], t["repeats"]["deltas"][0]) == (0, 0)
     assert [tile["key"] for tile in build().payload["tiles"]] == [
         "reported", "registered", "dispatched", "closed", "ontime_close_rate", "open_overdue",
         "rework_times", "repeats"]
@@ -121,8 +125,8 @@ def test_the_past_days_are_cut_to_the_same_span(build) -> None:  # type: ignore[
     # hand-built data (4 reported, 3 registered), so Δ = 4 − 1 = 3 and 3 − 0 = 3; a
     # whole-day yesterday would give 3 and 2.
     t = tiles(build(now=NOW.replace(hour=9, minute=7)))
-    assert (t["reported"]["value"], t["reported"]["d_day"]) == (4, 3)
-    assert (t["registered"]["value"], t["registered"]["d_day"]) == (3, 3)
+    assert (t["reported"]["value"], t["reported"]["deltas"][0]) == (4, 3)
+    assert (t["registered"]["value"], t["registered"]["deltas"][0]) == (3, 3)
 
 
 def test_a_street_scopes_every_panel(build, session: Session, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
@@ -234,7 +238,7 @@ def test_trend_figure_has_reported_and_closed() -> None:
     assert isinstance(fig, go.Figure)
     assert [(t.type, t.name, list(t.y)) for t in fig.data] == [
         ("scatter", "Reported", [1, 4]), ("scatter", "Closed", [2, 0])]
-    assert list(fig.data[0].x) == ["11/19", "11/20"]
+    assert list(fig.data[0].x) == ["11-19", "11-20"]  # ISO order: 11/03 could be 11 March
     assert fig.layout.font.size == 30  # 15 px at 1920×1080, doubled on a 4K wall
 
 
@@ -277,7 +281,8 @@ def _features(snapshot: Snapshot) -> list[dict]:  # type: ignore[type-arg]
      ("?lang=fr&refresh=0&theme=neon", ("", "zh", 5000, "dark"))],
 )
 def test_wall_options_from_the_url(search: str, expected: tuple[str, str, int, str]) -> None:
-    wall = wall_options(search, Settings(), NOW)
+    query = query_of(search)
+    wall = wall_options(query, pick_language(query.get("lang"), "zh"), Settings(), NOW)
     assert (wall.area_code, wall.lang, wall.poll_ms, wall.theme) == expected
 
 
@@ -306,8 +311,8 @@ def test_the_cjk_font_is_served_by_the_app(tmp_path) -> None:
     """The page's own font route answers with the font, so no CDN or system font is needed."""
     from flask import Flask
 
-    from dashboard import routes
-    from dashboard.snapshot import SnapshotStore
+    from snapshot import routes
+    from snapshot.store import SnapshotStore
 
     server = Flask(__name__)
     routes.register(server, SnapshotStore(builder=lambda *_: None, refresh_seconds=10))

@@ -12,10 +12,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from dashboard.snapshot import DISTRICT
-from dashboard.snapshot_builder import TILE_KEYS, day_figures, tile_entries
 from queries.models import OPEN_STATUSES, STATUS_REPORTED, Case
 from queries.periods import DAY, period_for, previous, same_weekday_last_week
+from dashboard.tiles import value_text
+from snapshot.build import TILE_KEYS, day_figures, tile_entries
+from snapshot.store import DISTRICT
 from tests.browser.conftest import REFRESH_SECONDS, LiveApp
 
 pytestmark = pytest.mark.browser
@@ -87,7 +88,7 @@ def test_tiles_show_what_the_database_gives(open_page: Callable[..., Page],
     with live_app.ctx.sessions() as session:
         days = [day_figures(session, day, None, now)
                 for day in (today, previous(today), same_weekday_last_week(today))]
-    expected = {tile["key"]: tile["text"] for tile in tile_entries(*days, {})}
+    expected = {tile["key"]: value_text(tile) for tile in tile_entries(*days, {})}
     assert shown == expected
 
 
