@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from dashboard.deck import kpi_texts
-from dashboard.grids_view import indicator_text, row
-from dashboard.settings import Settings, SettingsError
-from dashboard.snapshot_builder import DayFigures, tile_entries
+from dashboard.deck.build import kpi_texts
+from dashboard.grids.view import indicator_parts, indicator_text, row
+from dashboard.tiles import hover_text, value_text
 from queries.engine import init_db, make_engine, make_session_factory
 from queries.grid_view import AreaRef
 from queries.indicators import (
@@ -35,6 +34,8 @@ from queries.indicators import (
 )
 from queries.models import SOURCE_PATROL, STATUS_CLOSED, STATUS_HANDLING, STATUS_REPORTED, Case
 from queries.periods import parse_period
+from settings import Settings, SettingsError
+from snapshot.build import DayFigures, tile_entries
 from tests.handbuilt import City, build_city
 from tests.handbuilt_due import JUNE, MAY, NOW, build_due_city
 
@@ -345,12 +346,17 @@ def test_not_applicable_reaches_every_consumer(session: Session) -> None:
     session.execute(insert(Case), rows)
     s = indicators(session, MARCH, now=AFTER, settings=CLOSED_RULES)
     assert indicator_text(s, "ontime_close_rate") == "不适用"
-    line = row(AreaRef(1, "330199", "示范区", "district"), s)
-    assert (line["ontime_close_rate"], line["ontime_close_rate__t"]) == (None, "不适用")
+    assert indicator_text(s, "open_overdue", "en") == "n/a"  # a count without deadlines
+    assert indicator_parts(s, "ontime_close_rate", "en") == (
+        f"{NA_REASONS['no_deadline'][1]} · 2 / 2")
+    line = row(AreaRef(1, "330199", "示范区", "district"), s, "en")
+    assert (line["ontime_close_rate"], line["ontime_close_rate__t"]) == (None, "n/a")
     figures = DayFigures(s, repeats=0)
     tile = {t["key"]: t for t in tile_entries(figures, figures, figures,
                                               {"ontime_close_rate": 0.95})}["ontime_close_rate"]
-    assert (tile["text"], tile["value"], tile["light"]) == ("不适用", None, None)
+    assert (tile["na"], tile["value"], tile["light"]) == ("no_deadline", None, None)
+    assert (value_text(tile), value_text(tile, "en")) == ("不适用", "n/a")
+    assert NA_REASONS["no_deadline"][0] in hover_text(tile, "zh")
     assert kpi_texts("ontime_close_rate", s, s)[0] == "不适用"
     assert kpi_texts("close_rate", s, s)[2] is None
 
