@@ -287,7 +287,8 @@ def report(month: str, rules_file: str | None, output: str | None, xlsx: str | N
     ctx, rules = _assessment_inputs(month, rules_file)
     with ctx.sessions() as session:
         try:
-            inputs = gather(session, month, rules, now=ctx.settings.now())
+            inputs = gather(session, month, rules, now=ctx.settings.now(),
+                            figures=ctx.settings.indicator_settings())
             deck = deck_from(inputs)
         except (AssessmentError, ChartRenderError) as exc:
             raise click.ClickException(str(exc)) from exc

@@ -18,7 +18,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
 
-from queries.indicators import INDICATOR_BY_KEY, REPEAT_PROBLEMS, indicator_def
+from queries.indicators import (
+    BULLETIN,
+    CLOSED,
+    DUE_CONVENTIONS,
+    INDICATOR_BY_KEY,
+    REPEAT_PROBLEMS,
+    DueConvention,
+    IndicatorSettings,
+    indicator_def,
+)
 
 LANGUAGES = ("zh", "en")
 CRS_CHOICES = ("wgs84", "gcj02")
@@ -65,6 +74,17 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     if raw not in choices:
         raise SettingsError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
     return raw
+
+
+def _due_convention(env: Mapping[str, str], name: str) -> DueConvention:
+    """Parse the 应结案 convention: "bulletin" (default) or "closed", also spelled "311"."""
+    raw = (env.get(name) or BULLETIN).strip().lower()
+    if raw == "311":
+        return CLOSED
+    for convention in DUE_CONVENTIONS:
+        if raw == convention:
+            return convention
+    raise SettingsError(f"{name}={raw!r}: expected bulletin or closed (also spelled 311)")
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -172,6 +192,7 @@ class Settings:
     simulator_seconds: int = 5
     run_scheduler: bool = True
     warn_fraction: float = 0.8
+    due_convention: DueConvention = BULLETIN
     targets: Mapping[str, float] = field(default_factory=lambda: DEFAULT_TARGETS)
     calendar_file: str = ""
     vocabulary_file: str = ""
@@ -203,10 +224,17 @@ class Settings:
         if self.as_of is not None and self.simulate:
             raise SettingsError("GRIDWATCH_AS_OF shows a moment of the past: the live simulator "
                                 "cannot run with it (unset one of them)")
+        if self.due_convention not in DUE_CONVENTIONS:
+            raise SettingsError(f"GRIDWATCH_DUE_CONVENTION={self.due_convention!r}: expected "
+                                f"bulletin or closed (also spelled 311)")
         if not self.database_url:
             object.__setattr__(
                 self, "database_url", f"sqlite:///{Path(self.data_dir) / 'gridwatch.sqlite3'}"
             )
+
+    def indicator_settings(self) -> IndicatorSettings:
+        """Return the indicators' rules as these settings choose them (docs/indicators.md)."""
+        return IndicatorSettings(due_convention=self.due_convention)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -228,6 +256,7 @@ class Settings:
             simulator_seconds=_int(env, "GRIDWATCH_SIMULATOR_SECONDS", 5, low=1, high=3600),
             run_scheduler=_bool(env, "GRIDWATCH_RUN_SCHEDULER", True),
             warn_fraction=_float(env, "GRIDWATCH_WARN_FRACTION", 0.8),
+            due_convention=_due_convention(env, "GRIDWATCH_DUE_CONVENTION"),
             targets=_targets(env, "GRIDWATCH_TARGETS"),
             calendar_file=env.get("GRIDWATCH_CALENDAR_FILE", ""),
             vocabulary_file=env.get("GRIDWATCH_VOCABULARY_FILE", ""),

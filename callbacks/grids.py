@@ -157,7 +157,8 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
 
         def compute() -> GridView | None:
             with sessions() as session:
-                return grid_view(session, state.area, period, now)
+                return grid_view(session, state.area, period, now,
+                                 settings=settings.indicator_settings())
 
         return views.get((state.area, period.token), compute), error
 

@@ -239,7 +239,8 @@ class RankingsPage:
                 data = ranking_xlsx(self.assessment(month, rules))
                 return dcc.send_bytes(data, f"gridwatch-{month}.xlsx"), None
             with self.sessions() as session:
-                inputs = gather(session, month, rules, now=self.now())
+                inputs = gather(session, month, rules, now=self.now(),
+                                figures=self.settings.indicator_settings())
             return dcc.send_bytes(deck_from(inputs), default_deck_name(month)), None
         except (RulesError, AssessmentError, ChartRenderError) as exc:
             return no_update, page.create_message(f"{t('rank_failed', lang)}: {exc}", error=True)

@@ -13,7 +13,15 @@ from typing import Any
 
 from dashboard.formatting import delta_text, format_value
 from dashboard.i18n import t
-from queries.indicators import DASH, Ratio, indicator_def, target_light, target_score
+from queries.indicators import (
+    DASH,
+    NOT_APPLICABLE,
+    Ratio,
+    indicator_def,
+    na_text,
+    target_light,
+    target_score,
+)
 
 
 def tile_payload(key: str, now: Any, comparisons: list[Any],
@@ -31,6 +39,8 @@ def tile_payload(key: str, now: Any, comparisons: list[Any],
         light = target_light(target_score(value, target, definition.higher_is_better))
     return {
         "key": key, "kind": definition.kind, "value": value,
+        # Why the value is not applicable (a NA_REASONS key), or None: "不适用", not "—".
+        "na": now.na_reason if isinstance(now, Ratio) else None,
         "num": now.numerator if isinstance(now, Ratio) else None,
         "den": now.denominator if isinstance(now, Ratio) else None,
         "deltas": [_delta(value, _number(then)) for then in comparisons],
@@ -49,8 +59,11 @@ def _delta(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else round(a - b, 6)
 
 
-def value_text(tile: Mapping[str, Any]) -> str:
-    """Return a tile's value as its kind reads ("—" when there is no value)."""
+def value_text(tile: Mapping[str, Any], lang: str = "zh") -> str:
+    """Return a tile's value as its kind reads ("—" when there is none, "不适用" / "n/a" when
+    the data lacks its inputs)."""
+    if tile.get("na"):
+        return NOT_APPLICABLE["en" if lang == "en" else "zh"]
     return format_value(tile["value"], tile["kind"])
 
 
@@ -70,6 +83,8 @@ def change_class(delta: float | None, better: str | None) -> str:
 def hover_text(tile: Mapping[str, Any], lang: str) -> str:
     """Return a tile's hover: its name, a rate's numerator / denominator, the target if set."""
     parts = [indicator_def(tile["key"]).label(lang)]
+    if tile.get("na"):
+        parts.append(na_text(tile["na"], lang))
     if tile["den"] is not None:
         parts.append(f"{format_value(tile['num'], 'count')} / {format_value(tile['den'], 'count')}")
     if tile["target"] is not None:

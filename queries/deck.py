@@ -21,7 +21,7 @@ from queries.assessment import (
     month_bounds,
 )
 from queries.grid_view import worst_categories
-from queries.indicators import IndicatorSet, indicators
+from queries.indicators import DEFAULT, IndicatorSet, IndicatorSettings, indicators
 from queries.periods import parse_period, previous
 from queries.rules import Rules
 from queries.trends import DailySeries, reported_vs_closed
@@ -51,7 +51,8 @@ class DeckInputs:
     generated_at: datetime
 
 
-def gather(session: Session, month: str, rules: Rules, *, now: datetime) -> DeckInputs:
+def gather(session: Session, month: str, rules: Rules, *, now: datetime,
+           figures: IndicatorSettings = DEFAULT) -> DeckInputs:
     """Read everything the month's deck shows (AssessmentError when it cannot be made)."""
     month_bounds(month)
     area = district(session)
@@ -70,8 +71,8 @@ def gather(session: Session, month: str, rules: Rules, *, now: datetime) -> Deck
     earlier = dict(worst_categories(session, before, area, limit=None))
     return DeckInputs(
         assessment=assessment,
-        kpis=indicators(session, period, now=now),
-        previous_kpis=indicators(session, before, now=now),
+        kpis=indicators(session, period, now=now, settings=figures),
+        previous_kpis=indicators(session, before, now=now, settings=figures),
         trend=reported_vs_closed(session, last_day=last_day, days=TREND_DAYS, area=area),
         categories=tuple(CategoryCount(minor, n, earlier.get(minor, 0)) for minor, n in counts),
         generated_at=now,

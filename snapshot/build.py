@@ -22,8 +22,10 @@ from queries.areas import area_by_code, areas_at_level, descendants_at_level, di
 from queries.cases import OpenCase, newest_cases, open_cases
 from queries.coords import Transform, shift_geometry, transform_for
 from queries.indicators import (
+    DEFAULT,
     REPEAT_PROBLEMS,
     IndicatorSet,
+    IndicatorSettings,
     Ratio,
     deadline_light,
     indicator_def,
@@ -151,9 +153,10 @@ class DayFigures:
         return self.repeats if key == REPEAT_PROBLEMS.key else value_of(self.indicators, key)
 
 
-def day_figures(session: Session, day: Period, area_id: int | None, now: datetime) -> DayFigures:
+def day_figures(session: Session, day: Period, area_id: int | None, now: datetime,
+                rules: IndicatorSettings = DEFAULT) -> DayFigures:
     """Compute the tiles' figures of one day for an area (None: the district)."""
-    return DayFigures(indicators(session, day, area_id=area_id, now=now),
+    return DayFigures(indicators(session, day, area_id=area_id, now=now, settings=rules),
                       repeat_problems(session, day, area_id=area_id))
 
 
@@ -209,7 +212,8 @@ def tile_entries(days: list[DayFigures], months: list[DayFigures],
     return tiles
 
 
-def ranking_section(session: Session, area: Area, now: datetime) -> dict[str, Any]:
+def ranking_section(session: Session, area: Area, now: datetime,
+                    rules: IndicatorSettings = DEFAULT) -> dict[str, Any]:
     """Rank this month's 综合指标值 of the area's children (a grid: its siblings), best first.
 
     Provisional until the monthly assessment lands; the bottom two of more than two scored
@@ -223,7 +227,8 @@ def ranking_section(session: Session, area: Area, now: datetime) -> dict[str, An
     assert parent is not None
     names = {a.id: (a.code, a.name) for a in descendants_at_level(session, parent, level)}
     month = period_for(MONTH, now)
-    sets = indicators_by_area(session, month, level=level, parent_id=parent.id, now=now)
+    sets = indicators_by_area(session, month, level=level, parent_id=parent.id, now=now,
+                              settings=rules)
     rows = []
     for area_id, values in sets.items():
         if area_id not in names:
@@ -255,6 +260,7 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
     past_days: SharedCache[list[DayFigures]] = SharedCache(PAST_DAYS_TTL.total_seconds())
     months_so_far: SharedCache[DayFigures] = SharedCache(RANKING_TTL.total_seconds())
     past_months: SharedCache[DayFigures] = SharedCache(PAST_DAYS_TTL.total_seconds())
+    figures_rules = settings.indicator_settings()
 
     def fixed_parts(session: Session, area_code: str, area: Area) -> dict[str, Any]:
         if area_code not in static:
@@ -285,9 +291,10 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             # so a morning wall does not show every count "down" against a whole day.
             span = timedelta(minutes=(now - today.start) // timedelta(minutes=SPAN_MINUTES)
                              * SPAN_MINUTES)
-            days = [day_figures(session, today, area_id, now), *past_days.get(
+            days = [day_figures(session, today, area_id, now, figures_rules), *past_days.get(
                 (key, today.token, span),
-                lambda: [day_figures(session, replace(day, end=day.start + span), area_id, now)
+                lambda: [day_figures(session, replace(day, end=day.start + span), area_id, now,
+                                     figures_rules)
                          for day in (previous(today), same_weekday_last_week(today))])]
             # Rates read the month so far against the same span of last month (同期): a day's
             # handful of due cases makes a rate jump, a month's does not.
@@ -295,17 +302,18 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             month_span = span_of(month, now)
             months = [
                 months_so_far.get((key, month.token, f"{now:%H:%M}"),
-                                  lambda: day_figures(session, month, area_id, now)),
+                                  lambda: day_figures(session, month, area_id, now,
+                                                      figures_rules)),
                 past_months.get((key, month.token, month_span), lambda: day_figures(
                     session, replace(previous(month), end=previous(month).start + month_span),
-                    area_id, now)),
+                    area_id, now, figures_rules)),
             ]
             # The district's wall ranks its streets by the monthly assessment (published
             # months frozen); lower walls rank their children by the composite 综合指标值.
             ranking = rankings.get(
-                (area_code, period_for(MONTH, now).token),
+                (key, period_for(MONTH, now).token),
                 lambda: assessment_ranking(session, now, rules) if area.level == LEVEL_DISTRICT
-                else ranking_section(session, area, now))
+                else ranking_section(session, area, now, figures_rules))
             trend = reported_vs_closed(session, last_day=today.start.date(), days=TREND_DAYS,
                                        area=area)
             volunteers = volunteer_counts(

@@ -95,21 +95,23 @@ def test_district_tiles_by_hand(build) -> None:  # type: ignore[no-untyped-def]
     assert (t["dispatched"]["value"], t["dispatched"]["deltas"][0], t["dispatched"]["deltas"][1]) == (1, 0, 1)
     # 结案: nothing closed on 11-20, 11-19 or 11-13.
     assert (t["closed"]["value"], t["closed"]["deltas"][0], t["closed"]["deltas"][1]) == (0, 0, 0)
-    # 按期结案率: 应结案 today = open overdue 1 18 23 (25 falls due at 16:20, after NOW) = 3,
-    # none closed: 0/3. Yesterday: 33 (deadline 11-19, closed on time 11-18) + 1 18 23 = 4,
-    # 1 on time: 1/4. 11-13: 29 (deadline 11-13, closed 11-14) + 1 18 23 = 4, none closed
-    # by then: 0/4.
+    # 按期结案率 (bulletin convention: the day's registrations closed or past their deadline by
+    # then): today 25 (due 16:20, after NOW) 26 27 (no deadline yet) → 应结案 0; yesterday 24
+    # (due 11-21) → 0; 11-13 registered nothing → 0. So "—" on every day, never 0.00%. (Until
+    # this round the backlog 1 18 23 joined every day's set: 0/3 today, 1/4 yesterday, 0/4 on
+    # 11-13; the backlog is the 超期未结案 tile below.)
     rate = t["ontime_close_rate"]
-    assert (rate["num"], rate["den"], value_text(rate)) == (0, 3, "0.00%")
-    assert (rate["deltas"][0], rate["deltas"][1]) == (-0.25, 0.0)
-    # Against the default target of 95%: 0 / 0.95 = 0 → red.
-    assert (rate["target"], rate["light"], rate["better"]) == (0.95, "red", "higher")
+    assert (rate["num"], rate["den"], value_text(rate), rate["value"]) == (0, 0, "—", None)
+    assert (rate["deltas"][0], rate["deltas"][1]) == (None, None)
+    # Against the default target of 95%: no value, so no light.
+    assert (rate["target"], rate["light"], rate["better"]) == (0.95, None, "higher")
     # 超期未结案: now 1 18 23 = 3; at 11-19's end the same 3; at 11-13's end 1 18 23 29 = 4.
     overdue = t["open_overdue"]
     assert (overdue["value"], overdue["deltas"][0], overdue["deltas"][1]) == (3, 0, -1)
     assert overdue["light"] is None  # no target set for counts by default
-    # 返工次数 of 应结案: today (1 18 23) and yesterday none; 11-13: 29 was reworked once.
-    assert (t["rework_times"]["value"], t["rework_times"]["deltas"][1]) == (0, -1)
+    # 返工次数 of 应结案: no day has a case due (above), so 0 each day (until this round 11-13's
+    # set held 29, reworked once, and the change against last week was −1).
+    assert (t["rework_times"]["value"], t["rework_times"]["deltas"][1]) == (0, 0)
     # 重复问题: nothing registered on these days repeats an earlier case.
     assert (t["repeats"]["value"], t["repeats"]["deltas"][0]) == (0, 0)
     assert [tile["key"] for tile in build().payload["tiles"]] == [

@@ -66,7 +66,7 @@ from dashboard.rankings.view import (
 from dashboard.screen.figures import trend_figure
 from queries.assessment import Change, MonthAssessment, StreetResult
 from queries.deck import DeckInputs
-from queries.indicators import DASH, INDICATOR_BY_KEY, IndicatorSet, value_of
+from queries.indicators import DASH, INDICATOR_BY_KEY, NOT_APPLICABLE, IndicatorSet, value_of
 from queries.rules import CAUSES
 
 LANG = "zh"
@@ -156,7 +156,8 @@ def kpi_texts(key: str, now: IndicatorSet, before: IndicatorSet) -> tuple[str, s
     """
     kind = INDICATOR_BY_KEY[key].kind
     value, old = value_of(now, key), value_of(before, key)
-    text = format_value(value, kind)
+    reason = now.na_reason(key)
+    text = NOT_APPLICABLE["zh"] if reason else format_value(value, kind)
     if value is None or old is None:
         return text, f"较上月 {DASH}", None
     if kind == "rate":

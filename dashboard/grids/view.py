@@ -21,6 +21,7 @@ from queries.indicators import (
     DASH,
     INDICATOR_BY_KEY,
     INDICATORS,
+    NOT_APPLICABLE,
     IndicatorSet,
     Ratio,
     ranking,
@@ -37,18 +38,24 @@ XLSX_FORMATS: Mapping[str, str] = MappingProxyType(
     {"rate": "0.00%", "count": "#,##0", "hours": "0.0", "score": "0.00"})
 
 
-def indicator_text(values: IndicatorSet, key: str) -> str:
-    """Return one indicator as the page shows it."""
+def indicator_text(values: IndicatorSet, key: str, lang: str = "zh") -> str:
+    """Return one indicator as the page shows it ("不适用" / "n/a" when the data lacks it)."""
     raw = getattr(values, key)
     if isinstance(raw, Ratio):
-        return raw.text()
+        return raw.text(lang)
+    if values.na_reason(key):
+        return NOT_APPLICABLE["en" if lang == "en" else "zh"]
     return format_value(value_of(values, key), INDICATOR_BY_KEY[key].kind)
 
 
-def indicator_parts(values: IndicatorSet, key: str) -> str | None:
-    """Return a rate's "numerator / denominator" (None for other kinds)."""
+def indicator_parts(values: IndicatorSet, key: str, lang: str = "zh") -> str | None:
+    """Return a rate's "numerator / denominator", after why it is not applicable if it is not
+    (None for other kinds)."""
     raw = getattr(values, key)
-    return f"{raw.numerator:,} / {raw.denominator:,}" if isinstance(raw, Ratio) else None
+    if not isinstance(raw, Ratio):
+        return None
+    parts = f"{raw.numerator:,} / {raw.denominator:,}"
+    return f"{raw.reason(lang)} · {parts}" if raw.na_reason else parts
 
 
 @dataclass(frozen=True)
@@ -118,8 +125,8 @@ def row(area: AreaRef, values: IndicatorSet, lang: str, *,
     for definition in INDICATORS:
         key = definition.key
         out[key] = value_of(values, key)
-        out[key + TEXT_SUFFIX] = indicator_text(values, key)
-        parts = indicator_parts(values, key)
+        out[key + TEXT_SUFFIX] = indicator_text(values, key, lang)
+        parts = indicator_parts(values, key, lang)
         if parts is not None:
             out[key + PARTS_SUFFIX] = parts
     out[GRADE] = values.composite.grade if values.composite and values.composite.grade else DASH

@@ -32,7 +32,7 @@ def create_tile_body(tile: dict[str, Any], lang: str) -> list[html.Div]:
         html.Div([indicator_def(tile["key"]).label(lang),
                   html.Span(t(f"tile_period_{tile['period']}", lang), className="gw-tile-period")],
                  className="gw-tile-label"),
-        html.Div(value_text(tile), className="gw-tile-value"),
+        html.Div(value_text(tile, lang), className="gw-tile-value"),
         html.Div(deltas, className="gw-tile-deltas"),
     ]
 
