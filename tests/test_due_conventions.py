@@ -352,7 +352,7 @@ def test_not_applicable_reaches_every_consumer(session: Session) -> None:
     line = row(AreaRef(1, "330199", "示范区", "district"), s, "en")
     assert (line["ontime_close_rate"], line["ontime_close_rate__t"]) == (None, "n/a")
     figures = DayFigures(s, repeats=0)
-    tile = {t["key"]: t for t in tile_entries(figures, figures, figures,
+    tile = {t["key"]: t for t in tile_entries([figures] * 3, [figures] * 2,
                                               {"ontime_close_rate": 0.95})}["ontime_close_rate"]
     assert (tile["na"], tile["value"], tile["light"]) == ("no_deadline", None, None)
     assert (value_text(tile), value_text(tile, "en")) == ("不适用", "n/a")

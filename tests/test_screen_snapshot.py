@@ -18,19 +18,19 @@ from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks.router import query_of
-from dashboard.i18n import pick_language
-from dashboard.tiles import value_text
 from callbacks.screen import refresh_outputs
-from dashboard.screen.layout import wall_options
 from dashboard.formatting import delta_text
+from dashboard.i18n import pick_language
 from dashboard.screen.figures import trend_figure
+from dashboard.screen.layout import wall_options
+from dashboard.tiles import change_text, value_text
 from queries.assessment import load_month
 from queries.coords import wgs84_to_gcj02
 from queries.indicators import indicators_by_area
 from queries.models import Case, VolunteerActivity, VolunteerTeam
 from queries.periods import MONTH, period_for
 from queries.rules import load_rules
-from settings import Settings
+from settings import Settings, SettingsError
 from snapshot import routes
 from snapshot.build import make_builder
 from snapshot.store import DISTRICT, Snapshot, SnapshotStore, UnknownArea
@@ -95,16 +95,22 @@ def test_district_tiles_by_hand(build) -> None:  # type: ignore[no-untyped-def]
     assert (t["dispatched"]["value"], t["dispatched"]["deltas"][0], t["dispatched"]["deltas"][1]) == (1, 0, 1)
     # 结案: nothing closed on 11-20, 11-19 or 11-13.
     assert (t["closed"]["value"], t["closed"]["deltas"][0], t["closed"]["deltas"][1]) == (0, 0, 0)
-    # 按期结案率 (bulletin convention: the day's registrations closed or past their deadline by
-    # then): today 25 (due 16:20, after NOW) 26 27 (no deadline yet) → 应结案 0; yesterday 24
-    # (due 11-21) → 0; 11-13 registered nothing → 0. So "—" on every day, never 0.00%. (Until
-    # this round the backlog 1 18 23 joined every day's set: 0/3 today, 1/4 yesterday, 0/4 on
-    # 11-13; the backlog is the 超期未结案 tile below.)
+    # 按期结案率 is a rate, so the tile reads the month so far (11-01 00:00 to NOW) against the
+    # same span of October (10-01 00:00 to 10-20 12:00), bulletin convention: registered in
+    # the span, not cancelled, closed or past the deadline in force by the span's end.
+    # November: 20 (closed 11-01 10:00, due 11-02 00:40) on time; 21 (11-03 16:00, due 11-04)
+    # on time; 22 (11-07 10:00, due 11-06) late; 23 (open, due 11-12 09:00) overdue; 28
+    # (11-16 15:00, extended to 11-17) on time; 29 (11-14 11:00, due 11-13) late; 33 (11-18,
+    # due 11-19) on time. 24 25 26 27 are not yet due, 32 was cancelled: 4 / 7 = 57.14%.
+    # October to 10-20 12:00: 3 7 8 9 12 on time (12 closed at its very deadline), 10 11 late,
+    # 13 past its deadline (10-19 09:30) and not closed by 12:00; 14 and 15 not yet due, 6
+    # cancelled: 5 / 8. Change 4/7 − 5/8 = −0.053571 (six places).
     rate = t["ontime_close_rate"]
-    assert (rate["num"], rate["den"], value_text(rate), rate["value"]) == (0, 0, "—", None)
-    assert (rate["deltas"][0], rate["deltas"][1]) == (None, None)
-    # Against the default target of 95%: no value, so no light.
-    assert (rate["target"], rate["light"], rate["better"]) == (0.95, None, "higher")
+    assert (rate["num"], rate["den"], value_text(rate)) == (4, 7, "57.14%")
+    assert rate["deltas"] == [-0.053571] and rate["period"] == "month"
+    assert rate["compare"] == ["vs_last_month_span"] and change_text(rate, 0) == "▼5.36pp"
+    # Against the default target of 95%: 57.14 / 95 = 0.60 of the target → red.
+    assert (rate["target"], rate["light"], rate["better"]) == (0.95, "red", "higher")
     # 超期未结案: now 1 18 23 = 3; at 11-19's end the same 3; at 11-13's end 1 18 23 29 = 4.
     overdue = t["open_overdue"]
     assert (overdue["value"], overdue["deltas"][0], overdue["deltas"][1]) == (3, 0, -1)
@@ -319,3 +325,40 @@ def test_the_cjk_font_is_served_by_the_app(tmp_path) -> None:
     resp = server.test_client().get(routes.FONT_URL)
     assert resp.status_code == 200 and resp.mimetype == "font/otf"
     assert resp.data[:4] == b"OTTO" and len(resp.data) > 1_000_000
+
+
+def test_a_wall_looking_back_shows_the_city_as_it_stood(build, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
+    # ?as_of=2026-10-20T12:00 (key "@2026-10-20T12:00:00" for the district). Open then, by
+    # stage times: 1 (dispatched 09-25, never closed), 13 (handled 10-20 10:00, closed only at
+    # 15:00), 14 (closed 10-24), 15 (registered 10-20 09:10); every other case reported by
+    # then was closed or cancelled, and 16 onwards were not reported yet.
+    snapshot = build("@2026-10-20T12:00:00")
+    number = {db_id: n for n, db_id in hb.cases.items()}
+    assert sorted(number[f["properties"]["id"]] for f in _features(snapshot)) == [1, 13, 14, 15]
+    assert snapshot.payload["as_of"] == "2026-10-20T12:00:00"
+    # The ticker: newest reported by then first; today's entries by time, earlier with the date.
+    ticker = [(number[i["id"]], i["time"], i["status"]) for i in snapshot.payload["ticker"][:3]]
+    assert ticker == [(15, "09:00", "处置中"), (14, "10-18 09:00", "处置中"),
+                      (13, "10-16 09:00", "待核查")]
+    # The tiles' "today" is 10-20: reported 15 (09:00) → 1.
+    assert tiles(snapshot)["reported"]["value"] == 1
+
+
+def test_ticker_times_carry_the_date_and_the_year_when_needed() -> None:
+    from snapshot.build import ticker_time
+
+    now, today = datetime(2025, 12, 15, 14, 0), datetime(2026, 12, 1, 9, 0)
+    assert ticker_time(datetime(2025, 12, 15, 9, 5), now, today) == "2025-12-15 09:05"
+    assert ticker_time(datetime(2026, 11, 30, 9, 5), datetime(2026, 12, 1), today) == "11-30 09:05"
+    assert ticker_time(datetime(2026, 12, 1, 9, 5), datetime(2026, 12, 1, 10), today) == "09:05"
+
+
+def test_as_of_stops_the_clock_and_refuses_the_simulator() -> None:
+    settings = Settings.from_env({"GRIDWATCH_AS_OF": "2025-12-15 14:00"})
+    assert settings.now() == datetime(2025, 12, 15, 14, 0) == settings.now()
+    assert Settings.from_env({"GRIDWATCH_AS_OF": "2025-12-15"}).now() == datetime(
+        2025, 12, 15, 23, 59, 59)
+    with pytest.raises(SettingsError, match="GRIDWATCH_AS_OF"):
+        Settings.from_env({"GRIDWATCH_AS_OF": "2025-12-15", "GRIDWATCH_SIMULATE": "true"})
+    with pytest.raises(SettingsError, match="GRIDWATCH_AS_OF='yesterday'"):
+        Settings.from_env({"GRIDWATCH_AS_OF": "yesterday"})
