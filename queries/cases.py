@@ -32,7 +32,7 @@ class OpenCase:
     reported_at: datetime
     dispatched_at: datetime | None
     deadline_at: datetime | None
-    grid_id: int
+    grid_id: int | None  # None: the case is known only down to its street (or community)
     street_id: int
 
 
@@ -89,7 +89,7 @@ class CaseDetail:
     urgency: str
     department: str | None
     street: str
-    grid: str
+    grid: str | None
     reported_at: datetime
     deadline_at: datetime | None
     closed_at: datetime | None
@@ -110,7 +110,7 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
         )
         .join(Category, Case.category_id == Category.id)
         .join(street, Case.street_id == street.id)
-        .join(grid, Case.grid_id == grid.id)
+        .outerjoin(grid, Case.grid_id == grid.id)
         .outerjoin(Department, Case.department_id == Department.id)
         .where(Case.id == case_id)
     ).first()
