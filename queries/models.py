@@ -27,7 +27,10 @@ class Base(DeclarativeBase):
     """Declarative base shared by every Gridwatch table."""
 
 
-# Area levels, top to bottom. Codes nest: district 6 digits, street +3, community +3, grid +2.
+# Area levels, top to bottom. The hierarchy is ``Area.parent_id``; codes are opaque strings (a
+# city's own "0502A" or "W03" as well as the demo city's nested GB/T 30428 digits) and are never
+# cut into prefixes. Every grid has a community parent and every community a street parent: an
+# importer derives a missing level (``Area.derived``) rather than skipping it.
 LEVEL_DISTRICT = "district"
 LEVEL_STREET = "street"
 LEVEL_COMMUNITY = "community"
@@ -78,8 +81,8 @@ class Area(Base):
     __tablename__ = "areas"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(14), unique=True)
-    name: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
     level: Mapped[str] = mapped_column(String(16), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     geometry: Mapped[str] = mapped_column(Text, doc="GeoJSON geometry (WGS-84), as text")
@@ -93,6 +96,11 @@ class Area(Base):
     workers: Mapped[str | None] = mapped_column(Text, doc="网格员 names, separated by '、'")
     responsible_unit: Mapped[str | None] = mapped_column(String(64))
     unit_leader: Mapped[str | None] = mapped_column(String(32))
+
+    derived: Mapped[bool] = mapped_column(
+        Boolean, default=False,
+        doc="made by the importer for a level the city lacks: one child with its parent's outline",
+    )
 
     parent: Mapped["Area | None"] = relationship(remote_side=[id])
 
