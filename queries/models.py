@@ -28,7 +28,10 @@ class Base(DeclarativeBase):
     """Declarative base shared by every Gridwatch table."""
 
 
-# Area levels, top to bottom. Codes nest: district 6 digits, street +3, community +3, grid +2.
+# Area levels, top to bottom. The hierarchy is ``Area.parent_id``; codes are opaque strings (a
+# city's own "0502A" or "W03" as well as the demo city's nested GB/T 30428 digits) and are never
+# cut into prefixes. Every grid has a community parent and every community a street parent: an
+# importer derives a missing level (``Area.derived``) rather than skipping it.
 LEVEL_DISTRICT = "district"
 LEVEL_STREET = "street"
 LEVEL_COMMUNITY = "community"
@@ -76,9 +79,9 @@ LOCATION_SHARED_POINT = "shared_point"  # one point carries a large share of the
 LOCATION_COARSE = "coarse"  # too few decimals (coarser than ~10 m)
 LOCATION_AREA_CENTRE = "area_centre"  # no point at all: placed at its area's centre
 LOCATION_DISAGREES = "field_point_disagree"  # precise point outside the area the field names
-LOCATION_OUTSIDE = "point_outside"  # precise point outside every area; the field placed it
+LOCATION_OUTSIDE = "point_outside"  # point outside every area; the field placed it (imprecise)
 IMPRECISE_NOTES = (LOCATION_DEFAULT_GEOCODE, LOCATION_SHARED_POINT, LOCATION_COARSE,
-                   LOCATION_AREA_CENTRE)
+                   LOCATION_OUTSIDE, LOCATION_AREA_CENTRE)
 DISAGREEMENT_NOTES = (LOCATION_DISAGREES, LOCATION_OUTSIDE)
 
 URGENCY_NORMAL = "一般"
@@ -91,8 +94,8 @@ class Area(Base):
     __tablename__ = "areas"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(14), unique=True)
-    name: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
     level: Mapped[str] = mapped_column(String(16), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     geometry: Mapped[str] = mapped_column(Text, doc="GeoJSON geometry (WGS-84), as text")
@@ -107,7 +110,12 @@ class Area(Base):
     responsible_unit: Mapped[str | None] = mapped_column(String(64))
     unit_leader: Mapped[str | None] = mapped_column(String(32))
 
-    parent: Mapped[Area | None] = relationship(remote_side=[id])
+    derived: Mapped[bool] = mapped_column(
+        Boolean, default=False,
+        doc="made by the importer for a level the city lacks: one child with its parent's outline",
+    )
+
+    parent: Mapped["Area | None"] = relationship(remote_side=[id])
 
     def __repr__(self) -> str:
         return f"Area({self.code!r}, {self.name!r}, {self.level})"
