@@ -634,7 +634,7 @@ def _points_by_grid(rng: np.random.Generator, grids: list[Polygon],
 
 
 def _repeat_links(case_id: np.ndarray, category: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-                  life: "_Lifecycle", now_s: int) -> np.ndarray:
+                  life: _Lifecycle, now_s: int) -> np.ndarray:
     """Link each repeat to its earlier problem by the one repeat rule (-1: a first).
 
     The rule of ``queries.repeats`` with the rules' R and D, over the cases registered and not

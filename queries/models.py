@@ -115,7 +115,7 @@ class Area(Base):
         doc="made by the importer for a level the city lacks: one child with its parent's outline",
     )
 
-    parent: Mapped["Area | None"] = relationship(remote_side=[id])
+    parent: Mapped[Area | None] = relationship(remote_side=[id])
 
     def __repr__(self) -> str:
         return f"Area({self.code!r}, {self.name!r}, {self.level})"

@@ -54,7 +54,7 @@ class WorkCalendar:
     _warned: set[int] = field(default_factory=set, compare=False, hash=False, repr=False)
 
     @classmethod
-    def from_file(cls, path: str | Path | None = None) -> "WorkCalendar":
+    def from_file(cls, path: str | Path | None = None) -> WorkCalendar:
         """Build the calendar from the package plus a data file (the shipped one by default)."""
         holidays, workdays = load_extra_days(Path(path) if path else DEFAULT_EXTRA_FILE)
         return cls(extra_holidays=holidays, extra_workdays=workdays)

@@ -124,6 +124,7 @@ class ImportSummary:
     new_departments: int = 0
     seconds: float = 0.0
     dry_run: bool = False
+    encoding: str | None = None
 
     @property
     def imported(self) -> int:
@@ -221,7 +222,8 @@ class CaseImporter:
             | None = None) -> ImportSummary:
         """Import every row of ``source``; ``interrupt(batch)`` is a test hook called mid-batch."""
         started = time.perf_counter()
-        summary = ImportSummary(self.source_system, source.name, dry_run=dry_run)
+        summary = ImportSummary(self.source_system, source.name, dry_run=dry_run,
+                                encoding=source.encoding)
         total = self._load(source)
         seen: set[str] = set()
         with self.engine.connect() as conn:
@@ -248,7 +250,13 @@ class CaseImporter:
         return summary
 
     def _load(self, source: Source) -> int:
-        """Load areas, categories and departments; count rows and shared points (pass one)."""
+        """Load the reference data once; count rows and shared points (pass one)."""
+        if self.locator is None:
+            self._load_reference()
+        return self._count_points(source)
+
+    def _load_reference(self) -> None:
+        """Load areas (the locator), categories and departments."""
         with Session(self.engine) as session:
             self.locator = self.locator_factory(session)
             self.centres = {row.id: (row.center_lon, row.center_lat) for row in session.execute(
@@ -263,6 +271,9 @@ class CaseImporter:
                     select(Department.id, Department.code, Department.name)):
                 self.departments[_fold(name)] = dept_id
                 self.departments.setdefault(_fold(code), dept_id)
+
+    def _count_points(self, source: Source) -> int:
+        """Count the rows and find the points that carry a large share of them."""
         counts: Counter[tuple[str, str]] = Counter()
         rows = 0
         lon_spec, lat_spec = self.mapping.spec("lon"), self.mapping.spec("lat")
