@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pyproj import Transformer
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, DateTime, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -171,6 +171,7 @@ class _Prepared:
     values: dict[str, Any]
     category_key: tuple[str, str]
     department: str | None
+    place: tuple[Any, tuple[float, float, str | None] | None]  # (field chain, point)
 
 
 @dataclass
@@ -312,21 +313,37 @@ class CaseImporter:
                 continue
             seen.add(external_id)
             accepted.append(prepared)
-        return accepted, rejected
+        # Place the batch: every point not met before is located in one vectorised call.
+        self._locate_batch([p.place[1] for p in accepted if p.place[1] is not None])
+        placed: list[_Prepared] = []
+        raw_of: dict[int, RawRow] = {}
+        for p in accepted:
+            try:
+                p.values.update(self._place(*p.place))
+            except RowRejected as exc:
+                raw_of = raw_of or {row.number: row for row in batch}
+                rejected.append((raw_of[p.number], exc, p.external_id))
+                continue
+            placed.append(p)
+        return placed, rejected
 
     def _pick(self, raw: RawRow, name: str, _depth: int = 0) -> Any:
         """Return the raw value of a case field: first non-empty column, constant, or copy."""
-        spec = self.mapping.spec(name)
+        spec = self.mapping.fields.get(name)
         if spec is None:
             return None
         if spec.copy is not None:
             return self._pick(raw, spec.copy, _depth + 1) if _depth < 4 else None
         if spec.const is not None:
             return spec.const
+        values = raw.values
         for column in spec.columns:
-            value = raw.values.get(column)
-            if value is not None and not (isinstance(value, str) and not value.strip()):
-                return value
+            value = values.get(column)
+            if value is None or value == "":
+                continue
+            if isinstance(value, str) and value.isspace():
+                continue
+            return value
         return None
 
     def _text(self, raw: RawRow, name: str) -> str:
@@ -337,7 +354,9 @@ class CaseImporter:
 
     def _prepare(self, raw: RawRow, external_id: str) -> _Prepared:
         m = self.mapping
-        times = {name: self.times.parse(self._pick(raw, name), name) for name in TIME_FIELDS}
+        mapped = self.mapping.fields
+        times = {name: self.times.parse(self._pick(raw, name), name) if name in mapped else None
+                 for name in TIME_FIELDS}
         reported = times["reported_at"]
         if reported is None:
             raise RowRejected(MISSING_FIELD, "reported_at is empty")
@@ -365,8 +384,8 @@ class CaseImporter:
             **times, "deadline_at": deadline, "original_deadline_at": deadline,
             "satisfied": self._satisfied(raw),
         }
-        values.update(self._place(raw))
-        return _Prepared(raw.number, external_id, values, category_key, self._department(raw))
+        return _Prepared(raw.number, external_id, values, category_key, self._department(raw),
+                         self._place_inputs(raw))
 
     def _status(self, raw: RawRow, status_raw: str | None,
                 times: dict[str, datetime | None]) -> str:
@@ -488,10 +507,9 @@ class CaseImporter:
 
     # ------------------------------------------------------------------- placement
 
-    def _place(self, raw: RawRow) -> dict[str, Any]:
-        """Return lat, lon, precision, note and area ids, or raise with the reason."""
-        m = self.mapping
-        assert self.locator is not None
+    def _place_inputs(self, raw: RawRow) -> tuple[Chain | None, tuple[float, float, str | None]
+                                                  | None]:
+        """Return the area the field names (None: no field) and the point, or raise."""
         field_chain = None
         area_text = self._text(raw, "area")
         if area_text:
@@ -499,7 +517,25 @@ class CaseImporter:
             if field_chain is None:
                 raise RowRejected(UNKNOWN_VALUE, f"area {area_text!r} matches no area (after "
                                                  f"area.map and area.normalise)")
-        point = self._point(raw)
+        return field_chain, self._point(raw)
+
+    def _locate_batch(self, points: list[tuple[float, float, str | None]]) -> None:
+        """Locate every point not yet in the cache with one ``locate_many`` call."""
+        assert self.locator is not None
+        todo = list({(lon, lat) for lon, lat, _ in points} - self._locate_cache.keys())
+        if not todo:
+            return
+        many = getattr(self.locator, "locate_many", None)
+        if many is None:
+            chains = [self.locator.locate(lon, lat) for lon, lat in todo]
+        else:
+            chains = many([p[0] for p in todo], [p[1] for p in todo])
+        self._locate_cache.update(zip(todo, chains, strict=True))
+
+    def _place(self, field_chain: Chain | None,
+               point: tuple[float, float, str | None] | None) -> dict[str, Any]:
+        """Return lat, lon, precision, note and area ids, or raise with the reason."""
+        m = self.mapping
         if point is None:
             if field_chain is None:
                 raise RowRejected(NO_LOCATION, "no lon/lat and no area field")
@@ -622,7 +658,7 @@ class CaseImporter:
                            "note": f"{summary.file_name} row {p.number}: "
                                    f"{', '.join(changed)}"})
         if inserts:
-            conn.execute(insert(Case), inserts)
+            _insert_rows(conn, Case.__table__, inserts)
             summary.inserted += len(inserts)
         if interrupt is not None:
             interrupt(index)
@@ -712,6 +748,31 @@ def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
             batch = []
     if batch:
         yield batch
+
+
+def _insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys) straight through the driver's executemany.
+
+    SQLAlchemy's per-row parameter processing costs more than SQLite's own work on a big
+    file; the values here are plain Python, and only SQLite needs datetimes as text (in the
+    format SQLAlchemy's SQLite DateTime reads back).
+    """
+    keys = list(rows[0])
+    statement = insert(table).compile(dialect=conn.dialect, column_keys=keys)
+    timed = {k for k in keys if isinstance(table.c[k].type, DateTime)}
+    if conn.dialect.name != "sqlite":
+        timed = set()
+    for row in rows:
+        for k in timed:
+            value = row[k]
+            if value is not None:
+                row[k] = value.isoformat(" ", "microseconds")
+    if statement.positional:
+        order = statement.positiontup or []
+        params: list[Any] = [tuple(row[k] for k in order) for row in rows]
+    else:
+        params = rows
+    conn.exec_driver_sql(statement.string, params)
 
 
 def _fold(value: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,14 +149,16 @@ def _clean_header(name: str) -> str:
     return name.replace("\ufeff", "").strip()
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")  # a byte the encoding could not decode
+
+
 def _csv_row(number: int, header: list[str], record: list[str]) -> RawRow:
     values = dict(zip(header, record, strict=False))
-    for cell in record:
-        if any("\udc80" <= ch <= "\udcff" for ch in cell):
-            shown = {k: v.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-                     for k, v in values.items()}
-            bad = [k for k, v in values.items() if any("\udc80" <= ch <= "\udcff" for ch in v)]
-            return RawRow(number, shown, (UNDECODABLE, f"column(s) {', '.join(bad)}"))
+    if _SURROGATE.search("\x00".join(record)):
+        shown = {k: v.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                 for k, v in values.items()}
+        bad = [k for k, v in values.items() if _SURROGATE.search(v)]
+        return RawRow(number, shown, (UNDECODABLE, f"column(s) {', '.join(bad)}"))
     if len(record) != len(header):
         return RawRow(number, values, (BAD_VALUE, (f"the row has {len(record)} cells, the header "
                                                   f"{len(header)}")))
