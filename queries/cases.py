@@ -34,6 +34,9 @@ class OpenCase:
     deadline_at: datetime | None
     grid_id: int | None  # None: the case is known only down to its street (or community)
     street_id: int
+    # False: a default geocode, a shared or coarse point, or an area centre (Case.location_note);
+    # the map shows such cases as a count ("位置不精确 N 件"), not as points.
+    location_precise: bool = True
 
 
 
@@ -44,6 +47,7 @@ def _case_rows() -> Select[Any]:
             Case.id, Case.external_id, Case.lat, Case.lon, Case.status, Case.source,
             Category.kind, Category.major, Category.minor, Case.address, Department.name,
             Case.reported_at, Case.dispatched_at, Case.deadline_at, Case.grid_id, Case.street_id,
+            Case.location_precise,
         )
         .join(Category, Case.category_id == Category.id)
         .outerjoin(Department, Case.department_id == Department.id)
