@@ -355,7 +355,7 @@ class QuarantinedRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(255), doc="importer and file")
-    source_system: Mapped[str] = mapped_column(String(64), default="", index=True)
+    source_system: Mapped[str] = mapped_column(String(64), default="")
     file_name: Mapped[str] = mapped_column(Text, default="")
     row_number: Mapped[int | None] = mapped_column(Integer)
     external_id: Mapped[str | None] = mapped_column(String(128))
@@ -363,6 +363,11 @@ class QuarantinedRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (  # what a re-import deletes by: the file's rows, and accepted ids
+        Index("ix_quarantine_source_row", "source_system", "row_number"),
+        Index("ix_quarantine_source_external", "source_system", "external_id"),
+    )
 
     def __repr__(self) -> str:
         return f"QuarantinedRow({self.source!r}, {self.row_number}, {self.reason!r})"
