@@ -213,3 +213,20 @@ def test_cli_errors_are_one_line(cli_env: dict[str, str], tmp_path: Path) -> Non
                                           str(MAPPINGS / "cases_311.yaml")],
                            env={**cli_env, "GRIDWATCH_DATABASE_URL": "nonsense://"})
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+
+
+def test_the_demo_city_and_simulator_write_source_system_demo(
+        engine: Engine, session_factory: sessionmaker[Session], session: Session) -> None:
+    from sqlalchemy import func
+
+    from ingest.democity import generate
+    from ingest.simulator import Simulator
+
+    now = datetime(2026, 11, 20, 12)
+    generate(engine, cases=300, seed=1, now=now)
+    simulator = Simulator(session_factory, seed=3, clock=lambda: now)
+    for minute in range(1, 60):
+        simulator.tick(now.replace(minute=minute))
+    rows = session.execute(select(Case.source_system, Case.location_precise, func.count())
+                           .group_by(Case.source_system, Case.location_precise)).all()
+    assert len(rows) == 1 and rows[0][:2] == ("demo", True) and rows[0][2] > 300
