@@ -70,6 +70,7 @@ from queries.repeats import EARTH_RADIUS_M
 from queries.workcalendar import WorkCalendar
 
 BATCH_SIZE = 5_000
+_LOCATE_CACHE_MAX = 200_000
 _IN_CHUNK = 900  # ids per IN (...) list: far below every database's parameter limit
 UPDATE_ACTION = "更新"
 
@@ -522,6 +523,8 @@ class CaseImporter:
     def _locate_batch(self, points: list[tuple[float, float, str | None]]) -> None:
         """Locate every point not yet in the cache with one ``locate_many`` call."""
         assert self.locator is not None
+        if len(self._locate_cache) > _LOCATE_CACHE_MAX:  # distinct points: bound the memory
+            self._locate_cache.clear()
         todo = list({(lon, lat) for lon, lat, _ in points} - self._locate_cache.keys())
         if not todo:
             return
