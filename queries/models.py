@@ -36,7 +36,6 @@ LEVEL_STREET = "street"
 LEVEL_COMMUNITY = "community"
 LEVEL_GRID = "grid"
 LEVELS = (LEVEL_DISTRICT, LEVEL_STREET, LEVEL_COMMUNITY, LEVEL_GRID)
-CODE_LENGTH = {LEVEL_DISTRICT: 6, LEVEL_STREET: 9, LEVEL_COMMUNITY: 12, LEVEL_GRID: 14}
 
 # Case lifecycle states (案件状态), in order; 作废 can end a case at any point.
 STATUS_REPORTED = "上报"
@@ -102,7 +101,7 @@ class Area(Base):
         doc="made by the importer for a level the city lacks: one child with its parent's outline",
     )
 
-    parent: Mapped["Area | None"] = relationship(remote_side=[id])
+    parent: Mapped[Area | None] = relationship(remote_side=[id])
 
     def __repr__(self) -> str:
         return f"Area({self.code!r}, {self.name!r}, {self.level})"
