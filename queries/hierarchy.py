@@ -1,25 +1,36 @@
 """The grid hierarchy walked by ``Area.parent_id``, never by code prefixes.
 
 A city's own codes are opaque ("0502A", "W03") and do not nest, so "inside an area" is a walk
-down the parent links. The walks are recursive CTEs (SQLite and PostgreSQL both run them): one
-statement each, no matter how deep the tree. ``UNION`` (not ``UNION ALL``) makes a parent
-cycle in bad data end the walk instead of looping.
+down the parent links. Subtrees are recursive CTEs (SQLite and PostgreSQL both run them): one
+statement each, no matter how deep the tree; ``UNION`` (not ``UNION ALL``) makes a parent cycle
+in bad data end the walk instead of looping. Grid counts, asked by every page, join a fixed
+chain of parents instead: every grid has a community and every community a street, because
+the importers derive a level a city lacks (``Area.derived``).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import CTE, ColumnElement, Select, func, literal, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from queries.models import LEVEL_GRID, LEVEL_STREET, LEVELS, Area
+
+# Aliases of the table made once: building an alias and its column collection costs
+# milliseconds a call, more than the queries themselves. Statements are immutable, so sharing
+# them is safe; the names only have to differ within one statement.
+_AREAS = Area.__table__
+_HOP = tuple(_AREAS.alias(f"hierarchy_{k}") for k in range(len(LEVELS)))
+_CHILD = _AREAS.alias("hierarchy_child")
+_UP = _AREAS.alias("hierarchy_up")
 
 
 def subtree(area_id: int) -> CTE:
     """Return a CTE of the ids of ``area_id`` and every area below it (column ``id``)."""
     anchor = select(Area.id.label("id")).where(Area.id == area_id)
     tree = anchor.cte("subtree", recursive=True)
-    child = aliased(Area)
-    return tree.union(select(child.id).join(tree, child.parent_id == tree.c.id))
+    return tree.union(select(_CHILD.c.id).join(tree, _CHILD.c.parent_id == tree.c.id))
 
 
 def in_subtree(column: ColumnElement[int], area_id: int) -> ColumnElement[bool]:
@@ -27,32 +38,26 @@ def in_subtree(column: ColumnElement[int], area_id: int) -> ColumnElement[bool]:
     return column.in_(select(subtree(area_id).c.id))
 
 
-def grid_ancestry() -> CTE:
-    """Return a CTE pairing every unit grid with itself and each area above it.
+def _grids_under(level: str) -> tuple[Select, Any, Any]:
+    """Return (statement, grid alias, ancestor alias) joining each grid to its ``level`` area.
 
-    Columns ``grid_id`` and ``ancestor_id``; counting grids per area is one GROUP BY on it.
+    Grids sit exactly ``depth(grid) - depth(level)`` parent links below an area of ``level``
+    (importers derive missing levels, so no level is skipped): a fixed chain of joins on the
+    primary key, cheaper than a recursive walk for the counts every page asks for.
     """
-    anchor = select(Area.id.label("grid_id"), Area.id.label("ancestor_id")).where(
-        Area.level == LEVEL_GRID)
-    walk = anchor.cte("grid_ancestry", recursive=True)
-    up = aliased(Area)
-    return walk.union(
-        select(walk.c.grid_id, up.parent_id)
-        .join(up, up.id == walk.c.ancestor_id)
-        .where(up.parent_id.is_not(None))
-    )
+    grid = node = _HOP[0]
+    stmt = select().select_from(grid)
+    for k in range(1, LEVELS.index(LEVEL_GRID) - LEVELS.index(level) + 1):
+        stmt = stmt.join(_HOP[k], _HOP[k].c.id == node.c.parent_id)
+        node = _HOP[k]
+    stmt = stmt.where(grid.c.level == LEVEL_GRID, node.c.level == level)
+    return stmt, grid.c, node.c
 
 
 def grid_counts(session: Session, level: str) -> dict[int, int]:
     """Return {area id: unit grids inside it} for every area of ``level`` that has grids."""
-    walk = grid_ancestry()
-    above = aliased(Area)
-    stmt: Select = (
-        select(walk.c.ancestor_id, func.count(func.distinct(walk.c.grid_id)))
-        .join(above, above.id == walk.c.ancestor_id)
-        .where(above.level == level)
-        .group_by(walk.c.ancestor_id)
-    )
+    stmt, _grid, above = _grids_under(level)
+    stmt = stmt.add_columns(above.id, func.count()).group_by(above.id)
     return {area_id: count for area_id, count in session.execute(stmt)}
 
 
@@ -60,21 +65,19 @@ def grids_inside(session: Session, area_id: int | None) -> int:
     """Return the number of unit grids inside an area (None: the whole database)."""
     if area_id is None:
         return session.scalar(select(func.count()).where(Area.level == LEVEL_GRID)) or 0
-    tree = subtree(area_id)
-    return session.scalar(
-        select(func.count()).select_from(Area).join(tree, tree.c.id == Area.id)
-        .where(Area.level == LEVEL_GRID)) or 0
+    level = session.scalar(select(Area.level).where(Area.id == area_id))
+    if level is None:
+        return 0
+    stmt, _grid, above = _grids_under(level)
+    return session.scalar(stmt.add_columns(func.count()).where(above.id == area_id)) or 0
 
 
 def street_of_grids(session: Session, under_id: int | None = None) -> dict[int, int]:
     """Return {grid id: street id} (within one area's subtree if given)."""
-    walk = grid_ancestry()
-    street = aliased(Area)
-    stmt = (select(walk.c.grid_id, walk.c.ancestor_id)
-            .join(street, street.id == walk.c.ancestor_id)
-            .where(street.level == LEVEL_STREET))
+    stmt, grid, street = _grids_under(LEVEL_STREET)
+    stmt = stmt.add_columns(grid.id, street.id)
     if under_id is not None:
-        stmt = stmt.where(in_subtree(walk.c.grid_id, under_id))
+        stmt = stmt.where(in_subtree(grid.id, under_id))
     return {grid_id: street_id for grid_id, street_id in session.execute(stmt)}
 
 
@@ -100,9 +103,9 @@ def ancestors(session: Session, area_id: int) -> list[Area]:
     anchor = select(Area.id.label("id"), Area.parent_id.label("parent_id"),
                     literal(0).label("depth")).where(Area.id == area_id)
     walk = anchor.cte("ancestors", recursive=True)
-    up = aliased(Area)
+    up = _UP
     walk = walk.union(
-        select(up.id, up.parent_id, walk.c.depth + 1).join(walk, up.id == walk.c.parent_id)
+        select(up.c.id, up.c.parent_id, walk.c.depth + 1).join(walk, up.c.id == walk.c.parent_id)
         .where(walk.c.depth < len(LEVELS) * 4))  # a bound: bad data with a cycle still ends
     rows = session.execute(
         select(Area, walk.c.depth).join(walk, walk.c.id == Area.id)
