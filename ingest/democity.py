@@ -91,6 +91,10 @@ log = logging.getLogger(__name__)
 
 DISTRICT_NAME = "雁湖区"
 DISTRICT_CODE = "610120"
+# The demo city's codes nest as GB/T 30428 numbers them (district 6 digits, street +3,
+# community +3, grid +2). Only the demo relies on that: Gridwatch reads the hierarchy from
+# Area.parent_id, and a real city's codes are opaque.
+CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 14}
 CENTRE = (34.2610, 108.9423)  # Xi'an Bell Tower (lat, lon): the district's centroid
 CHUNK = 20_000  # rows per bulk insert
 MONTHS = 13

@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 
 from queries.models import LEVEL_COMMUNITY, LEVEL_DISTRICT, LEVEL_GRID, LEVEL_STREET, LEVELS, Area
 
-_DEPTH = {level: depth for depth, level in enumerate(LEVELS)}
 _SPACES = re.compile(r"\s+")
 
 
@@ -67,6 +66,13 @@ class _AreaRow:
     derived: bool
 
 
+@dataclass(frozen=True)
+class _LevelTree:
+    tree: shapely.STRtree
+    geoms: np.ndarray  # prepared polygons, in code order
+    chains: np.ndarray  # the AreaChain of each polygon
+
+
 def normalise(text: str) -> str:
     """Return an area field reduced for exact matching: NFKC, trimmed, case-folded, one space.
 
@@ -90,19 +96,21 @@ class AreaLocator:
         self._by_code = by_code
         self._by_name = by_name
 
-        # The tree holds every located, non-derived polygon below the district.
+        # One tree per level, deepest first: most points are settled by the grid tree alone,
+        # so each point meets about one polygon instead of one per level.
         keep = [i for i, row in enumerate(rows)
                 if row.level != LEVEL_DISTRICT and not row.derived and row.id in self._chains
                 and geometries[i] is not None and not shapely.is_empty(geometries[i])]
-        self._ids = np.array([rows[i].id for i in keep], dtype=np.int64)
-        self._geoms = np.array([geometries[i] for i in keep], dtype=object)
-        shapely.prepare(self._geoms)
-        self._depth = np.array([_DEPTH[rows[i].level] for i in keep], dtype=np.int64)
-        # Rank of each code in sorted order: the tie-break on shared edges.
-        order = sorted(range(len(keep)), key=lambda k: rows[keep[k]].code)
-        self._code_rank = np.empty(len(keep), dtype=np.int64)
-        self._code_rank[order] = np.arange(len(keep))
-        self._tree = shapely.STRtree(self._geoms)
+        self._levels: list[_LevelTree] = []
+        for level in reversed(LEVELS[1:]):
+            members = sorted((i for i in keep if rows[i].level == level),
+                             key=lambda i: rows[i].code)
+            if members:
+                geoms = np.array([geometries[i] for i in members], dtype=object)
+                shapely.prepare(geoms)
+                chains = np.empty(len(members), dtype=object)
+                chains[:] = [self._chains[rows[i].id] for i in members]
+                self._levels.append(_LevelTree(shapely.STRtree(geoms), geoms, chains))
 
     @classmethod
     def load(cls, session: Session) -> AreaLocator:
@@ -167,30 +175,39 @@ class AreaLocator:
         return self.locate_many([lon], [lat])[0]
 
     def locate_many(self, lons: Iterable[float], lats: Iterable[float]) -> list[AreaChain | None]:
-        """Locate a batch of WGS-84 points at once (one tree query for the whole batch)."""
+        """Locate a batch of WGS-84 points at once (one tree query per level for the batch)."""
         x = np.asarray(list(lons) if not isinstance(lons, np.ndarray) else lons, dtype=float)
         y = np.asarray(list(lats) if not isinstance(lats, np.ndarray) else lats, dtype=float)
         if x.shape != y.shape:
             raise ValueError(f"{x.size} longitudes but {y.size} latitudes")
-        out: list[AreaChain | None] = [None] * x.size
-        if x.size == 0 or self._ids.size == 0:
-            return out
+        if x.size == 0 or not self._levels:
+            return [None] * x.size
         finite = np.isfinite(x) & np.isfinite(y)
         points = shapely.points(np.where(finite, x, 0.0), np.where(finite, y, 0.0))
-        which, hit = self._tree.query(points, predicate="intersects")
-        keep = finite[which]
-        which, hit = which[keep], hit[keep]
-        if which.size == 0:
-            return out
-        inside = shapely.contains_properly(self._geoms[hit], points[which])
-        # Best candidate per point: deepest level, then interior over edge, then smallest code.
-        order = np.lexsort((self._code_rank[hit], ~inside, -self._depth[hit], which))
-        which, hit = which[order], hit[order]
-        first = np.ones(which.size, dtype=bool)
-        first[1:] = which[1:] != which[:-1]
-        for point, tree_index in zip(which[first], hit[first], strict=True):
-            out[int(point)] = self._chains[int(self._ids[tree_index])]
-        return out
+        found = np.full(x.size, None, dtype=object)
+        remaining = np.flatnonzero(finite)
+        for level in self._levels:
+            if remaining.size == 0:
+                break
+            which, hit = level.tree.query(points[remaining], predicate="intersects")
+            if which.size == 0:
+                continue
+            # Only a point with several candidates needs the interior test: interior over
+            # edge, then the smallest code (members are in code order, so the lowest index).
+            inside = np.ones(which.size, dtype=bool)
+            several = np.bincount(which, minlength=remaining.size)[which] > 1
+            if several.any():
+                inside[several] = shapely.contains_properly(
+                    level.geoms[hit[several]], points[remaining[which[several]]])
+            order = np.lexsort((hit, ~inside, which))
+            which, hit = which[order], hit[order]
+            first = np.ones(which.size, dtype=bool)
+            first[1:] = which[1:] != which[:-1]
+            found[remaining[which[first]]] = level.chains[hit[first]]
+            settled = np.zeros(remaining.size, dtype=bool)
+            settled[which] = True
+            remaining = remaining[~settled]
+        return found.tolist()
 
     # -- area fields --------------------------------------------------------------------------
 

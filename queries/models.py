@@ -37,7 +37,6 @@ LEVEL_STREET = "street"
 LEVEL_COMMUNITY = "community"
 LEVEL_GRID = "grid"
 LEVELS = (LEVEL_DISTRICT, LEVEL_STREET, LEVEL_COMMUNITY, LEVEL_GRID)
-CODE_LENGTH = {LEVEL_DISTRICT: 6, LEVEL_STREET: 9, LEVEL_COMMUNITY: 12, LEVEL_GRID: 14}
 
 # Case lifecycle states (案件状态), in order; 作废 can end a case at any point.
 STATUS_REPORTED = "上报"
