@@ -91,6 +91,10 @@ log = logging.getLogger(__name__)
 
 DISTRICT_NAME = "雁湖区"
 DISTRICT_CODE = "610120"
+# The demo city's codes nest as GB/T 30428 numbers them (district 6 digits, street +3,
+# community +3, grid +2). Only the demo relies on that: Gridwatch reads the hierarchy from
+# Area.parent_id, and a real city's codes are opaque.
+CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 14}
 CENTRE = (34.2610, 108.9423)  # Xi'an Bell Tower (lat, lon): the district's centroid
 CHUNK = 20_000  # rows per bulk insert
 MONTHS = 13
@@ -528,6 +532,7 @@ def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int,
 
     columns: dict[str, np.ndarray] = {
         "id": case_id,
+        "source_system": np.full(n, "demo", dtype=object),
         "external_id": _external_ids(reported),
         "source": np.array(list(SOURCE_WEIGHTS), dtype=object)[source],
         "category_id": cats.id[category],
@@ -536,7 +541,7 @@ def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int,
         "address": np.array(names.make_addresses(rng, [city.street_name[s] for s in street],
                                                  [city.community_name[c] for c in community]),
                             dtype=object),
-        "lat": lat, "lon": lon,
+        "lat": lat, "lon": lon, "location_precise": np.ones(n, dtype=bool),
         "grid_id": city.grid_id[grid], "community_id": city.community_id[community],
         "street_id": city.street_id[street],
         "department_id": np.where(life.dispatched <= now_s, department, -1),

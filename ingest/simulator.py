@@ -146,7 +146,7 @@ class Simulator:
         self._serial += 1
         source = self._sources[int(self.rng.choice(len(self._sources), p=self._source_p))]
         case_id = session.execute(insert(Case).values(
-            external_id=f"YH{now:%Y%m%d}L{self._serial:07d}",
+            source_system="demo", external_id=f"YH{now:%Y%m%d}L{self._serial:07d}",
             source=source, category_id=cat_id, description=make_description(self.rng, minor),
             address=make_address(self.rng, grid.street, grid.community), lat=lat, lon=lon,
             grid_id=grid.id, community_id=grid.community_id, street_id=grid.street_id,

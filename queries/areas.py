@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from queries import hierarchy
 from queries.models import LEVEL_COMMUNITY, LEVEL_DISTRICT, LEVEL_GRID, LEVEL_STREET, Area, Case
 
 
@@ -31,14 +32,8 @@ def areas_at_level(session: Session, level: str) -> list[Area]:
 
 
 def descendants_at_level(session: Session, area: Area, level: str) -> list[Area]:
-    """Return the areas of ``level`` inside ``area`` (codes nest, so a prefix match finds them)."""
-    return list(
-        session.scalars(
-            select(Area)
-            .where(Area.level == level, Area.code.startswith(area.code, autoescape=True))
-            .order_by(Area.code)
-        )
-    )
+    """Return the areas of ``level`` inside ``area`` (by parent links: codes are opaque)."""
+    return hierarchy.descendants_at_level(session, area.id, level)
 
 
 def area_clauses(area: Area | None) -> list[ColumnElement[bool]]:

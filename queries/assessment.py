@@ -34,6 +34,7 @@ from queries.assessment_data import (
     tally_month,
     volunteer_hours,
 )
+from queries.hierarchy import in_subtree, street_of_grids
 from queries.models import (
     LEVEL_GRID,
     LEVEL_STREET,
@@ -45,6 +46,8 @@ from queries.rules import (
     CAUSES,
     NORMALISE_PER_GRID,
     Rules,
+    check_streets,
+    is_shipped_example,
 )
 
 FLAG_MIN_SAMPLE = "min_sample"  # fewer problems than the rules' min_sample: not ranked
@@ -347,7 +350,8 @@ class _Source:
             raise AssessmentError("the database holds no district: generate or import a city "
                                   "first")
         self.session, self.rules, self.now, self.district = session, rules, now, district
-        self.streets, self.grids = _areas(session, district.code)
+        self.streets, self.grids = _areas(session, district.id)
+        check_streets(rules, self.streets, district.name)
         self.points = category_points(session, rules)
         self.first_month = _first_month(session)
         self._history = timedelta(days=rules.repeat.history_days)
@@ -374,7 +378,7 @@ def _compute(source: _Source, month: str) -> MonthAssessment:
     rules = source.rules
     start, end = month_bounds(month)
     tally = tally_month(source.cases(month), start, end, rules, source.points, source.now)
-    street_of_grid = {gid: code[:9] for gid, (code, _) in source.grids.items()}
+    street_of_grid = {gid: street for gid, (_, _, street) in source.grids.items()}
     grid_count = Counter(street_of_grid.values())
     hours: dict[str, float] = defaultdict(float)
     for grid_id, total in volunteer_hours(source.session, start, end).items():
@@ -385,31 +389,35 @@ def _compute(source: _Source, month: str) -> MonthAssessment:
     results = [_street(code, name, rules, tally.streets.get(street_id, empty), grid_count[code],
                        hours.get(code, 0.0))
                for code, (street_id, name) in source.streets.items()]
-    grid_rows = [GridResult(code=code, name=name, street_code=code[:9],
+    grid_rows = [GridResult(code=code, name=name, street_code=street,
                             deduction=_points(tally.grids.get(gid, (0.0, 0))[0]),
                             problems=tally.grids.get(gid, (0.0, 0))[1])
-                 for gid, (code, name) in source.grids.items()]
+                 for gid, (code, name, street) in source.grids.items()]
     warnings = _group_warnings(rules, source.streets, source.district.name)
     return _assemble(month, start, end, source.now, rules, source.district,
                      _rank(results, rules), grid_rows, warnings)
 
 
-def _areas(session: Session, district_code: str
-           ) -> tuple[dict[str, tuple[int, str]], dict[int, tuple[str, str]]]:
-    """Return streets {code: (id, name)} and grids {id: (code, name)} of the district."""
+def _areas(session: Session, district_id: int
+           ) -> tuple[dict[str, tuple[int, str]], dict[int, tuple[str, str, str]]]:
+    """Return streets {code: (id, name)} and grids {id: (code, name, street code)} of the
+    district, found by parent links (codes are opaque)."""
     rows = session.execute(
         select(Area.id, Area.code, Area.name, Area.level)
-        .where(Area.level.in_((LEVEL_STREET, LEVEL_GRID)),
-               Area.code.startswith(district_code, autoescape=True))
+        .where(Area.level.in_((LEVEL_STREET, LEVEL_GRID)), in_subtree(Area.id, district_id))
         .order_by(Area.code)
-    )
+    ).all()
+    street_of = street_of_grids(session, district_id)
     streets: dict[str, tuple[int, str]] = {}
-    grids: dict[int, tuple[str, str]] = {}
+    code_of: dict[int, str] = {}
     for area_id, code, name, level in rows:
         if level == LEVEL_STREET:
             streets[code] = (area_id, name)
-        else:
-            grids[area_id] = (code, name)
+            code_of[area_id] = code
+    grids: dict[int, tuple[str, str, str]] = {}
+    for area_id, code, name, level in rows:
+        if level == LEVEL_GRID and street_of.get(area_id) in code_of:
+            grids[area_id] = (code, name, code_of[street_of[area_id]])
     return streets, grids
 
 
@@ -513,12 +521,13 @@ def _assemble(month: str, start: datetime, end: datetime, now: datetime, rules: 
 
 
 def _group_warnings(rules: Rules, streets: dict[str, tuple[int, str]], district: str) -> list[str]:
-    """Name streets the groups miss, and group entries that are not streets of the district."""
+    """Name the streets the groups miss (an entry that is no street fails the rules instead)."""
     listed = {code for group in rules.groups for code in group.streets}
     out = [f"{code} {name} is in no group: ranked in {UNGROUPED}"
            for code, (_, name) in streets.items() if code not in listed]
-    out += [f"{group.name} lists {code}, which is not a street of {district}"
-            for group in rules.groups for code in group.streets if code not in streets]
+    if is_shipped_example(rules) and listed - set(streets):
+        out.insert(0, f"the shipped example rules name another city's streets, not those of "
+                      f"{district}: write rules for yours with `gridwatch rules init`")
     return out
 
 

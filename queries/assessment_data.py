@@ -44,6 +44,7 @@ class CaseColumns:
     deadline: np.ndarray  # NEVER when the case has none
     finished: np.ndarray  # handled, else closed; NEVER while still open
     rework: np.ndarray
+    precise: np.ndarray  # location_precise: imprecise cases take no part in spatial repeats
 
     def take(self, index: np.ndarray) -> CaseColumns:
         """Return the cases at ``index``."""
@@ -88,21 +89,22 @@ def load_case_columns(session: Session, start: datetime, end: datetime) -> CaseC
         Case.registered_at, Case.deadline_at, func.coalesce(Case.handled_at, Case.closed_at))]
     rows = session.connection().execute(
         select(Case.id, Case.category_id, Case.lat, Case.lon, Case.street_id, Case.grid_id,
-               Case.severity, Case.rework_count, *raw)
+               Case.severity, Case.rework_count, *raw, Case.location_precise)
         .where(Case.registered_at >= start, Case.registered_at < end,
                Case.status != STATUS_CANCELLED)
     ).all()
-    columns = list(zip(*rows)) if rows else [()] * 11
+    columns = list(zip(*rows)) if rows else [()] * 12
     ints = [np.array(c, dtype=np.int64) for c in columns[:2]]
-    registered, deadline, finished = (_micros(c) for c in columns[8:])
+    registered, deadline, finished = (_micros(c) for c in columns[8:11])
     return CaseColumns(
         ids=ints[0], category=ints[1],
         lat=np.array(columns[2], dtype=np.float64), lon=np.array(columns[3], dtype=np.float64),
         registered=registered, street=np.array(columns[4], dtype=np.int64),
-        grid=np.array(columns[5], dtype=np.int64),
+        grid=np.array([-1 if g is None else g for g in columns[5]], dtype=np.int64),
         severity=np.array([s or 1 for s in columns[6]], dtype=np.int64),
         rework=np.array([r or 0 for r in columns[7]], dtype=np.int64),
         deadline=deadline, finished=finished,
+        precise=np.array([p is None or bool(p) for p in columns[11]], dtype=bool),
     )
 
 
@@ -121,8 +123,11 @@ def tally_month(cases: CaseColumns, start: datetime, end: datetime, rules: Rules
     window = (cases.registered >= micros(start) - rules.repeat.history_days * 86_400_000_000) & (
         cases.registered < micros(end))
     seen = cases.take(np.flatnonzero(window))
-    _, occurrence = find_repeats(seen.ids, seen.category, seen.lat, seen.lon, seen.registered,
-                                 radius_m=rules.repeat.radius_m, days=rules.repeat.days)
+    occurrence = np.ones(len(seen.ids), dtype=np.int64)
+    placed = np.flatnonzero(seen.precise)  # an imprecise point repeats nothing
+    _, occurrence[placed] = find_repeats(
+        seen.ids[placed], seen.category[placed], seen.lat[placed], seen.lon[placed],
+        seen.registered[placed], radius_m=rules.repeat.radius_m, days=rules.repeat.days)
     in_month = np.flatnonzero(seen.registered >= micros(start))
     month, occurrence = seen.take(in_month), occurrence[in_month]
     if len(in_month) == 0:
@@ -165,8 +170,9 @@ def tally_month(cases: CaseColumns, start: datetime, end: datetime, rules: Rules
     grids, grid_of = np.unique(month.grid, return_inverse=True)
     grid_points = np.bincount(grid_of, weights=cost, minlength=len(grids))
     grid_counts = np.bincount(grid_of, minlength=len(grids))
-    return MonthTally(streets=tallies, grids={
-        int(g): (float(grid_points[k]), int(grid_counts[k])) for k, g in enumerate(grids)})
+    return MonthTally(streets=tallies, grids={  # -1: no grid known (kept at street level)
+        int(g): (float(grid_points[k]), int(grid_counts[k])) for k, g in enumerate(grids)
+        if g >= 0})
 
 
 def volunteer_hours(session: Session, start: datetime, end: datetime) -> dict[int, float]:

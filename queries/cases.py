@@ -42,8 +42,11 @@ class OpenCase:
     reported_at: datetime
     dispatched_at: datetime | None
     deadline_at: datetime | None
-    grid_id: int
+    grid_id: int | None  # None: the case is known only down to its street (or community)
     street_id: int
+    # False: a default geocode, a shared or coarse point, or an area centre (Case.location_note);
+    # the map shows such cases as a count ("位置不精确 N 件"), not as points.
+    location_precise: bool = True
 
 
 
@@ -75,6 +78,7 @@ def _case_rows(as_of: datetime | None = None) -> Select[Any]:
             Case.id, Case.external_id, Case.lat, Case.lon, status, Case.source,
             Category.kind, Category.major, Category.minor, Case.address, Department.name,
             Case.reported_at, Case.dispatched_at, Case.deadline_at, Case.grid_id, Case.street_id,
+            Case.location_precise,
         )
         .join(Category, Case.category_id == Category.id)
         .outerjoin(Department, Case.department_id == Department.id)
@@ -120,7 +124,7 @@ class CaseDetail:
     urgency: str
     department: str | None
     street: str
-    grid: str
+    grid: str | None
     reported_at: datetime
     deadline_at: datetime | None
     closed_at: datetime | None
@@ -141,7 +145,7 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
         )
         .join(Category, Case.category_id == Category.id)
         .join(street, Case.street_id == street.id)
-        .join(grid, Case.grid_id == grid.id)
+        .outerjoin(grid, Case.grid_id == grid.id)
         .outerjoin(Department, Case.department_id == Department.id)
         .where(Case.id == case_id)
     ).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,8 +64,23 @@ def init_db(engine: Engine) -> None:
     check_connection(engine)
     try:
         Base.metadata.create_all(engine)
+        _add_new_columns(engine)
     except DBAPIError as exc:
         raise DatabaseUnavailable(f"cannot create the tables in {_shown(engine)}: {_reason(exc)}") from exc
+
+
+# Columns added to existing tables since the first release: (table, column, DDL type + default).
+# create_all makes missing tables only, so a database from an older version gets these here.
+_NEW_COLUMNS = (("areas", "derived", "BOOLEAN NOT NULL DEFAULT FALSE"),)
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """Add the columns a newer version needs to tables an older version created."""
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table, column, ddl in _NEW_COLUMNS:
+            if column not in {c["name"] for c in inspector.get_columns(table)}:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

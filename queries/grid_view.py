@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from queries import hierarchy
 from queries.areas import area_by_code, area_clauses, district
 from queries.indicators import (
     DEFAULT,
@@ -23,7 +24,6 @@ from queries.indicators import (
     indicators_by_area,
 )
 from queries.models import (
-    CODE_LENGTH,
     LEVEL_GRID,
     LEVELS,
     OPEN_STATUSES,
@@ -113,22 +113,14 @@ def ref(area: Area) -> AreaRef:
 
 def lineage(session: Session, area: Area) -> list[AreaRef]:
     """Return the area's ancestors from the district down, and the area itself."""
-    prefixes = [area.code[:CODE_LENGTH[level]] for level in LEVELS
-                if CODE_LENGTH[level] <= len(area.code)]
-    rows = session.scalars(select(Area).where(Area.code.in_(prefixes)))
-    return sorted((ref(a) for a in rows), key=lambda a: len(a.code))
+    return [ref(a) for a in hierarchy.ancestors(session, area.id)]
 
 
 def roster(session: Session, area: Area) -> Roster:
     """Return the area's roster and how many streets, communities and grids lie inside it."""
     below: dict[str, int] = {}
     if area.level != LEVEL_GRID:
-        counted = session.execute(
-            select(Area.level, func.count())
-            .where(Area.code.startswith(area.code, autoescape=True), Area.id != area.id)
-            .group_by(Area.level))
-        counts = dict(counted.all())
-        below = {level: counts[level] for level in LEVELS if level in counts}
+        below = hierarchy.counts_below(session, area.id)
     workers = tuple(w for w in (area.workers or "").split("、") if w)
     return Roster(leader=area.leader, leader_phone=area.leader_phone, workers=workers,
                   responsible_unit=area.responsible_unit, unit_leader=area.unit_leader,
@@ -187,9 +179,7 @@ def grid_view(session: Session, area_code: str, period: Period, now: datetime, *
     area = district(session) if not area_code else area_by_code(session, area_code)
     if area is None:
         return None
-    parent = area if area.level != LEVEL_GRID else session.get(Area, area.parent_id)
-    assert parent is not None  # a grid always has its community
-    level = child_level(area.level)
+    parent, level = hierarchy.listing(session, area)
     before = previous(period)
     sets = indicators_by_area(session, period, level=level, parent_id=parent.id, now=now,
                               settings=settings)

@@ -22,11 +22,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from queries import hierarchy
 from queries.areas import area_clauses
 from queries.models import (
-    CODE_LENGTH,
     LEVEL_COMMUNITY,
-    LEVEL_DISTRICT,
     LEVEL_GRID,
     LEVEL_STREET,
     LEVELS,
@@ -361,8 +360,7 @@ def indicators(
     rows = _aggregate(session, period, now, settings, None, where)
     grids = None
     if department_id is None:  # the composite scores areas, not departments
-        by_district = _grid_counts(session, area.code if area else None, _DISTRICT_DIGITS)
-        grids = sum(by_district.values())
+        grids = hierarchy.grids_inside(session, area.id if area else None)
     return _build(rows[None], grids, settings)
 
 
@@ -458,16 +456,16 @@ def indicators_by_area(
     parent = _area(session, parent_id) if parent_id is not None else None
     if parent is not None and LEVELS.index(parent.level) >= LEVELS.index(level):
         raise ValueError(f"a {parent.level} has no {level} below it")
-    children = select(Area.id, Area.code).where(Area.level == level).order_by(Area.code)
+    children = select(Area.id).where(Area.level == level).order_by(Area.code)
     if parent is not None:
-        children = children.where(Area.code.startswith(parent.code))
-    child_codes = {area_id: code for area_id, code in session.execute(children)}
+        children = children.where(hierarchy.in_subtree(Area.id, parent.id))
+    child_ids = list(session.scalars(children))
     where = area_clauses(parent) if parent is not None else []
     rows = _aggregate(session, period, now, settings, _AREA_COLUMNS[level], where)
-    grids = _grid_counts(session, parent.code if parent else None, CODE_LENGTH[level])
+    grids = hierarchy.grid_counts(session, level)
     return {
-        area_id: _build(rows.get(area_id, {}), grids.get(code, 0), settings)
-        for area_id, code in child_codes.items()
+        area_id: _build(rows.get(area_id, {}), grids.get(area_id, 0), settings)
+        for area_id in child_ids
     }
 
 
@@ -618,7 +616,6 @@ def ranking(sets: Mapping[int, IndicatorSet], key: str) -> dict[int, int | None]
 
 # --- SQL ----------------------------------------------------------------------------------------
 
-_DISTRICT_DIGITS = CODE_LENGTH[LEVEL_DISTRICT]
 _AREA_COLUMNS = {
     LEVEL_STREET: Case.street_id,
     LEVEL_COMMUNITY: Case.community_id,
@@ -787,15 +784,6 @@ def _aggregate(
         return {None: session.execute(stmt).mappings().one()}
     stmt = select(group.label("group_key"), *columns).where(relevant, *where).group_by(group)
     return {row["group_key"]: row for row in session.execute(stmt).mappings()}
-
-
-def _grid_counts(session: Session, under_code: str | None, prefix_length: int) -> dict[str, int]:
-    """Count unit grids by the first ``prefix_length`` digits of their code (an area's code)."""
-    prefix = func.substr(Area.code, 1, prefix_length)
-    stmt = select(prefix, func.count()).where(Area.level == LEVEL_GRID).group_by(prefix)
-    if under_code is not None:
-        stmt = stmt.where(Area.code.startswith(under_code))
-    return {code: count for code, count in session.execute(stmt)}
 
 
 def _area(session: Session, area_id: int) -> Area:

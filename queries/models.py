@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -27,13 +28,15 @@ class Base(DeclarativeBase):
     """Declarative base shared by every Gridwatch table."""
 
 
-# Area levels, top to bottom. Codes nest: district 6 digits, street +3, community +3, grid +2.
+# Area levels, top to bottom. The hierarchy is ``Area.parent_id``; codes are opaque strings (a
+# city's own "0502A" or "W03" as well as the demo city's nested GB/T 30428 digits) and are never
+# cut into prefixes. Every grid has a community parent and every community a street parent: an
+# importer derives a missing level (``Area.derived``) rather than skipping it.
 LEVEL_DISTRICT = "district"
 LEVEL_STREET = "street"
 LEVEL_COMMUNITY = "community"
 LEVEL_GRID = "grid"
 LEVELS = (LEVEL_DISTRICT, LEVEL_STREET, LEVEL_COMMUNITY, LEVEL_GRID)
-CODE_LENGTH = {LEVEL_DISTRICT: 6, LEVEL_STREET: 9, LEVEL_COMMUNITY: 12, LEVEL_GRID: 14}
 
 # Case lifecycle states (案件状态), in order; 作废 can end a case at any point.
 STATUS_REPORTED = "上报"
@@ -68,6 +71,18 @@ SETTLED_STREET = "street"
 SETTLED_DISTRICT = "district"
 SETTLED_LEVELS = (SETTLED_GRID, SETTLED_STREET, SETTLED_DISTRICT)
 
+# Case.location_note: why a location is imprecise, or (precise cases) that the area field and
+# the point disagree. The data-quality page counts them by these codes.
+LOCATION_DEFAULT_GEOCODE = "default_geocode"  # a listed default point (e.g. the city hall)
+LOCATION_SHARED_POINT = "shared_point"  # one point carries a large share of the file's cases
+LOCATION_COARSE = "coarse"  # too few decimals (coarser than ~10 m)
+LOCATION_AREA_CENTRE = "area_centre"  # no point at all: placed at its area's centre
+LOCATION_DISAGREES = "field_point_disagree"  # precise point outside the area the field names
+LOCATION_OUTSIDE = "point_outside"  # point outside every area; the field placed it (imprecise)
+IMPRECISE_NOTES = (LOCATION_DEFAULT_GEOCODE, LOCATION_SHARED_POINT, LOCATION_COARSE,
+                   LOCATION_OUTSIDE, LOCATION_AREA_CENTRE)
+DISAGREEMENT_NOTES = (LOCATION_DISAGREES, LOCATION_OUTSIDE)
+
 URGENCY_NORMAL = "一般"
 URGENCY_URGENT = "紧急"
 
@@ -78,8 +93,8 @@ class Area(Base):
     __tablename__ = "areas"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(14), unique=True)
-    name: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
     level: Mapped[str] = mapped_column(String(16), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     geometry: Mapped[str] = mapped_column(Text, doc="GeoJSON geometry (WGS-84), as text")
@@ -94,6 +109,11 @@ class Area(Base):
     responsible_unit: Mapped[str | None] = mapped_column(String(64))
     unit_leader: Mapped[str | None] = mapped_column(String(32))
 
+    derived: Mapped[bool] = mapped_column(
+        Boolean, default=False,
+        doc="made by the importer for a level the city lacks: one child with its parent's outline",
+    )
+
     parent: Mapped[Area | None] = relationship(remote_side=[id])
 
     def __repr__(self) -> str:
@@ -106,8 +126,10 @@ class Department(Base):
     __tablename__ = "departments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
-    name: Mapped[str] = mapped_column(String(32), unique=True)
+    # Widths take real department names (承办单位 strings run long); imported departments get
+    # a generated code ("<source>:<hash>"), hence 64.
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="专业部门")
 
     def __repr__(self) -> str:
@@ -124,14 +146,16 @@ class Category(Base):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
+    # Real type names run past 100 characters (311 service names); imported categories get a
+    # generated code ("<source>:<hash>"). Widths hold on PostgreSQL, not only on SQLite.
+    code: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(8), doc="部件 or 事件")
-    major: Mapped[str] = mapped_column(String(16), doc="大类")
-    minor: Mapped[str] = mapped_column(String(32), doc="小类")
+    major: Mapped[str] = mapped_column(String(255), doc="大类")
+    minor: Mapped[str] = mapped_column(String(255), doc="小类")
     element: Mapped[str] = mapped_column(String(8), doc="八要素: 道路 建筑 车辆 绿植 环卫 市政 亮灯 水系")
     limit_hours: Mapped[float] = mapped_column(Float, doc="处置时限, working hours, normal case")
     urgent_limit_hours: Mapped[float] = mapped_column(Float, doc="处置时限, urgent case")
-    department_code: Mapped[str | None] = mapped_column(String(16), doc="usual department")
+    department_code: Mapped[str | None] = mapped_column(String(64), doc="usual department")
 
     def __repr__(self) -> str:
         return f"Category({self.code!r}, {self.kind}/{self.major}/{self.minor})"
@@ -142,23 +166,43 @@ class Case(Base):
 
     ``grid_id``, ``community_id`` and ``street_id`` are all stored (they follow from the grid)
     so the indicators group by any level without walking the hierarchy.
+
+    Real data (issue 10) added:
+
+    - ``source_system``: which system a row came from (an import mapping's name, "demo" for
+      the generated city). A case is identified by (source_system, external_id): two systems
+      may reuse the same number, and re-imports upsert on that pair.
+    - ``grid_id`` and ``community_id`` are nullable: a case whose area field names only a
+      street and whose point is imprecise keeps its street and nothing below it.
+    - ``location_precise`` / ``location_note``: a default geocode, a point shared by a large
+      share of the source's cases or coarse coordinates make a location imprecise; such cases
+      stay out of spatial repeat detection. The note also records a disagreement between the
+      area field and the point (the case stays precise then), for the data-quality page.
+    - ``source_raw`` / ``status_raw``: the source's own channel and status strings, kept
+      beside the canonical ``source`` and ``status`` the indicators compare with constants.
     """
 
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    external_id: Mapped[str] = mapped_column(String(32), unique=True)
-    source: Mapped[str] = mapped_column(String(16))
+    source_system: Mapped[str] = mapped_column(String(64), default="demo")
+    external_id: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(64))
+    source_raw: Mapped[str | None] = mapped_column(Text, doc="the source's own channel string")
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     description: Mapped[str] = mapped_column(Text, default="")
-    address: Mapped[str] = mapped_column(String(128), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
-    grid_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
-    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    location_precise: Mapped[bool] = mapped_column(Boolean, default=True)
+    location_note: Mapped[str | None] = mapped_column(
+        String(32), doc="LOCATION_* code: why imprecise, or that the area field disagrees")
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     street_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    status: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8), doc="canonical: one of STATUSES")
+    status_raw: Mapped[str | None] = mapped_column(Text, doc="the source's own status string")
     urgency: Mapped[str] = mapped_column(String(4), default=URGENCY_NORMAL)
     severity: Mapped[int] = mapped_column(Integer, default=1, doc="1 minor, 2 serious, 3 grave")
     valid_report: Mapped[bool] = mapped_column(Boolean, default=True, doc="有效上报")
@@ -183,9 +227,10 @@ class Case(Base):
 
     category: Mapped[Category] = relationship()
     department: Mapped[Department | None] = relationship()
-    grid: Mapped[Area] = relationship(foreign_keys=[grid_id])
+    grid: Mapped[Area | None] = relationship(foreign_keys=[grid_id])
 
     __table_args__ = (
+        UniqueConstraint("source_system", "external_id", name="uq_cases_source_external"),
         Index("ix_cases_status", "status"),
         Index("ix_cases_reported_at", "reported_at"),
         Index("ix_cases_registered_at", "registered_at"),
@@ -297,19 +342,51 @@ class PointOfInterest(Base):
 
 
 class QuarantinedRow(Base):
-    """An input row that could not be loaded, kept with the reason so nothing is lost."""
+    """An input row that could not be loaded, kept with the reason so nothing is lost.
+
+    ``reason_code`` is machine-readable (ingest.importer.reasons), ``reason`` the human
+    message. A re-import of the same file by the same source deletes the file's rows it reads
+    again and re-quarantines only what still fails, so an accepted row leaves quarantine
+    (released) and nothing is counted twice.
+    """
 
     __tablename__ = "quarantined_rows"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[str] = mapped_column(String(64), doc="importer and file")
+    source: Mapped[str] = mapped_column(String(255), doc="importer and file")
+    source_system: Mapped[str] = mapped_column(String(64), default="")
+    file_name: Mapped[str] = mapped_column(Text, default="")
     row_number: Mapped[int | None] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    reason_code: Mapped[str] = mapped_column(String(32), default="", index=True)
     payload: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime)
 
+    __table_args__ = (  # what a re-import deletes by: the file's rows, and accepted ids
+        Index("ix_quarantine_source_row", "source_system", "row_number"),
+        Index("ix_quarantine_source_external", "source_system", "external_id"),
+    )
+
     def __repr__(self) -> str:
         return f"QuarantinedRow({self.source!r}, {self.row_number}, {self.reason!r})"
+
+
+class ImportWatermark(Base):
+    """How far a pulled source (an Open311 endpoint) has been read: its newest updated time.
+
+    The next pull asks for requests updated since ``since`` (minus an overlap), so a restart
+    neither loses nor re-reads the whole history.
+    """
+
+    __tablename__ = "import_watermarks"
+
+    source_system: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[datetime] = mapped_column(DateTime, doc="newest updated_datetime seen (UTC)")
+    pulled_at: Mapped[datetime] = mapped_column(DateTime, doc="when the last pull finished")
+
+    def __repr__(self) -> str:
+        return f"ImportWatermark({self.source_system!r}, {self.since:%Y-%m-%d %H:%M})"
 
 
 class AssessmentPublication(Base):

@@ -9,6 +9,10 @@ Definitions (docs/assessment.md):
 - B's **match** is the most recent earlier case it repeats; B's **occurrence** is 1 + the
   occurrence of its match, so a problem that keeps coming back at one place counts 2, 3, 4 …
   A case that repeats nothing is occurrence 1 and has no match.
+- Cases whose location is imprecise (``Case.location_precise`` false: a default geocode, a
+  point shared by a large share of the source, coarse coordinates) take no part: their
+  point says nothing about where the problem is, and one default geocode would otherwise
+  make thousands of "repeats".
 - Distance is equirectangular at the pair's mean latitude: exact to well under a millimetre at
   50 m, and the same for a pair whatever other cases are in the input.
 
@@ -149,11 +153,12 @@ def detect_repeats(points: Sequence[RepeatInput], *, radius_m: float,
 
 def repeat_inputs(session: Session, start: datetime, end: datetime,
                   lookback_days: int) -> list[RepeatInput]:
-    """Load the cases registered in [start − lookback_days, end), not cancelled."""
+    """Load the cases registered in [start − lookback_days, end), not cancelled, precisely placed."""
     rows = session.execute(
         select(Case.id, Case.category_id, Case.lat, Case.lon, Case.registered_at)
         .where(Case.registered_at >= start - timedelta(days=lookback_days),
-               Case.registered_at < end, Case.status != STATUS_CANCELLED)
+               Case.registered_at < end, Case.status != STATUS_CANCELLED,
+               Case.location_precise.is_(True))
     )
     return [RepeatInput(*row) for row in rows]
 
@@ -226,6 +231,7 @@ def earlier_problem(session: Session, *, category_id: int, lat: float, lon: floa
     rows = session.execute(
         select(Case.id, Case.lat, Case.lon)
         .where(Case.category_id == category_id, Case.status != STATUS_CANCELLED,
+               Case.location_precise.is_(True),
                Case.registered_at >= at - timedelta(days=days), Case.registered_at <= at,
                Case.lat.between(lat - dlat, lat + dlat), Case.lon.between(lon - dlon, lon + dlon))
         .order_by(Case.registered_at.desc(), Case.id.desc())

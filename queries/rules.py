@@ -35,7 +35,6 @@ NORMALISE_NONE = "none"
 NORMALISE_PER_GRID = "per_grid"
 NORMALISE_CHOICES = (NORMALISE_NONE, NORMALISE_PER_GRID)
 SEVERITIES = (1, 2, 3)
-STREET_CODE_LENGTH = 9
 
 Severities = tuple[float, float, float]
 
@@ -117,6 +116,7 @@ class Group:
 
     name: str
     streets: tuple[str, ...]
+    lines: tuple[int, ...] = field(default=(), compare=False)  # file line of each street
 
 
 @dataclass(frozen=True)
@@ -389,22 +389,53 @@ class _Reader:
             if not isinstance(value_node, SequenceNode) or not value_node.value:
                 raise self.fail(value_node, f"groups.{name}: expected a list of street codes")
             codes: list[str] = []
+            lines: list[int] = []
             for item in value_node.value:
-                code = item.value if isinstance(item, ScalarNode) else ""
-                if item.tag not in (_INT, _STR) or not (
-                        code.isdigit() and len(code) == STREET_CODE_LENGTH):
+                # Codes are opaque: the text as written ("0306" stays "0306", "306.0" stays
+                # "306.0"), whatever YAML would make of it as a number.
+                code = item.value.strip() if isinstance(item, ScalarNode) else ""
+                if item.tag not in (_INT, _FLOAT, _STR) or not code:
                     raise self.fail(item, f"groups.{name}: {code or 'this item'!r} is not a "
-                                          f"{STREET_CODE_LENGTH}-digit street code")
+                                          f"street code")
                 if code in where:
                     other, line = where[code]
                     raise self.fail(item, f"groups.{name}: street {code} is already in {other} "
                                           f"(line {line})")
                 where[code] = (str(name), item.start_mark.line + 1)
                 codes.append(code)
-            groups.append(Group(name=str(name), streets=tuple(codes)))
+                lines.append(item.start_mark.line + 1)
+            groups.append(Group(name=str(name), streets=tuple(codes), lines=tuple(lines)))
         if not groups:
             raise self.fail(node, "groups: give at least one group of street codes")
         return tuple(groups)
+
+
+def is_shipped_example(rules: Rules) -> bool:
+    """Return True for the shipped example rules (the demo city's streets)."""
+    try:
+        return Path(rules.source).resolve() == DEFAULT_RULES_FILE.resolve()
+    except OSError:
+        return False
+
+
+def check_streets(rules: Rules, streets: Mapping[str, object], district: str) -> None:
+    """Raise ``RulesError`` naming the line of the first group entry that is not a street.
+
+    Rules written for another city would otherwise rank every street "ungrouped" without
+    saying why. The shipped example rules are exempt (they name the demo city): on any other
+    city they rank every street ungrouped and the assessment's warnings say so, so a wall
+    still shows a ranking before the city has written its own rules.
+    """
+    if is_shipped_example(rules):
+        return
+    for group in rules.groups:
+        for code, line in zip(group.streets, group.lines or (None,) * len(group.streets),
+                              strict=True):
+            if code not in streets:
+                raise RulesError(rules.source, line,
+                                 f"groups.{group.name}: {code} is not a street of {district} "
+                                 f"(write rules for the areas in the database with "
+                                 f"`gridwatch rules init`)")
 
 
 def _join(path: str, key: object) -> str:

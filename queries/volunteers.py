@@ -1,7 +1,7 @@
 """Named reads of volunteer service (志愿服务): what the screen's counters show.
 
-An activity counts for an area when its place (a unit grid) lies inside the area; grid codes
-nest, so a prefix match on the grid's code finds them at any level.
+An activity counts for an area when its place (a unit grid) lies inside the area, found by
+walking the parent links down from the area (codes are opaque and need not nest).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from queries.hierarchy import in_subtree
 from queries.models import Area, VolunteerActivity
 
 Activity = VolunteerActivity
@@ -31,8 +32,7 @@ def _in_area(stmt: Select, area: Area | None) -> Select:
     """Keep activities held inside ``area`` (None or the district: all of them)."""
     if area is None or area.level == "district":
         return stmt
-    return stmt.join(Area, Activity.grid_id == Area.id).where(
-        Area.code.startswith(area.code, autoescape=True))
+    return stmt.where(in_subtree(Activity.grid_id, area.id))
 
 
 def volunteer_counts(session: Session, *, day_start: datetime, day_end: datetime,

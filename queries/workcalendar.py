@@ -52,6 +52,9 @@ class WorkCalendar:
     extra_workdays: frozenset[date] = frozenset()
     sittings: tuple[tuple[time, time], ...] = DEFAULT_SITTINGS
     _warned: set[int] = field(default_factory=set, compare=False, hash=False, repr=False)
+    # chinese_calendar validates every date against its tables (~0.1 ms a call); an import
+    # asks about the same few hundred days a million times.
+    _days: dict[date, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> WorkCalendar:
@@ -66,6 +69,12 @@ class WorkCalendar:
 
     def is_workday(self, day: date) -> bool:
         """True when ``day`` is a working day (调休 Saturdays included)."""
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         if day in self.extra_workdays:
             return True
         if day in self.extra_holidays:

@@ -92,7 +92,7 @@ def case_feature(case: OpenCase, now: datetime, shift: Transform,
 def density_features(cases: list[OpenCase], grids: Mapping[int, tuple[float, float]],
                      shift: Transform) -> list[dict[str, Any]]:
     """Return one point per unit grid with open cases: n cases, w = n / the busiest grid's n."""
-    counts = Counter(case.grid_id for case in cases)
+    counts = Counter(case.grid_id for case in cases if case.grid_id is not None)
     top = max(counts.values(), default=0)
     features = []
     for grid_id, n in sorted(counts.items()):

@@ -70,7 +70,7 @@ from queries.assessment import (
     shift_month,
 )
 from queries.models import STATUS_CANCELLED, Case
-from queries.rules import Rules, parse_rules
+from queries.rules import Rules, RulesError, parse_rules
 from tests.assessment_city import NOW, RULES_YAML, build_city
 
 A, B, C, D = "610199001", "610199002", "610199003", "610199004"
@@ -237,11 +237,20 @@ def test_month_arithmetic() -> None:
 
 def test_streets_missing_from_groups_are_ranked_apart(session: Session, city: dict[str, int],
                                                       rules: Rules) -> None:
-    text = RULES_YAML.replace("  第二组: [610199003, 610199004]\n", "  第二组: [610199003, 610199099]\n")
+    text = RULES_YAML.replace("  第二组: [610199003, 610199004]\n", "  第二组: [610199003]\n")
     jan = assess_month(session, "2026-01", parse_rules(text), now=NOW)
     assert jan.street(D).group == "未分组" and jan.street(D).group_rank == 1
     assert [g.name for g in jan.groups] == ["第一组", "第二组", "未分组"]
-    assert len(jan.warnings) == 2 and "610199099" in jan.warnings[1]
+    assert len(jan.warnings) == 1 and "610199004" in jan.warnings[0]
+
+
+def test_rules_naming_an_unknown_street_fail_with_the_line(session: Session,
+                                                           city: dict[str, int]) -> None:
+    text = RULES_YAML.replace("  第二组: [610199003, 610199004]\n", "  第二组: [610199003, 610199099]\n")
+    line = text.splitlines().index("  第二组: [610199003, 610199099]") + 1
+    with pytest.raises(RulesError, match=rf"<rules>, line {line}: groups.第二组: 610199099 is not "
+                                         r"a street of .*gridwatch rules init"):
+        assess_month(session, "2026-01", parse_rules(text), now=NOW)
 
 
 def test_a_month_without_cases(session: Session, city: dict[str, int], rules: Rules) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ingest.democity import (
     CATEGORIES,
+    CODE_LENGTH,
     SOURCE_WEIGHTS,
     GenerateSummary,
     WorkClock,
@@ -30,7 +31,6 @@ from ingest.democity import (
 from ingest.names import community_roads
 from queries.engine import init_db, make_engine
 from queries.models import (
-    CODE_LENGTH,
     OPEN_STATUSES,
     Area,
     Case,
@@ -470,7 +470,7 @@ def test_stored_repeat_links_match_the_assessment(tmp_path) -> None:  # type: ig
 
 def test_repeats_linking_forward_in_insert_order_are_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A repeat may point to a case inserted in a later chunk (registered earlier, reported later)."""
-    import ingest.democity as democity
+    from ingest import democity
     from queries.engine import make_session_factory
 
     eng = make_engine(f"sqlite:///{tmp_path / 'chunks.sqlite3'}")
