@@ -21,6 +21,8 @@ from app import Context, create_app, create_context, create_jobs
 from dashboard.deck import deck_from, default_deck_name
 from dashboard.deck.images import ChartRenderError
 from dashboard.rankings.view import ranking_xlsx
+from ingest import cli as ingest_cli
+from ingest import cli_areas
 from queries.areas import district
 from queries.assessment import (
     FLAG_MIN_SAMPLE,
@@ -300,6 +302,12 @@ def report(month: str, rules_file: str | None, output: str | None, xlsx: str | N
         raise click.ClickException(f"cannot write {exc.filename}: {exc.strerror}") from exc
     click.echo(f"wrote {deck_path} ({len(deck) / 1024:,.0f} KB)"
                + (f" and {xlsx}" if xlsx else ""))
+
+
+# The writers' commands live beside their code in ingest/ and join the one group here.
+for _command in ingest_cli.COMMANDS:
+    cli.add_command(_command)
+cli_areas.register(cli)
 
 
 def main() -> None:
