@@ -133,3 +133,16 @@ PRESENT_PROGRESS = "present-progress"
 def present_frame(index: int) -> dict[str, str | int]:
     """Return the id of one page of the presentation's playlist."""
     return {"type": PRESENT_FRAME, "index": index}
+
+# The data-quality page (/quality)
+QUALITY = "quality"
+QUALITY_TICK = "quality-tick"
+QUALITY_LANG = "quality-lang"
+QUALITY_STATUS = "quality-status"
+QUALITY_TILES = "quality-tiles"
+QUALITY_TREND = "quality-trend"
+QUALITY_QUARANTINE = "quality-quarantine"
+QUALITY_LOCATIONS = "quality-locations"
+QUALITY_DISAGREE = "quality-disagree"
+QUALITY_SOURCES = "quality-sources"
+QUALITY_SAMPLES = "quality-samples"
