@@ -37,7 +37,7 @@ from pyproj import CRS, Geod, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry import shape
 from shapely.validation import explain_validity
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from queries.models import (
@@ -60,6 +60,8 @@ DEFAULT_DISTRICT_NAME = "全市"
 DEFAULT_DISTRICT_CODE = "CITY"
 DERIVED_SUFFIX = "-0"
 DIGITS = 7  # stored coordinate decimals: about 1 cm
+CODE_WIDTH = 64  # Area.code
+NAME_FIELDS = ("name", "NAME", "Name")
 GEOJSON_SUFFIXES = (".geojson", ".json")
 OGR_SUFFIXES = (".shp", ".gpkg", ".zip", ".fgb")
 _GEOD = Geod(ellps="WGS84")
@@ -77,7 +79,7 @@ class AreaImportOptions:
     level: str
     crs: str | None = None
     code_field: str = "code"
-    name_field: str = "name"
+    name_field: str | None = None  # None: "name" / "NAME" / "Name" if present, else the code
     parent_field: str | None = None
     parent_by: str | None = None  # default: "code" with a parent field, else "containment"
     encoding: str | None = None
@@ -100,6 +102,7 @@ class AreaImportSummary:
     quarantined: Counter[str] = field(default_factory=Counter)
     crs: str = ""
     seconds: float = 0.0
+    reassigned: ReassignSummary | None = None
 
     def line(self) -> str:
         """Return the one-line summary the command prints."""
@@ -110,7 +113,8 @@ class AreaImportSummary:
                 f"{self.removed_derived} replaced, {quarantined} quarantined")
         if quarantined:
             text += " (" + ", ".join(f"{r}: {n}" for r, n in sorted(self.quarantined.items())) + ")"
-        return text + f"; CRS {self.crs}; {self.seconds:.1f} s"
+        text += f"; CRS {self.crs}; {self.seconds:.1f} s"
+        return text if self.reassigned is None else f"{text}\n{self.reassigned.line()}"
 
 
 @dataclass
@@ -287,6 +291,7 @@ def polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
 
 def repair(geom: shapely.Geometry) -> tuple[shapely.Geometry | None, str | None]:
     """Return (usable polygon or None, what was wrong) for one geometry."""
+    geom = shapely.force_2d(geom)  # heights of a 3-D export mean nothing on the map
     kind = geom.geom_type
     if kind not in ("Polygon", "MultiPolygon", "GeometryCollection"):
         return None, f"not a polygon ({kind})"
@@ -321,7 +326,7 @@ def area_m2(geom: shapely.Geometry) -> float:
 
 
 def import_areas(session: Session, path: str | Path, options: AreaImportOptions, *,
-                 now: datetime) -> AreaImportSummary:
+                 now: datetime, reassign: bool = False) -> AreaImportSummary:
     """Import one boundary file at one level; the caller commits (or rolls back) the session."""
     started = time.perf_counter()
     path = Path(path)
@@ -355,6 +360,8 @@ def import_areas(session: Session, path: str | Path, options: AreaImportOptions,
         code = _text(row.properties.get(options.code_field))
         if row.problem is None and not code:
             row.problem = f"no code (field {options.code_field!r} is empty)"
+        elif row.problem is None and len(code) > CODE_WIDTH:
+            row.problem = f"code longer than {CODE_WIDTH} characters ({code[:20]}…)"
         if row.problem is not None:
             quarantine.append((row, row.problem.split(" (")[0], row.problem))
         else:
@@ -382,6 +389,9 @@ def import_areas(session: Session, path: str | Path, options: AreaImportOptions,
     session.flush()
     summary.areas = summary.inserted + summary.updated + summary.unchanged
 
+    if reassign:
+        # Before derived areas give way: their cases move into the new areas by point.
+        summary.reassigned = reassign_cases(session)
     summary.removed_derived = _drop_replaced_derived(session)
     summary.derived = derive_missing_levels(session)
     _refresh_district(session, district)
@@ -400,6 +410,8 @@ def _check_fields(rows: Sequence[_Row], path: Path, options: AreaImportOptions) 
     wanted = [("--code-field", options.code_field)]
     if options.parent_field:
         wanted.append(("--parent-field", options.parent_field))
+    if options.name_field:
+        wanted.append(("--name-field", options.name_field))
     for flag, name in wanted:
         if name not in seen:
             fields = ", ".join(sorted(seen)) or "none"
@@ -418,8 +430,11 @@ def _merge(rows: Sequence[_Row], options: AreaImportOptions
            ) -> tuple[list[_Feature], list[tuple[_Row, str, str]]]:
     """Merge rows sharing a code into one feature (the union of their outlines)."""
     groups: dict[str, list[_Row]] = {}
+    present: set[str] = set()
     for row in rows:
         groups.setdefault(_text(row.properties.get(options.code_field)), []).append(row)
+        present.update(row.properties)
+    name_field = options.name_field or next((f for f in NAME_FIELDS if f in present), None)
     features: list[_Feature] = []
     conflicts: list[tuple[_Row, str, str]] = []
     for code, members in groups.items():
@@ -437,8 +452,8 @@ def _merge(rows: Sequence[_Row], options: AreaImportOptions
             conflicts += [(row, "rows of one code merge into no polygon",
                            f"rows of code {code} merge into no polygon") for row in members]
             continue
-        name = next((_text(r.properties.get(options.name_field)) for r in members
-                     if _text(r.properties.get(options.name_field))), code)
+        name = next((_text(r.properties.get(name_field)) for r in members
+                     if name_field and _text(r.properties.get(name_field))), code)
         features.append(_Feature(code=code, name=name[:128],
                                  parent_code=next(iter(parent_codes), None), geometry=geom,
                                  rows=[r.number for r in members]))
@@ -567,8 +582,8 @@ def _drop_replaced_derived(session: Session) -> int:
             parent = session.get(Area, area.parent_id)
             raise AreaImportError(
                 f"cases already sit in the derived {area.level} {area.code} of "
-                f"{parent.code if parent else '?'}: import every boundary level before the "
-                f"cases (or re-import the cases afterwards)")
+                f"{parent.code if parent else '?'}: pass --reassign to move them by point, "
+                f"or import every boundary level before the cases")
         for item in reversed(below):
             session.delete(item)
         removed += len(ids)
@@ -650,3 +665,71 @@ def _write_quarantine(session: Session, source: str,
 def count_areas(session: Session) -> dict[str, int]:
     """Return {level: areas} (for messages)."""
     return dict(session.execute(select(Area.level, func.count()).group_by(Area.level)).all())
+
+
+# ---------------------------------------------------------------------------------- reassign
+
+REASSIGN_BATCH = 50_000
+
+
+@dataclass
+class ReassignSummary:
+    """What re-locating the cases by point did."""
+
+    moved: int = 0
+    unchanged: int = 0
+    outside: int = 0  # precise point in no area now: the case keeps its areas
+    no_grid: int = 0  # point in an area with no grid below it: the case keeps its areas
+    imprecise: int = 0  # imprecise location: the case keeps the areas its field gave
+
+    def line(self) -> str:
+        """Return the one-line summary the command prints."""
+        return (f"cases re-located by point: {self.moved} moved, {self.unchanged} unchanged; "
+                f"kept: {self.outside} outside every area, {self.no_grid} in no grid, "
+                f"{self.imprecise} imprecise")
+
+
+def reassign_cases(session: Session) -> ReassignSummary:
+    """Re-locate every case with a precise point in the areas now in the database.
+
+    For boundaries of a newer vintage. A case whose location is imprecise (a default geocode,
+    coarse coordinates: ``Case.location_precise`` false) keeps the areas its area field gave;
+    so does a case whose point now falls outside every area.
+    """
+    from ingest.spatial import AreaLocator  # spatial imports nothing from here; kept local
+
+    locator = AreaLocator.load(session)
+    summary = ReassignSummary()
+    # ``location_precise`` comes with the case importer; a database without it has only
+    # generated or hand-made cases, whose points are exact.
+    precise = getattr(Case, "location_precise", None)
+    columns = (Case.id, Case.lon, Case.lat, Case.street_id, Case.community_id, Case.grid_id)
+    stmt = select(*columns).order_by(Case.id)
+    if precise is not None:
+        summary.imprecise = session.scalar(
+            select(func.count()).select_from(Case).where(precise.is_(False))) or 0
+        stmt = stmt.where(precise.is_not(False))
+    last = 0
+    while True:
+        rows = session.execute(stmt.where(Case.id > last).limit(REASSIGN_BATCH)).all()
+        if not rows:
+            return summary
+        last = rows[-1].id
+        chains = locator.locate_many([r.lon for r in rows], [r.lat for r in rows])
+        changes = []
+        for row, chain in zip(rows, chains, strict=True):
+            if chain is None:
+                summary.outside += 1
+            elif (chain.street_id, chain.community_id, chain.grid_id) == (
+                    row.street_id, row.community_id, row.grid_id):
+                summary.unchanged += 1
+            elif chain.grid_id is None or chain.community_id is None:
+                # The point is in an area with no grid below it: the case keeps its areas
+                # rather than lose its grid.
+                summary.no_grid += 1
+            else:
+                changes.append({"id": row.id, "street_id": chain.street_id,
+                                "community_id": chain.community_id, "grid_id": chain.grid_id})
+        if changes:
+            session.execute(update(Case), changes)
+            summary.moved += len(changes)

@@ -59,7 +59,8 @@ def _settings() -> Settings:
 @click.option("--crs", default=None, help="the file's coordinate system, e.g. EPSG:2249 "
                                           "(wins over the file's own)")
 @click.option("--code-field", default="code", show_default=True, help="column of the area code")
-@click.option("--name-field", default="name", show_default=True, help="column of the area name")
+@click.option("--name-field", default=None,
+              help="column of the area name (default: name, NAME or Name; else the code)")
 @click.option("--parent-field", default=None, help="column of the parent area's code")
 @click.option("--parent-by", type=click.Choice(PARENT_BY), default=None,
               help="how to find each area's parent (default: code with --parent-field, else "
@@ -68,9 +69,12 @@ def _settings() -> Settings:
                                                "else GB18030; a shapefile's .cpg)")
 @click.option("--district-name", default=DEFAULT_DISTRICT_NAME, show_default=True,
               help="name of the district root made when the database has none")
+@click.option("--reassign", is_flag=True,
+              help="re-locate the cases already in the database by their points (boundaries "
+                   "of a newer vintage); imprecise locations keep their areas")
 def import_areas_command(file: Path, level: str, crs: str | None, code_field: str,
-                         name_field: str, parent_field: str | None, parent_by: str | None,
-                         encoding: str | None, district_name: str) -> None:
+                         name_field: str | None, parent_field: str | None, parent_by: str | None,
+                         encoding: str | None, district_name: str, reassign: bool) -> None:
     """Import boundaries (GeoJSON, Shapefile, GeoPackage) as streets, communities or grids."""
     settings = _settings()
     options = AreaImportOptions(level=level, crs=crs, code_field=code_field,
@@ -79,7 +83,7 @@ def import_areas_command(file: Path, level: str, crs: str | None, code_field: st
                                 district_name=district_name)
     with _session(settings) as session:
         try:
-            summary = import_areas(session, file, options, now=settings.now())
+            summary = import_areas(session, file, options, now=settings.now(), reassign=reassign)
             session.commit()
         except AreaImportError as exc:
             session.rollback()

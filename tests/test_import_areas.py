@@ -397,3 +397,82 @@ def test_groups_split_by_volume() -> None:
         ["S8", "S7", "S6"], ["S5", "S4", "S3"], ["S2", "S1", "S0"]]
     assert [len(g) for g in split_groups(streets[:7])] == [4, 3]
     assert [len(g) for g in split_groups(streets[:5])] == [5]
+
+
+def _cases_at(session: Session, spots: list[tuple[float, float]]) -> None:
+    """Add one registered case at each spot (feet), placed by the locator."""
+    session.add(Category(id=1, code="SJ01", kind="事件", major="市容环境", minor="暴露垃圾",
+                         element="环卫", limit_hours=8.0, urgent_limit_hours=2.0))
+    loc = AreaLocator.load(session)
+    for n, (x, y) in enumerate(spots, start=1):
+        lon, lat = lonlat(x, y)
+        chain = loc.locate(lon, lat)
+        assert chain is not None and chain.grid_id is not None
+        at = datetime(2026, 11, n, 9, 0)
+        session.add(Case(external_id=f"R{n}", source=SOURCE_PATROL, category_id=1, lat=lat,
+                         lon=lon, street_id=chain.street_id, community_id=chain.community_id,
+                         grid_id=chain.grid_id, status=STATUS_REGISTERED, reported_at=at,
+                         registered_at=at))
+    session.commit()
+
+
+def test_reassign_moves_cases_from_derived_grids_into_the_new_blocks(session: Session) -> None:
+    two_level(session)
+    _cases_at(session, [(1_000, 1_000), (3_000, 1_000), (9_000, 4_500)])
+    with pytest.raises(AreaImportError, match="cases already sit in the derived grid 0101-0 of "
+                                              "0101: pass --reassign"):
+        import_areas(session, BLOCKS, BLOCK_OPTIONS, now=NOW)
+    session.rollback()
+    summary = import_areas(session, BLOCKS, BLOCK_OPTIONS, now=NOW, reassign=True)
+    session.commit()
+    assert summary.reassigned is not None
+    assert (summary.reassigned.moved, summary.reassigned.unchanged,
+            summary.reassigned.outside) == (3, 0, 0)
+    assert summary.line().endswith("cases re-located by point: 3 moved, 0 unchanged; kept: "
+                                   "0 outside every area, 0 in no grid, 0 imprecise")
+    grids = {a.id: a.code for a in areas(session, LEVEL_GRID).values()}
+    assert [grids[c.grid_id] for c in session.scalars(select(Case).order_by(Case.id))] == [
+        "0101-1", "0101-2", "0306-1"]
+    assert "0101-0" not in grids.values()
+
+
+def test_reassign_refuses_to_drop_a_derived_grid_a_case_still_needs(session: Session) -> None:
+    two_level(session)
+    _cases_at(session, [(17_500, 1_500)])  # Gull Island: precinct 0401, no block there
+    with pytest.raises(AreaImportError, match="derived grid 0401-0 of 0401"):
+        import_areas(session, BLOCKS, BLOCK_OPTIONS, now=NOW, reassign=True)
+
+
+def test_wgs84_file_names_heights_long_codes_and_missing_geometry(session: Session,
+                                                                  tmp_path: Path) -> None:
+    def square(x: float, z: bool = False) -> dict:
+        pts = [[x, 30.0], [x + 0.01, 30.0], [x + 0.01, 30.01], [x, 30.01], [x, 30.0]]
+        return {"type": "Polygon", "coordinates": [[p + [12.5] if z else p for p in pts]]}
+
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "A", "Name": "东街"}, "geometry": square(120)},
+        {"type": "Feature", "properties": {"code": "B", "Name": "西街"},
+         "geometry": square(120.01, z=True)},
+        {"type": "Feature", "properties": {"code": "X" * 65, "Name": "太长"},
+         "geometry": square(120.02)},
+        {"type": "Feature", "properties": {"code": "C", "Name": "无界"}, "geometry": None},
+        {"type": "Feature", "properties": {"code": "D", "Name": "线"},
+         "geometry": {"type": "LineString", "coordinates": [[120, 30], [120.1, 30.1]]}},
+        {"type": "Feature", "properties": {"code": "", "Name": "无码"}, "geometry": square(120.03)},
+    ]}
+    path = tmp_path / "streets.geojson"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    summary = run(session, path, AreaImportOptions(level=LEVEL_STREET))
+    assert summary.crs == "EPSG:4326" and summary.inserted == 2
+    assert dict(summary.quarantined) == {"code longer than 64 characters": 1, "no geometry": 1,
+                                         "not a polygon": 1, "no code": 1}
+    streets = areas(session, LEVEL_STREET)
+    assert {c: a.name for c, a in streets.items()} == {"A": "东街", "B": "西街"}  # "Name" found
+    assert json.loads(streets["B"].geometry)["coordinates"][0][0] == [120.01, 30.0]  # 2-D
+    reasons = [r.reason for r in session.scalars(select(QuarantinedRow)
+                                                 .order_by(QuarantinedRow.row_number))]
+    assert reasons == ["code longer than 64 characters (XXXXXXXXXXXXXXXXXXXX…)", "no geometry",
+                       "not a polygon (LineString)", "no code (field 'code' is empty)"]
+    with pytest.raises(AreaImportError, match=r"no field 'NAME' \(--name-field\)"):
+        import_areas(session, path, AreaImportOptions(level=LEVEL_STREET, name_field="NAME"),
+                     now=NOW)
