@@ -131,7 +131,11 @@ class _Feature:
     name: str
     parent_code: str | None
     geometry: shapely.Geometry
-    rows: list[int]
+    rows: list[_Row]  # the file's rows it was made of (quarantined together, raw values kept)
+
+    def quarantined(self, kind: str, reason: str) -> list[tuple[_Row, str, str]]:
+        """Return the feature's rows as quarantine entries."""
+        return [(row, kind, reason) for row in self.rows]
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -368,7 +372,7 @@ def import_areas(session: Session, path: str | Path, options: AreaImportOptions,
             good.append(row)
 
     features, conflicts = _merge(good, options)
-    summary.merged_rows = len(good) - len(features) - len(conflicts)
+    summary.merged_rows = sum(len(f.rows) - 1 for f in features)
     quarantine += conflicts
 
     district = _ensure_district(session, options.district_name)
@@ -381,9 +385,8 @@ def import_areas(session: Session, path: str | Path, options: AreaImportOptions,
         area = existing.get(feature.code)
         if area is not None and (area.level != options.level or area.derived):
             what = "a derived area" if area.derived else f"a {area.level}"
-            quarantine.append((_Row(feature.rows[0], {"code": feature.code}, None),
-                               "code used at another level",
-                               f"code {feature.code} is already {what}"))
+            quarantine += feature.quarantined("code used at another level",
+                                              f"code {feature.code} is already {what}")
             continue
         _upsert(session, area, feature, options.level, parents[feature.code], summary)
     session.flush()
@@ -456,7 +459,7 @@ def _merge(rows: Sequence[_Row], options: AreaImportOptions
                      if name_field and _text(r.properties.get(name_field))), code)
         features.append(_Feature(code=code, name=name[:128],
                                  parent_code=next(iter(parent_codes), None), geometry=geom,
-                                 rows=[r.number for r in members]))
+                                 rows=members))
     return features, conflicts
 
 
@@ -506,9 +509,9 @@ def _parents(session: Session, features: Sequence[_Feature], level: str, parent_
             if f.parent_code and f.parent_code in by_code:
                 out[f.code] = by_code[f.parent_code]
             else:
-                missing.append((_Row(f.rows[0], {"code": f.code, "parent": f.parent_code}, None),
-                                f"parent is no {parent_level}",
-                                f"parent {f.parent_code or '(empty)'} is no {parent_level}"))
+                missing += f.quarantined(f"parent is no {parent_level}",
+                                         f"parent {f.parent_code or '(empty)'} is no "
+                                         f"{parent_level}")
         return out, missing
     geoms = np.array([shapely.from_geojson(a.geometry) for a in candidates], dtype=object)
     tree = shapely.STRtree(geoms)
@@ -520,8 +523,8 @@ def _parents(session: Session, features: Sequence[_Feature], level: str, parent_
             if overlap > best_area:
                 best, best_area = k, overlap
         if best is None or best_area <= 0:
-            missing.append((_Row(f.rows[0], {"code": f.code}, None),
-                            f"outside every {parent_level}", f"outside every {parent_level}"))
+            missing += f.quarantined(f"outside every {parent_level}",
+                                     f"outside every {parent_level}")
         else:
             out[f.code] = candidates[best].id
     return out, missing

@@ -286,6 +286,10 @@ def test_importing_grids_into_a_city_without_communities_goes_under_derived_ones
     # Blocks naming precincts that do not exist: quarantined with the reason …
     summary = run(session, BLOCKS, BLOCK_OPTIONS)
     assert dict(summary.quarantined) == {"parent is no community": 20}
+    first = session.scalars(select(QuarantinedRow).order_by(QuarantinedRow.row_number)).first()
+    assert first is not None and first.reason == "parent 0101 is no community"
+    assert json.loads(first.payload) == {"BLOCK": "0101-1", "NAME": "Block 0101-1",
+                                         "PRECINCT": "0101"}  # the row's raw values
     # … but by containment they land under each ward's derived community.
     summary = run(session, BLOCKS, AreaImportOptions(level=LEVEL_GRID, code_field="BLOCK"))
     assert summary.inserted == 20 and summary.removed_derived == 5
