@@ -36,6 +36,7 @@ from queries.areas import district as find_district
 from queries.models import LEVEL_STREET, Case
 
 LOOKBACK_MONTHS = 3
+NO_CASES = "no cases yet"
 PER_GRID_FROM = 100  # median monthly problems of a street from which per_grid normalisation fits
 MEAN_POINTS = 0.6  # about what one problem deducts under the example's deduction tables
 
@@ -84,7 +85,7 @@ def street_volumes(session: Session, now: datetime) -> tuple[list[StreetVolume],
             months = float((last.year - first.year) * 12 + last.month - first.month + 1)
             window = f"{first:%Y-%m} – {last:%Y-%m} (no cases in the last {LOOKBACK_MONTHS} months)"
         else:
-            window = "no cases yet"
+            window = NO_CASES
     return [StreetVolume(code=s.code, name=s.name, per_month=counts.get(s.id, 0) / months,
                          grids=grids.get(s.id, 0)) for s in streets], window
 
@@ -131,7 +132,10 @@ def draft_rules(session: Session, *, now: datetime, title: str | None = None) ->
         f"# {head} · drafted by `gridwatch rules init` on {now:%Y-%m-%d}",
         ("# 由数据库中的区域自动生成,请按本地考核办法修改 · A starting point: edit it to the "
         "city's own rules."),
-        f"# Case volumes read over {window}; docs/assessment.md explains every key.",
+        (f"# Case volumes read over {window}; docs/assessment.md explains every key."
+         if window != NO_CASES else
+         "# No cases in the database yet: the thresholds are the smallest; run `gridwatch "
+         "rules init` again after importing cases. docs/assessment.md explains every key."),
         f"title: {json.dumps(head, ensure_ascii=False)}",
         "base_score: 100",
         f"# median street: {median:.1f} problems a month → "

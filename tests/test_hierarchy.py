@@ -152,3 +152,26 @@ def test_grid_page_of_a_precinct_with_a_derived_grid_lists_its_siblings(session:
     assert street is not None and street.child_level == LEVEL_COMMUNITY
     assert [ref.code for ref, _ in street.children] == ["0306"]
     assert street.roster.below == {LEVEL_COMMUNITY: 1, LEVEL_GRID: 2}
+
+
+def test_an_older_database_gains_the_derived_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from queries.engine import init_db, make_engine
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:  # the areas table as the first release made it
+        conn.execute("CREATE TABLE areas (id INTEGER PRIMARY KEY, code VARCHAR(14) UNIQUE, "
+                     "name VARCHAR(64), level VARCHAR(16), parent_id INTEGER, geometry TEXT, "
+                     "center_lat FLOAT, center_lon FLOAT, area_m2 FLOAT, leader VARCHAR(32), "
+                     "leader_phone VARCHAR(20), workers TEXT, responsible_unit VARCHAR(64), "
+                     "unit_leader VARCHAR(32))")
+        conn.execute("INSERT INTO areas (id, code, name, level, geometry, center_lat, "
+                     "center_lon, area_m2) VALUES (1, 'CITY', '全市', 'district', '{}', 0, 0, 0)")
+    engine = make_engine(f"sqlite:///{path}")
+    init_db(engine)
+    init_db(engine)  # a second run finds the column and leaves it
+    with Session(engine) as session:
+        area = session.get(Area, 1)
+        assert area is not None and area.derived is False
+    engine.dispose()
