@@ -373,3 +373,15 @@ def delay_survival(delay: Delay, above: np.ndarray) -> np.ndarray:
     return ((1 - delay.p_medium - delay.p_slow) * fast
             + delay.p_medium * _uniform_survival(*delay.medium, age)
             + delay.p_slow * _uniform_survival(*delay.slow, age))
+
+
+def close_survival(slack_s: np.ndarray, above: np.ndarray) -> np.ndarray:
+    """P(close delay > above) for cases with ``slack_s`` to their deadline at handling."""
+    slack_s = np.asarray(slack_s, dtype=np.int64)
+    age = np.asarray(above, dtype=float)
+    room = np.where(slack_s > 0, np.maximum(CLOSE_MIN_ROOM_S, 0.8 * slack_s), float(FAR))
+    lo, hi = float(CLOSE_S[0]), float(CLOSE_S[1])
+    cap = np.minimum(room, hi)
+    continuous = np.clip((cap - lo) / (hi - lo), 0, 1)
+    return (continuous * _uniform_survival(lo, np.maximum(cap, lo), age)
+            + (1 - continuous) * (cap > age))
