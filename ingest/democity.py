@@ -109,6 +109,8 @@ STREET_WOBBLE_RHO = 0.5  # and how much of it carries into the next month
 STREET_LEVEL_PULL = 0.5  # share of the gap in per-grid volume between urban streets closed
 REPEAT_RADIUS_M = 40.0  # repeats are placed within this of the first case (rule: 50 m)
 REPEAT_DAYS = 29.5  # and this many days after it (rule: 30 days)
+P_REPEAT_SAME_DAY = 0.25  # of repeats: reported again within hours of the first
+REPEAT_SAME_DAY_S = (600, 8 * 3600)
 
 # Who appears as the reporter of a case, by source (a patrol report names the officer).
 REPORTERS = {SOURCE_PATROL: "", SOURCE_HOTLINE: "12345热线", SOURCE_PHOTO: "市民随手拍",
@@ -667,7 +669,13 @@ def _place_repeats(rng: np.random.Generator, reported: np.ndarray, category: np.
         return
     origins = rng.choice(pool, size=k)
     room = np.minimum(REPEAT_DAYS * 86400, now_s - 60 - reported[origins])
-    reported[repeats] = reported[origins] + rng.uniform(3600, room).astype(np.int64)
+    # Some come back within the day (a citizen calls what the patrol already reported), the
+    # rest within the rule's D days. A same-day pair can be registered in the other order.
+    soon = rng.random(k) < P_REPEAT_SAME_DAY
+    room = np.where(soon, np.minimum(room, REPEAT_SAME_DAY_S[1]), room)
+    after = np.where(soon, rng.uniform(REPEAT_SAME_DAY_S[0], np.maximum(room, 601)),
+                     rng.uniform(3600, np.maximum(room, 3601)))
+    reported[repeats] = reported[origins] + np.minimum(after, room).astype(np.int64)
     category[repeats] = category[origins]
     grid[repeats] = grid[origins]
     polygons = np.array(city.grids, dtype=object)[grid[origins]]
