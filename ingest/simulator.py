@@ -251,7 +251,7 @@ class Simulator:
         rows = list(session.scalars(select(Category).order_by(Category.code)))
         self._categories = [
             _Category(c.id, c.minor, c.limit_hours, c.urgent_limit_hours,
-                      departments.get(c.department_code),
+                      departments.get(c.department_code or ""),
                       bool(specs[c.code].local) if c.code in specs else False)
             for c in rows]
         weights = np.array([specs[c.code].weight if c.code in specs else 1.0 for c in rows])
@@ -386,7 +386,7 @@ class Simulator:
     def _plan_open(self, session: Session, now: int) -> None:
         """Draw the next stage of every open case not yet planned, conditioned on its age."""
         unknown = [i for i in session.scalars(select(Case.id).where(
-            Case.status.in_(OPEN_STATUSES))).all() if i not in self._live]
+            Case.status.in_(OPEN_STATUSES)).order_by(Case.id)).all() if i not in self._live]
         if not unknown:
             return
         rows = session.execute(
@@ -394,7 +394,7 @@ class Simulator:
                    Case.reported_at, Case.registered_at, Case.dispatched_at, Case.handled_at,
                    Case.deadline_at, Case.original_deadline_at, Case.extended,
                    Case.misdispatched, Case.rework_count, Case.department_id)
-            .where(Case.id.in_(unknown))).all()
+            .where(Case.id.in_(unknown)).order_by(Case.id)).all()
         categories = {c.id: c for c in self._categories}
         since = self._last_events(session, [r.id for r in rows if r.rework_count or r.extended
                                             or r.misdispatched])
@@ -657,9 +657,12 @@ class Simulator:
 
     def _link(self, session: Session, case_id: int) -> None:
         """Store the problem a registered case repeats, by the detection rule itself."""
-        category, lat, lon, at = session.execute(
+        category, lat, lon, registered = session.execute(
             select(Case.category_id, Case.lat, Case.lon, Case.registered_at)
             .where(Case.id == case_id)).one()
+        if registered is None:
+            return
+        at: datetime = registered
         radius, days = self.repeat.radius_m, self.repeat.days
         dlat = float(np.degrees((radius + 1.0) / EARTH_RADIUS_M))
         dlon = dlat / max(float(np.cos(np.radians(abs(lat) + dlat))), 1e-6)
@@ -670,8 +673,8 @@ class Simulator:
                    Case.lat.between(lat - dlat, lat + dlat),
                    Case.lon.between(lon - dlon, lon + dlon))).all()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
-        micros = np.array([(r[3] - lc.EPOCH) // timedelta(microseconds=1) for r in rows],
-                          dtype=np.int64)
+        micros = np.array([(r[3] - lc.EPOCH) // timedelta(microseconds=1)  # type: ignore[operator]
+                           for r in rows], dtype=np.int64)
         match, _ = find_repeats(ids, np.zeros(len(ids), np.int64),
                                 np.array([r[1] for r in rows], dtype=float),
                                 np.array([r[2] for r in rows], dtype=float), micros,

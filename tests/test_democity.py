@@ -477,7 +477,7 @@ def test_repeats_linking_forward_in_insert_order_are_written(tmp_path: Path) -> 
     reported later and registered sooner (registration can take hours) may be the earlier
     problem, and links are written once every chunk is in.
     """
-    import ingest.democity as democity
+    from ingest import democity
     from ingest.lifecycle import EPOCH
     from queries.repeats import find_repeats
     from queries.rules import load_rules

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
-import ingest.democity as democity
+from ingest import democity
 from queries.assessment import assess_month, shift_month
 from queries.engine import init_db, make_engine
 from queries.rules import load_rules
