@@ -132,6 +132,7 @@ class _Live:
     department: str
     hotline: bool
     department_id: int | None = None
+    local: bool = False  # its category is one a street often settles itself
     level: str | None = None  # settled level, drawn at arrival (None: draw at handling)
     dispatched: int | None = None
     handled: int | None = None
@@ -344,7 +345,7 @@ class Simulator:
         live = _Live(case_id, cat.urgent_limit if urgent else cat.limit,
                      self._department_name.get(department or -1, ACTOR),
                      source == SOURCE_HOTLINE, department_id=department,
-                     level=SETTLED_LEVELS[level])
+                     local=cat.local, level=SETTLED_LEVELS[level])
         self._live[case_id] = live
         if self.rng.random() < lc.P_INVALID:
             self._push(at + int(lc.draw_between(self.rng, lc.INVALID_S, 1)[0]), live, INVALID)
@@ -406,7 +407,8 @@ class Simulator:
             live = _Live(r.id, cat.urgent_limit if r.urgency == URGENCY_URGENT else cat.limit,
                          self._department_name.get(department or -1, ACTOR),
                          r.source == SOURCE_HOTLINE, department_id=department,
-                         reworks=r.rework_count or 0, extended=bool(r.extended))
+                         local=cat.local, reworks=r.rework_count or 0,
+                         extended=bool(r.extended))
             self._live[r.id] = live
             if r.dispatched_at is not None:
                 live.dispatched = lc.seconds_of(r.dispatched_at)
@@ -608,7 +610,7 @@ class Simulator:
                       "deadline_at": lc.datetime_of(second)}
             event, actor, note = "延期", live.department, "申请延期已批准"
         elif action == HANDLED:
-            level = live.level or SETTLED_LEVELS[int(self.rng.choice(3, p=SETTLED_P[False]))]
+            level = live.level or SETTLED_LEVELS[int(self.rng.choice(3, p=SETTLED_P[live.local]))]
             values = {"status": STATUS_VERIFYING, "handled_at": moment, "settled_level": level}
             live.handled = at
             event, actor, note = "处置", live.department, "已处置"
