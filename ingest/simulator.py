@@ -265,8 +265,15 @@ class Simulator:
         self._case_serial = session.scalar(select(func.count()).select_from(Case)) or 0
 
     def _measure_rate(self, session: Session, now: int) -> float:
-        """Arrivals per unit of ``arrival_weight``: the city's own volume, or ``daily_cases``."""
-        hours = np.arange(now - now % 3600 - RATE_WINDOW_DAYS * lc.DAY, now - now % 3600, 3600)
+        """Arrivals per unit of ``arrival_weight``: the city's own volume, or ``daily_cases``.
+
+        Measured over the 28 days before the last report, so a database left unused for a
+        while (nothing reported since) does not read as a quiet city.
+        """
+        latest = session.scalar(select(func.max(Case.reported_at)))
+        end = now if latest is None else min(now, lc.seconds_of(latest.replace(microsecond=0)))
+        end -= end % 3600
+        hours = np.arange(end - RATE_WINDOW_DAYS * lc.DAY, end, 3600)
         weight = lc.arrival_weight(hours, self.calendar, self._month_volume)
         if self.daily_cases is not None:
             return self.daily_cases * RATE_WINDOW_DAYS / float(weight.sum())
@@ -274,6 +281,14 @@ class Simulator:
             Case.reported_at >= lc.datetime_of(int(hours[0])),
             Case.reported_at < lc.datetime_of(int(hours[-1]) + 3600))) or 0
         return count / float(weight.sum())
+
+    def expected_arrivals(self, start: datetime, end: datetime) -> float:
+        """Return the mean number of cases the simulator adds in [start, end) (after a tick)."""
+        first, last = lc.seconds_of(start), lc.seconds_of(end)
+        hours = np.arange(first - first % 3600, last, 3600)
+        length = np.minimum(hours + 3600, last) - np.maximum(hours, first)
+        weight = lc.arrival_weight(hours, self.calendar, self._month_volume)
+        return float(self._scale * self.speedup * (weight * length / 3600).sum())
 
     def _ensure_clock(self, now: int) -> None:
         today = lc.datetime_of(now).date()

@@ -130,7 +130,9 @@ def test_a_compressed_day_keeps_the_steady_state(
         # Steady state: a day's closures (and cancellations) match its arrivals. Both are near
         # Poisson with mean ~115, so their difference has a standard deviation of ~15: 35% of
         # the arrivals is over 2.5 of them — and the drain this replaces closed 10× its arrivals.
-        assert arrived > 60
+        expected = sim.expected_arrivals(START, end)
+        assert 90 < expected < 140  # the generator's ~115 on a November working day
+        assert abs(arrived - expected) <= 3 * expected ** 0.5, (arrived, expected)  # Poisson
         assert abs(closed + cancelled - arrived) <= 0.35 * arrived, (arrived, closed, cancelled)
         assert abs(after[0] - before[0]) <= 0.35 * before[0], (before, after)
         # The day's arrivals follow the hour-of-day curve: few at night, most by day.
@@ -325,3 +327,17 @@ def test_the_simulator_links_depend_on_registration_not_report(
         assert c.registered_at - first.registered_at <= timedelta(days=rule.days)
         assert first.category_id == c.category_id
         assert pair_distance_m(first.lat, first.lon, c.lat, c.lon) <= rule.radius_m + 1e-3
+
+
+def test_a_database_left_unused_keeps_its_rate(
+        city: tuple[Engine, sessionmaker[Session]]) -> None:
+    """Started a week after the city was generated, the simulator adds as many cases a day."""
+    _, sessions = city
+    later = START + timedelta(days=7)
+    fresh = Simulator(sessions, seed=1, clock=Clock(START))
+    fresh.tick()
+    stale = Simulator(sessions, seed=1, clock=Clock(later))
+    stale.tick()
+    day = (later, later + timedelta(days=1))
+    assert stale.expected_arrivals(*day) == pytest.approx(fresh.expected_arrivals(*day), rel=0.03)
+    assert 80 < stale.expected_arrivals(*day) < 150
