@@ -120,7 +120,6 @@ INVALID_REASONS = np.array(["重复上报", "不属于受理范围", "信息不�
                            dtype=object)
 
 
-
 @dataclass(frozen=True)
 class GenerateSummary:
     """What ``generate`` wrote, and how long it took."""
