@@ -34,6 +34,7 @@ from dashboard.rankings.view import (
     PATH,
     default_street,
     group_mean_deductions,
+    month_notice,
     month_options,
     month_token,
     ranking_xlsx,
@@ -137,6 +138,9 @@ class RankingsPage:
         outputs[(ids.RANK_MONTH, "options")] = month_options(months, month_token(self.now()), lang)
         outputs[(ids.RANK_LANG, "href")] = (
             f"{PATH}{page.search_for(month, 'en' if lang != 'en' else 'zh')}")
+        notice = month_notice(query_params(search).get("month"), month, lang)
+        if notice:
+            outputs[(ids.RANK_MESSAGE, "children")] = page.create_message(notice, error=True)
         return [outputs.get(prop, no_update) for prop in OUTPUTS]
 
     def outputs(self, a: MonthAssessment, lang: str, street: str | None) -> dict[Prop, Any]:

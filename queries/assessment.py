@@ -52,6 +52,9 @@ UNGROUPED = "未分组"
 STREAK_LOOKBACK_MONTHS = 24  # how far back consecutive_bottom_two looks through unpublished months
 JSON_FORMAT = 1
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The months a case database can hold: a month outside them (0001-01, 9999-12) is a typo, and
+# its neighbours (last month, next month) would leave what a datetime can represent.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 class AssessmentError(ValueError):
@@ -212,8 +215,23 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     if not found:
         raise MonthError(f"{month!r} is not a month: write YYYY-MM, e.g. 2026-02")
     year, number = int(found[1]), int(found[2])
-    start = datetime(year, number, 1)
-    return start, datetime(year + number // 12, number % 12 + 1, 1)
+    try:
+        return datetime(year, number, 1), datetime(year + number // 12, number % 12 + 1, 1)
+    except ValueError as exc:  # year 0, or a month ending after 9999-12
+        raise MonthError(f"{month!r} is not a month a calendar can hold") from exc
+
+
+def check_month(month: str) -> tuple[datetime, datetime]:
+    """Return a month's bounds when a reader may ask for it (an assessment, a deck, a page).
+
+    Raise MonthError for a malformed month and for one outside FIRST_YEAR..LAST_YEAR, so a
+    typo such as 0001-01 or 9999-12 gets one clear line instead of reaching the database.
+    """
+    found = _MONTH.match(month) if isinstance(month, str) else None
+    if found and not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
+        raise MonthError(f"{month!r} is outside the months Gridwatch handles "
+                         f"({FIRST_YEAR}-01 to {LAST_YEAR}-12)")
+    return month_bounds(month)
 
 
 def shift_month(month: str, months: int) -> str:
@@ -229,13 +247,14 @@ def assess_month(session: Session, month: str, rules: Rules, *, now: datetime) -
     Last month's figures and the bottom-of-group streak come from published months where they
     exist, and are computed under ``rules`` otherwise.
     """
-    month_bounds(month)
+    check_month(month)
     source = _Source(session, rules, now)
     return _with_history(source, _compute(source, month))
 
 
 def load_month(session: Session, month: str, rules: Rules, *, now: datetime) -> MonthAssessment:
     """Return a published month's frozen figures, or compute it provisionally."""
+    check_month(month)
     published = publication(session, month)
     if published is not None:
         return published.assessment
@@ -249,7 +268,7 @@ def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, 
     A month already published is refused unless ``force``; a month not over at ``now`` is
     always refused, since its figures would still change, and so is a month before the data.
     """
-    _, end = month_bounds(month)
+    _, end = check_month(month)
     if end > now:
         raise PublishError(f"{month} is not over yet: it can be published from "
                            f"{end:%Y-%m-%d %H:%M}")

@@ -16,9 +16,9 @@ from queries.areas import district
 from queries.assessment import (
     AssessmentError,
     MonthAssessment,
+    check_month,
     list_months,
     load_month,
-    month_bounds,
 )
 from queries.grid_view import worst_categories
 from queries.indicators import IndicatorSet, indicators
@@ -53,7 +53,7 @@ class DeckInputs:
 
 def gather(session: Session, month: str, rules: Rules, *, now: datetime) -> DeckInputs:
     """Read everything the month's deck shows (AssessmentError when it cannot be made)."""
-    month_bounds(month)
+    check_month(month)
     area = district(session)
     if area is None:
         raise AssessmentError("the database holds no district: generate or import a city first")

@@ -2,15 +2,21 @@
 
 Exactly one process runs it (the APScheduler FAQ: processes cannot share a job store): the
 ``gridwatch serve``/``demo`` process, or ``gridwatch scheduler`` beside gunicorn workers.
-Every job has a stable id, never overlaps itself and coalesces missed runs.
+Every job has a stable id, never overlaps itself and coalesces missed runs, and runs inside
+``GuardedJob``: a job that keeps failing (a locked or unreachable database) logs one warning
+per kind of failure and one line when it recovers, not a traceback every interval.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from apscheduler.schedulers.background import BackgroundScheduler
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,12 +28,55 @@ class JobDefinition:
     seconds: int
 
 
+def failure_kind(exc: BaseException) -> str:
+    """Return a failure's kind: its type and the first line of its reason (a DBAPI error's own).
+
+    SQLAlchemy's message carries the statement and its parameters, which differ every run; the
+    driver's reason ("database is locked") does not.
+    """
+    reason = str(getattr(exc, "orig", None) or exc).strip()
+    return f"{type(exc).__name__}: {reason.splitlines()[0] if reason else '(no message)'}"
+
+
+@dataclass
+class GuardedJob:
+    """A job as the scheduler runs it: failures logged once per kind, recovery said once.
+
+    Each failure's traceback goes to DEBUG (shown with ``gridwatch -v``); the warning repeats
+    only when the kind of failure changes. The job is retried at its next run as always.
+    """
+
+    job: JobDefinition
+    failing: str | None = None  # the kind of the current run of failures
+    failures: int = 0  # failed runs since the last success
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __call__(self) -> None:
+        try:
+            self.job.func()
+        except Exception as exc:  # noqa: BLE001 - the job boundary: the next run retries
+            kind = failure_kind(exc)
+            with self._lock:
+                self.failures += 1
+                changed, self.failing = kind != self.failing, kind
+            if changed:
+                log.warning("job %s failed: %s (retrying every %d s; -v shows each failure)",
+                            self.job.id, kind, self.job.seconds)
+            log.debug("job %s failed (%d in a row)", self.job.id, self.failures, exc_info=True)
+            return
+        with self._lock:
+            failures, self.failing, self.failures = self.failures, None, 0
+        if failures:
+            log.warning("job %s recovered after %d failed run%s", self.job.id, failures,
+                        "" if failures == 1 else "s")
+
+
 def create_scheduler(jobs: list[JobDefinition], *, timezone: str) -> BackgroundScheduler:
     """Return a scheduler (not started) with every job registered once."""
     scheduler = BackgroundScheduler(timezone=timezone)
     for job in jobs:
         scheduler.add_job(
-            job.func,
+            GuardedJob(job),
             "interval",
             seconds=job.seconds,
             id=job.id,

@@ -108,8 +108,9 @@ def page(req: PageRequest) -> html.Div:
     ]
     return html.Div(
         [
+            # A bad month stays in the URL as typed, so the page can say why it shows another.
             dcc.Location(id=ids.RANK_URL, refresh=False, pathname=PATH,
-                         search=search_for(month, explicit_lang)),
+                         search=search_for(params.get("month") or month, explicit_lang)),
             dcc.Download(id=ids.RANK_DOWNLOAD),
             dcc.Store(id=ids.RANK_STREET),
             dcc.Store(id=ids.RANK_VERSION, data=0),

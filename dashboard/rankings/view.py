@@ -15,11 +15,14 @@ from typing import Any
 from dashboard.exports import xlsx_bytes
 from dashboard.i18n import t
 from queries.assessment import (
+    FIRST_YEAR,
     FLAG_MIN_SAMPLE,
+    LAST_YEAR,
     Change,
     MonthAssessment,
     MonthError,
     StreetResult,
+    check_month,
     month_bounds,
 )
 from queries.indicators import DASH
@@ -49,10 +52,18 @@ def month_token(moment: datetime) -> str:
 def resolve_month(value: str | None, current: str) -> str:
     """Return the month a URL asks for, or ``current`` when it is missing or malformed."""
     try:
-        month_bounds(value or "")
+        check_month(value or "")
     except MonthError:
         return current
     return value or current
+
+
+def month_notice(value: str | None, shown: str, lang: str) -> str | None:
+    """Say that the URL's month cannot be shown (and which month is shown instead), or None."""
+    if not value or resolve_month(value, "") == value:
+        return None
+    return t("rank_bad_month", lang).format(month=value, first=f"{FIRST_YEAR}-01",
+                                            last=f"{LAST_YEAR}-12", shown=shown)
 
 
 def month_label(month: str, lang: str) -> str:
