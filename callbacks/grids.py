@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard import ids
-from dashboard.exports import xlsx_bytes
+from dashboard.exports import csv_params, xlsx_bytes
 from dashboard.grids import layout as page
 from dashboard.grids.figures import categories_figure, daily_figure
 from dashboard.grids.state import (
@@ -109,7 +109,7 @@ def view_outputs(view: GridView, state: GridsState, lang: str,
         (ids.GRIDS_TABLE, "rowData"): table_rows(view),
         (ids.GRIDS_TABLE, "columnDefs"): column_defs(kpi, lang),
         (ids.GRIDS_TABLE, "dashGridOptions"): page.table_options(total_rows(view, lang)),
-        (ids.GRIDS_TABLE, "csvExportParams"): {"fileName": f"{filename}.csv"},
+        (ids.GRIDS_TABLE, "csvExportParams"): csv_params(f"{filename}.csv"),
         (ids.GRIDS_LANG, "href"): other_language_href(state, lang),
     }
 
@@ -239,7 +239,8 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
     app.callback(Output(ids.GRIDS_DOWNLOAD, "data"), Input(ids.GRIDS_XLSX, "n_clicks"),
                  State(ids.GRIDS_URL, "search"), prevent_initial_call=True)(download)
 
-    # CSV comes straight from the grid in the browser (ag-grid community's own export).
+    # CSV comes straight from the grid in the browser (ag-grid community's own export, what
+    # is on screen as formatted there); csv_params makes every cell safe to open.
     app.clientside_callback(
         ClientsideFunction("gridwatch_grids", "exportCsv"),
         Output(ids.GRIDS_TABLE, "exportDataAsCsv"), Input(ids.GRIDS_CSV, "n_clicks"),

@@ -13,6 +13,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.exports import csv_params
 from dashboard.formatting import delta_text
 from dashboard.grids.state import (
     PATH,
@@ -136,7 +137,7 @@ def create_children_grid(state: GridsState, lang: str) -> dag.AgGrid:
     """Return the sortable table of the children areas with every indicator."""
     return dag.AgGrid(id=ids.GRIDS_TABLE, columnDefs=column_defs(state.kpi, lang), rowData=[],
                       defaultColDef={"sortable": True, "resizable": True},
-                      dashGridOptions=table_options(), csvExportParams={"fileName": "grids.csv"},
+                      dashGridOptions=table_options(), csvExportParams=csv_params("grids.csv"),
                       getRowId="params.data.code", className="gw-g-aggrid",
                       style={"height": "100%", "width": "100%"})
 
