@@ -23,6 +23,7 @@ from dashboard import ids
 from dashboard.deck import deck_from, default_deck_name
 from dashboard.deck.images import ChartRenderError
 from dashboard.i18n import pick_language, t
+from dashboard.placeholders import create_sheet
 from dashboard.rankings import layout as page
 from dashboard.rankings.figures import (
     deductions_figure,
@@ -41,6 +42,7 @@ from dashboard.rankings.view import (
     resolve_month,
     summary_items,
 )
+from dashboard.shell import RETRY_MS
 from queries.assessment import (
     AssessmentError,
     MonthAssessment,
@@ -54,6 +56,7 @@ from queries.deck import gather
 from queries.rules import Rules, RulesError, load_rules
 from settings import Settings
 from snapshot.cache import SharedCache
+from snapshot.jobs import failure_kind
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,9 @@ OUTPUTS: tuple[Prop, ...] = (
     (ids.RANK_STREET, "data"),
     (ids.RANK_LANG, "href"),
     (ids.RANK_MESSAGE, "children"),
+    (ids.RANK_SHEET, "children"),
+    (ids.RANK_SHEET, "hidden"),
+    (ids.RANK_TICK, "interval"),
 )
 
 
@@ -117,8 +123,12 @@ class RankingsPage:
     # -- callbacks
 
     def render(self, search: str | None, _version: int | None, _tick: int | None,
-               selected: str | None) -> list[Any]:
-        """Fill every panel for the URL's month (a poll skips published months)."""
+               selected: str | None, sheet_hidden: bool | None = True) -> list[Any]:
+        """Fill every panel for the URL's month (a poll skips published months).
+
+        While the database is unreachable a sheet covers the panels and the poll runs every
+        few seconds; the first answer after it fills the page and slows the poll again.
+        """
         month, lang, _ = self.view(search)
         polled = _trigger() == ids.RANK_TICK
         try:
@@ -129,9 +139,9 @@ class RankingsPage:
         except (RulesError, AssessmentError) as exc:
             return self._notice(str(exc))
         except SQLAlchemyError as exc:
-            log.warning("rankings %s: database error: %s", search, exc)
-            return self._notice(t("rank_unavailable", lang))
-        if polled and assessment.published:
+            log.warning("rankings %s: database error: %s", search, failure_kind(exc))
+            return self._outage(lang)
+        if polled and assessment.published and sheet_hidden is not False:
             return [no_update] * len(OUTPUTS)
         street = selected if assessment.street(selected or "") else default_street(assessment)
         outputs = self.outputs(assessment, lang, street)
@@ -160,6 +170,9 @@ class RankingsPage:
                 lang=lang),
             (ids.RANK_STREET, "data"): None if chosen is None else chosen.code,
             (ids.RANK_MESSAGE, "children"): None,
+            (ids.RANK_SHEET, "children"): None,
+            (ids.RANK_SHEET, "hidden"): True,
+            (ids.RANK_TICK, "interval"): page.POLL_MS,
         }
 
     def breakdown(self, a: MonthAssessment, code: str | None, lang: str) -> list[Any]:
@@ -259,6 +272,15 @@ class RankingsPage:
         return page.search_for(month, asked)
 
     @staticmethod
+    def _outage(lang: str) -> list[Any]:
+        message = t("data_unavailable", lang)
+        shown = {(ids.RANK_MESSAGE, "children"): page.create_message(message, error=True),
+                 (ids.RANK_SHEET, "children"): create_sheet(message, retrying=True),
+                 (ids.RANK_SHEET, "hidden"): False,
+                 (ids.RANK_TICK, "interval"): RETRY_MS}
+        return [shown.get(prop, no_update) for prop in OUTPUTS]
+
+    @staticmethod
     def _notice(message: str) -> list[Any]:
         return [page.create_message(message, error=True) if prop == (ids.RANK_MESSAGE, "children")
                 else no_update for prop in OUTPUTS]
@@ -279,7 +301,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
     app.callback([Output(i, p) for i, p in OUTPUTS],
                  Input(ids.RANK_URL, "search"), Input(ids.RANK_VERSION, "data"),
                  Input(ids.RANK_TICK, "n_intervals"),
-                 State(ids.RANK_STREET, "data"))(rankings.render)
+                 State(ids.RANK_STREET, "data"), State(ids.RANK_SHEET, "hidden"))(rankings.render)
     app.callback(Output(ids.RANK_URL, "search"), Input(ids.RANK_MONTH, "value"),
                  State(ids.RANK_URL, "search"), prevent_initial_call=True)(rankings.navigate)
     app.callback(Output(ids.RANK_STREET, "data", allow_duplicate=True),

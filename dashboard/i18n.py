@@ -212,6 +212,8 @@ WORDS: dict[str, dict[str, str]] = {
     "rank_this_month": {"zh": "本月", "en": "This month"},
     "rank_occurrence": {"zh": "第{n}次", "en": "Occurrence {n}"},
     "rank_warnings": {"zh": "细则提示", "en": "Rules warnings"},
+    "figure_empty": {"zh": "无数据", "en": "No data"},
+    "back_grids": {"zh": "返回全区", "en": "Back to the district"},
     "rank_bad_month": {"zh": "{month} 不是可查看的月份(YYYY-MM,{first} 至 {last}),显示 {shown}",
                        "en": "{month} is not a month that can be shown (YYYY-MM, {first} to "
                              "{last}): showing {shown}"},
