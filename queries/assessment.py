@@ -41,6 +41,13 @@ from queries.models import (
     AssessmentPublication,
     Case,
 )
+from queries.month_figures import (
+    FiguresError,
+    MonthFigures,
+    figures_from_data,
+    figures_to_data,
+    month_figures,
+)
 from queries.rules import (
     CAUSES,
     NORMALISE_PER_GRID,
@@ -204,6 +211,8 @@ class PublishedMonth:
     rules_sha256: str
     rules_text: str
     assessment: MonthAssessment
+    # The deck's figures as they were at publication (None: published by an older version).
+    figures: MonthFigures | None = None
 
 
 # ---------------------------------------------------------------------------- public API
@@ -283,6 +292,7 @@ def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, 
                            f"{who}; publish it again with force (--force) to replace it")
     frozen = replace(assess_month(session, month, rules, now=now), published=True,
                      published_at=now, published_by=by)
+    figures = month_figures(session, month, now=now)  # what the deck shows beside the ranking
     if row is None:
         row = AssessmentPublication(month=month)
         session.add(row)
@@ -291,7 +301,7 @@ def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, 
     row.rules_source = rules.source
     row.rules_sha256 = rules.sha256
     row.rules_text = rules.text
-    row.result_json = assessment_to_json(frozen)
+    row.result_json = assessment_to_json(frozen, figures)
     session.commit()
     return _published(row)
 
@@ -317,10 +327,27 @@ def list_months(session: Session) -> list[tuple[str, bool]]:
     return [(m, m in published) for m in sorted(months)]
 
 
-def assessment_to_json(assessment: MonthAssessment) -> str:
-    """Serialise a month's figures; floats survive the round trip exactly."""
-    return json.dumps({"format": JSON_FORMAT, "assessment": asdict(assessment)},
-                      ensure_ascii=False, default=_json_default)
+def assessment_to_json(assessment: MonthAssessment, figures: MonthFigures | None = None) -> str:
+    """Serialise a month's figures (and the deck's, when given); floats round-trip exactly.
+
+    The deck's figures ride in the same JSON under "deck" rather than in a column of their own:
+    no schema change for databases made by an earlier version, and one frozen record a month.
+    """
+    data: dict[str, Any] = {"format": JSON_FORMAT, "assessment": asdict(assessment)}
+    if figures is not None:
+        data["deck"] = figures_to_data(figures)
+    return json.dumps(data, ensure_ascii=False, default=_json_default)
+
+
+def figures_from_json(text: str) -> MonthFigures | None:
+    """Return the deck's figures frozen in ``assessment_to_json`` output, or None without them."""
+    deck = json.loads(text).get("deck")
+    if deck is None:
+        return None
+    try:
+        return figures_from_data(deck)
+    except FiguresError:
+        return None  # an older version's copy: the caller reads the figures live
 
 
 def assessment_from_json(text: str) -> MonthAssessment:
@@ -675,4 +702,5 @@ def _published(row: AssessmentPublication) -> PublishedMonth:
         month=row.month, published_at=row.published_at, published_by=row.published_by,
         rules_sha256=row.rules_sha256, rules_text=row.rules_text,
         assessment=assessment_from_json(row.result_json),
+        figures=figures_from_json(row.result_json),
     )
