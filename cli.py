@@ -27,13 +27,14 @@ from dashboard.rankings.view import ranking_xlsx
 from queries.areas import district
 from queries.assessment import (
     FLAG_MIN_SAMPLE,
+    MAX_PUBLISHER,
     AssessmentError,
     Change,
     MonthAssessment,
     check_month,
     load_month,
-    publish_month,
 )
+from queries.assessment import publish as publish_command
 from queries.deck import gather
 from queries.engine import DatabaseUnavailable, check_connection, init_db, make_engine
 from queries.rules import Rules, RulesError, load_rules
@@ -49,7 +50,6 @@ USER_ERRORS = (SettingsError, RulesError, CalendarFileError, AssessmentError, Da
 # every library's debug output (SQLAlchemy would log each statement).
 OWN_LOGGERS = ("gridwatch", "app", "cli", "callbacks", "dashboard", "ingest", "queries",
                "snapshot")
-MAX_PUBLISHER = 64  # AssessmentPublication.published_by
 
 
 class _Group(click.Group):
@@ -352,11 +352,11 @@ def assess(month: str, rules_file: str | None) -> None:
 def publish(month: str, rules_file: str | None, force: bool, by: str) -> None:
     """Freeze a finished month's ranking with the rules that made it."""
     ctx, rules = _assessment_inputs(month, rules_file)
-    with ctx.sessions() as session:
-        try:
-            done = publish_month(session, month, rules, now=ctx.settings.now(), by=by, force=force)
-        except AssessmentError as exc:
-            raise click.ClickException(str(exc)) from exc
+    try:
+        done = publish_command(ctx.sessions, month, rules, now=ctx.settings.now(), by=by,
+                               force=force)
+    except AssessmentError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo("\n".join(_ranking_table(done.assessment)))
     click.echo(f"published {month} with rules sha256 {done.rules_sha256[:12]}")
 

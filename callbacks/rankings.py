@@ -39,6 +39,7 @@ from dashboard.rankings.view import (
     month_options,
     month_token,
     ranking_xlsx,
+    refusal_text,
     resolve_month,
     summary_items,
 )
@@ -46,11 +47,10 @@ from dashboard.shell import RETRY_MS
 from queries.assessment import (
     AssessmentError,
     MonthAssessment,
+    check_publishable,
     list_months,
     load_month,
-    month_bounds,
-    publication,
-    publish_month,
+    publish,
 )
 from queries.deck import gather
 from queries.rules import Rules, RulesError, load_rules
@@ -213,37 +213,27 @@ class RankingsPage:
 
     def refusal(self, month: str, lang: str) -> str | None:
         """Return why a month cannot be published now, in the page's words, or None."""
-        _, end = month_bounds(month)
-        if end > self.now():
-            return t("rank_not_over", lang).format(month=month, at=f"{end:%Y-%m-%d %H:%M}")
         try:
             with self.sessions() as session:
-                done = publication(session, month)
+                check_publishable(session, month, now=self.now())
+        except AssessmentError as exc:
+            return refusal_text(exc, month, lang)
         except SQLAlchemyError:
             return t("rank_unavailable", lang)
-        if done is not None:
-            who = f" ({done.published_by})" if done.published_by else ""
-            return t("rank_already", lang).format(
-                month=month, at=f"{done.published_at:%Y-%m-%d %H:%M}{who}")
         return None
 
     def publish(self, _submitted: int, search: str | None, by: str | None,
                 version: int | None) -> tuple[Any, Any]:
-        """Freeze the month with the rules that made it; the page then shows 已发布."""
+        """Freeze the month (the ``publish`` command); the page then shows 已发布."""
         month, lang, _ = self.view(search)
-        refusal = self.refusal(month, lang)
-        if refusal:
-            return page.create_message(refusal, error=True), no_update
         try:
-            rules = self.rules()
-            with self.sessions() as session:
-                publish_month(session, month, rules, now=self.now(), by=(by or "").strip())
+            publish(self.sessions, month, self.rules(), now=self.now(), by=by or "")
         except (RulesError, AssessmentError) as exc:
-            return page.create_message(str(exc), error=True), no_update
+            return page.create_message(refusal_text(exc, month, lang), error=True), no_update
         except SQLAlchemyError as exc:
-            log.warning("publishing %s failed: %s", month, exc)
+            log.warning("publishing %s failed: %s", month, failure_kind(exc))
             return page.create_message(t("rank_unavailable", lang), error=True), no_update
-        self.generation += 1
+        self.generation += 1  # no cached figure of this month outlives its publication
         log.info("published %s by %r", month, by)
         return page.create_message(t("rank_done", lang).format(month=month)), (version or 0) + 1
 

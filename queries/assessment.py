@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from queries.areas import district as find_district
 from queries.assessment_data import (
@@ -62,6 +62,7 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # The months a case database can hold: a month outside them (0001-01, 9999-12) is a typo, and
 # its neighbours (last month, next month) would leave what a datetime can represent.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+MAX_PUBLISHER = 64  # AssessmentPublication.published_by
 
 
 class AssessmentError(ValueError):
@@ -73,7 +74,16 @@ class MonthError(AssessmentError):
 
 
 class PublishError(AssessmentError):
-    """A month cannot be published (already published, or not over yet)."""
+    """A month cannot be published now; ``reason`` and ``details`` let a page say it its way.
+
+    Reasons: "not_over" (details: at), "before_data" (first), "already" (at, by),
+    "publisher" (limit).
+    """
+
+    def __init__(self, message: str, reason: str = "", **details: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -270,26 +280,40 @@ def load_month(session: Session, month: str, rules: Rules, *, now: datetime) -> 
     return assess_month(session, month, rules, now=now)
 
 
-def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, by: str = "",
-                  force: bool = False) -> PublishedMonth:
-    """Freeze a finished month with the rules that made it, and commit.
+def check_publishable(session: Session, month: str, *, now: datetime, by: str = "",
+                      force: bool = False) -> None:
+    """Raise PublishError unless ``month`` may be published now by ``by``; writes nothing.
 
     A month already published is refused unless ``force``; a month not over at ``now`` is
     always refused, since its figures would still change, and so is a month before the data.
     """
     _, end = check_month(month)
+    if len(by) > MAX_PUBLISHER:
+        raise PublishError(f"the publisher's name has {len(by)} characters; at most "
+                           f"{MAX_PUBLISHER}", "publisher", limit=str(MAX_PUBLISHER))
     if end > now:
-        raise PublishError(f"{month} is not over yet: it can be published from "
-                           f"{end:%Y-%m-%d %H:%M}")
+        at = f"{end:%Y-%m-%d %H:%M}"
+        raise PublishError(f"{month} is not over yet: it can be published from {at}",
+                           "not_over", at=at)
     first = _first_month(session)
     if first is None or month < first:
         raise PublishError(f"{month} is before the first month with registered cases "
-                           f"({first or 'none yet'}): nothing to publish")
+                           f"({first or 'none yet'}): nothing to publish", "before_data",
+                           first=first or "")
     row = session.scalar(select(AssessmentPublication).where(AssessmentPublication.month == month))
     if row is not None and not force:
         who = f" by {row.published_by}" if row.published_by else ""
-        raise PublishError(f"{month} was already published on {row.published_at:%Y-%m-%d %H:%M}"
-                           f"{who}; publish it again with force (--force) to replace it")
+        at = f"{row.published_at:%Y-%m-%d %H:%M}"
+        raise PublishError(f"{month} was already published on {at}{who}; publish it again with "
+                           f"force (--force) to replace it", "already", at=at,
+                           by=row.published_by)
+
+
+def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, by: str = "",
+                  force: bool = False) -> PublishedMonth:
+    """Freeze a finished month with the rules that made it, and commit (``check_publishable``)."""
+    check_publishable(session, month, now=now, by=by, force=force)
+    row = session.scalar(select(AssessmentPublication).where(AssessmentPublication.month == month))
     frozen = replace(assess_month(session, month, rules, now=now), published=True,
                      published_at=now, published_by=by)
     figures = month_figures(session, month, now=now)  # what the deck shows beside the ranking
@@ -304,6 +328,18 @@ def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, 
     row.result_json = assessment_to_json(frozen, figures)
     session.commit()
     return _published(row)
+
+
+def publish(sessions: sessionmaker[Session], month: str, rules: Rules, *, now: datetime,
+            by: str = "", force: bool = False) -> PublishedMonth:
+    """Publish a month in a transaction of its own: the one write of the rankings page and CLI.
+
+    The command owns the unit of work (a session, the checks, the commit; closing the session
+    rolls back whatever a failure left), so neither a callback nor a command-line handler holds
+    publishing logic.
+    """
+    with sessions() as session:
+        return publish_month(session, month, rules, now=now, by=by.strip(), force=force)
 
 
 def publication(session: Session, month: str) -> PublishedMonth | None:

@@ -21,6 +21,7 @@ from queries.assessment import (
     Change,
     MonthAssessment,
     MonthError,
+    PublishError,
     StreetResult,
     check_month,
     month_bounds,
@@ -64,6 +65,23 @@ def month_notice(value: str | None, shown: str, lang: str) -> str | None:
         return None
     return t("rank_bad_month", lang).format(month=value, first=f"{FIRST_YEAR}-01",
                                             last=f"{LAST_YEAR}-12", shown=shown)
+
+
+def refusal_text(exc: Exception, month: str, lang: str) -> str:
+    """Say in the page's language why publishing ``month`` was refused (``PublishError``)."""
+    if not isinstance(exc, PublishError):
+        return str(exc)
+    d = exc.details
+    if exc.reason == "not_over":
+        return t("rank_not_over", lang).format(month=month, at=d["at"])
+    if exc.reason == "already":
+        who = f" ({d['by']})" if d.get("by") else ""
+        return t("rank_already", lang).format(month=month, at=f"{d['at']}{who}")
+    if exc.reason == "before_data":
+        return t("rank_before_data", lang).format(month=month, first=d["first"] or "—")
+    if exc.reason == "publisher":
+        return t("rank_publisher_long", lang).format(limit=d["limit"])
+    return str(exc)
 
 
 def month_label(month: str, lang: str) -> str:
