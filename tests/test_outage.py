@@ -8,6 +8,7 @@ covers its panels and polls every few seconds until the database answers.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -254,3 +255,20 @@ def test_the_rankings_page_covers_its_panels_and_polls_fast_in_an_outage(
     out = dict(zip(RANK_OUTPUTS, page.render("?month=2026-02", 0, 1, None, False)))
     assert out[(ids.RANK_SHEET, "hidden")] is True and out[(ids.RANK_TICK, "interval")] == POLL_MS
     assert out[(ids.RANK_TABLES, "children")]
+
+
+def test_an_outage_warns_once_per_area_and_says_when_it_is_over(
+        clock: list[float], caplog: pytest.LogCaptureFixture) -> None:
+    builder = Builder()
+    builder.down = True
+    store = SnapshotStore(builder=builder, refresh_seconds=10)
+    with caplog.at_level(logging.DEBUG, logger="snapshot.store"):
+        for _ in range(4):
+            store.refresh()
+        builder.down = False
+        store.refresh()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "snapshot 'district' failed, keeping the last good one: unable to open database file",
+        "snapshot 'district' recovered: the database answers again",
+    ]
