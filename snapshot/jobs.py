@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,33 +43,49 @@ def failure_kind(exc: BaseException) -> str:
 class GuardedJob:
     """A job as the scheduler runs it: failures logged once per kind, recovery said once.
 
-    Each failure's traceback goes to DEBUG (shown with ``gridwatch -v``); the warning repeats
-    only when the kind of failure changes. The job is retried at its next run as always.
+    Each failure's traceback goes to DEBUG (shown with ``gridwatch -v``). A kind of failure is
+    warned about at most once every ``quiet_seconds``: a job that flaps (a write that fails
+    while another process holds the lock, then works, then fails again) says so once, with the
+    one "recovered" line that ends the warned run, instead of two lines every few seconds.
+    The job is retried at its next run as always.
     """
 
     job: JobDefinition
+    quiet_seconds: float = 600.0
+    clock: Callable[[], float] = time.monotonic
     failing: str | None = None  # the kind of the current run of failures
     failures: int = 0  # failed runs since the last success
+    _warned_at: dict[str, float] = field(default_factory=dict, repr=False)
+    _run_warned: bool = False  # this run of failures was warned about: its end is said too
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self) -> None:
         try:
             self.job.func()
         except Exception as exc:  # noqa: BLE001 - the job boundary: the next run retries
-            kind = failure_kind(exc)
-            with self._lock:
-                self.failures += 1
-                changed, self.failing = kind != self.failing, kind
-            if changed:
-                log.warning("job %s failed: %s (retrying every %d s; -v shows each failure)",
-                            self.job.id, kind, self.job.seconds)
+            self._failed(failure_kind(exc))
             log.debug("job %s failed (%d in a row)", self.job.id, self.failures, exc_info=True)
             return
         with self._lock:
-            failures, self.failing, self.failures = self.failures, None, 0
-        if failures:
+            failures, warned = self.failures, self._run_warned
+            self.failing, self.failures, self._run_warned = None, 0, False
+        if failures and warned:
             log.warning("job %s recovered after %d failed run%s", self.job.id, failures,
                         "" if failures == 1 else "s")
+
+    def _failed(self, kind: str) -> None:
+        now = self.clock()
+        with self._lock:
+            self.failures += 1
+            self.failing = kind
+            last = self._warned_at.get(kind)
+            warn = last is None or now - last >= self.quiet_seconds
+            if warn:
+                self._warned_at[kind] = now
+                self._run_warned = True
+        if warn:
+            log.warning("job %s failed: %s (retrying every %d s; -v shows each failure)",
+                        self.job.id, kind, self.job.seconds)
 
 
 def create_scheduler(jobs: list[JobDefinition], *, timezone: str) -> BackgroundScheduler:

@@ -165,13 +165,35 @@ def test_a_failing_job_warns_once_per_kind_and_says_when_it_recovered(
         "-v shows each failure)",
         "job demo-simulator failed: ValueError: bad row (retrying every 10 s; -v shows each "
         "failure)",
-        "job demo-simulator failed: OperationalError: database is locked (retrying every 10 s; "
-        "-v shows each failure)",
         "job demo-simulator recovered after 5 failed runs",
     ]
     debug = [r for r in caplog.records if r.levelno == logging.DEBUG]
     assert len(debug) == 5 and all(r.exc_info for r in debug)  # the tracebacks, at -v only
     assert job.failing is None and job.failures == 0
+
+
+def test_a_flapping_job_says_it_once_per_quiet_period(caplog: pytest.LogCaptureFixture) -> None:
+    now = [0.0]
+    failures: list[Exception] = []
+    job = GuardedJob(JobDefinition("demo-simulator", Flaky(failures), 2), quiet_seconds=600,
+                     clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="snapshot.jobs"):
+        for step in range(20):  # fails, works, fails, works … every 2 s for 40 s
+            now[0] = step * 2.0
+            if step % 2 == 0:
+                failures.append(locked())
+            job()
+        now[0] = 700.0  # past the quiet period the same kind is said again
+        failures.append(locked())
+        job()
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [
+        "job demo-simulator failed: OperationalError: database is locked (retrying every 2 s; "
+        "-v shows each failure)",
+        "job demo-simulator recovered after 1 failed run",
+        "job demo-simulator failed: OperationalError: database is locked (retrying every 2 s; "
+        "-v shows each failure)",
+    ]
 
 
 def test_a_healthy_job_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
