@@ -265,6 +265,16 @@ WORDS: dict[str, dict[str, str]] = {
     "rank_this_month": {"zh": "本月", "en": "This month"},
     "rank_occurrence": {"zh": "第{n}次", "en": "Occurrence {n}"},
     "rank_warnings": {"zh": "细则提示", "en": "Rules warnings"},
+    "figure_empty": {"zh": "无数据", "en": "No data"},
+    "back_grids": {"zh": "返回全区", "en": "Back to the district"},
+    "rank_before_data": {"zh": "{month} 早于有立案数据的第一个月({first}),无可发布",
+                         "en": "{month} is before the first month with registered cases "
+                               "({first}): nothing to publish"},
+    "rank_publisher_long": {"zh": "发布人姓名最多 {limit} 个字", "en": "The publisher's name "
+                            "has at most {limit} characters"},
+    "rank_bad_month": {"zh": "{month} 不是可查看的月份(YYYY-MM,{first} 至 {last}),显示 {shown}",
+                       "en": "{month} is not a month that can be shown (YYYY-MM, {first} to "
+                             "{last}): showing {shown}"},
     # Presentation mode (/present)
     "present_paused": {"zh": "已暂停", "en": "Paused"},
     "present_hint": {"zh": "← → 切换 · 空格 暂停/继续 · F 全屏",
