@@ -106,6 +106,8 @@ def _indicator_set(data: dict[str, Any]) -> IndicatorSet:
         raw = data[f.name]
         if f.type == "Ratio":
             values[f.name] = Ratio(**raw)
+        elif f.name == "not_applicable":  # JSON turned its pairs into lists
+            values[f.name] = tuple((key, reason) for key, reason in raw)
         elif f.name == "composite":
             values[f.name] = None if raw is None else Composite(
                 **{**raw, "weights": CompositeWeights(**raw["weights"])})
