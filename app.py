@@ -45,8 +45,14 @@ class Context:
     store: SnapshotStore
 
 
-def create_context(settings: Settings, *, auto_refresh: bool = False) -> Context:
-    """Open the database and create the (empty) snapshot store."""
+def create_context(settings: Settings, *, auto_refresh: bool | None = None) -> Context:
+    """Open the database and create the (empty) snapshot store.
+
+    ``auto_refresh`` (the store rebuilds a snapshot on demand, once per interval) defaults to
+    ``not settings.run_scheduler``: a process that runs no refresh job must still refresh.
+    """
+    if auto_refresh is None:
+        auto_refresh = not settings.run_scheduler
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     store = SnapshotStore(
@@ -95,6 +101,15 @@ def create_jobs(ctx: Context, *, snapshot: bool = True) -> list[JobDefinition]:
                               clock=ctx.settings.now)
         jobs.append(JobDefinition("demo-simulator", simulator.tick, ctx.settings.simulator_seconds))
     return jobs
+
+
+def serving_jobs(ctx: Context) -> list[JobDefinition]:
+    """Return the jobs ``gridwatch serve``/``demo`` start in the serving process.
+
+    None with GRIDWATCH_RUN_SCHEDULER=false: another process runs them (``gridwatch
+    scheduler`` for the simulator) and the store rebuilds snapshots on demand instead.
+    """
+    return create_jobs(ctx) if ctx.settings.run_scheduler else []
 
 
 def wsgi() -> Flask:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from app import Context, create_app, create_context, create_jobs
+from app import Context, create_app, create_context, create_jobs, serving_jobs
 from dashboard.deck import deck_from, default_deck_name
 from dashboard.deck.images import ChartRenderError
 from dashboard.rankings.view import ranking_xlsx
@@ -80,9 +80,10 @@ def _serve(ctx: Context) -> None:
                 "your case data first"
             )
     app = create_app(context=ctx)
-    scheduler = create_scheduler(create_jobs(ctx), timezone=settings.timezone)
+    jobs = serving_jobs(ctx)
+    scheduler = create_scheduler(jobs, timezone=settings.timezone)
     ctx.store.refresh()
-    if settings.run_scheduler:
+    if jobs:
         scheduler.start()
     click.echo(f"Gridwatch is serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)")
     try:
