@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from dashboard.screen.layout import ranking_hint
 from settings import Settings
 from snapshot.build import make_builder
 from snapshot.store import DISTRICT
@@ -137,3 +138,12 @@ def test_the_district_wall_ranks_streets_by_the_assessment(
     ]
     assert {row["flag"] for row in panel["rows"]} == {None, "min_sample"}
     assert [row["published"] for row in panel["rows"]] == [False] * 5
+
+
+def test_the_hint_says_what_each_wall_ranks(ranking: Callable[[str], dict[str, Any]]) -> None:
+    district = ranking_hint(ranking(DISTRICT)["level"], "zh")
+    street = ranking_hint(ranking("S1")["level"], "zh")
+    assert "综合考核得分" in district and "综合指标值" not in district
+    assert "综合指标值" in street and "考核" not in street
+    assert "assessment" in ranking_hint(ranking(DISTRICT)["level"], "en")
+    assert "composite" in ranking_hint(ranking("C1")["level"], "en")
