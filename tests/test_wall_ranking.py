@@ -12,6 +12,7 @@ Every case is a patrol case, so 监督举报率 = 0 and its 分值 = 100 → 10 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,25 @@ def test_the_hint_says_what_each_wall_ranks(ranking: Callable[[str], dict[str, A
     assert "综合指标值" in street and "考核" not in street
     assert "assessment" in ranking_hint(ranking(DISTRICT)["level"], "en")
     assert "composite" in ranking_hint(ranking("C1")["level"], "en")
+
+
+def test_a_tie_at_the_boundary_marks_both(ranking: Callable[[str], dict[str, Any]],
+                                          session: Session, city: RankingCity) -> None:
+    # G4's open case is closed late (handled 11-12 08:00, closed 09:00, due 11-11 09:20):
+    # G4 becomes ON LATE = 78.00, tied with G2. Scores 98, 78, 78, 58: G2 and G4 each have
+    # one area below them (G3), so both are in the bottom two, as the assessment counts them
+    # (倒数后两名 with a tie for second-to-last), and G3 too: three marks, ranks 1 2 2 4.
+    from queries.models import STATUS_CLOSED, Case
+
+    case = session.query(Case).filter(Case.grid_id == city.ids["G4"],
+                                      Case.closed_at.is_(None)).one()
+    case.handled_at = case.deadline_at.replace(hour=8, minute=0) + timedelta(days=1)
+    case.closed_at = case.handled_at + timedelta(hours=1)
+    case.status = STATUS_CLOSED
+    session.commit()
+    assert table(ranking("C1")["rows"], "score", "rank", "bottom") == [
+        ("一社区01网格", 98.0, 1, False),
+        ("一社区02网格", 78.0, 2, True),
+        ("一社区04网格", 78.0, 2, True),
+        ("一社区03网格", 58.0, 4, True),
+    ]
