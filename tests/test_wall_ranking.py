@@ -137,8 +137,17 @@ def test_the_district_wall_ranks_streets_by_the_assessment(
         ("一街道", 81.0, 4, 4, True, True),
         ("五街道", 99.0, None, None, False, False),
     ]
-    assert {row["flag"] for row in panel["rows"]} == {None, "min_sample"}
-    assert [row["published"] for row in panel["rows"]] == [False] * 5
+    # Every street is in 第一组; October has no cases (nobody ranked then), so the two bottom
+    # streets are bottom for the first month running (streak 1); the district's rows carry no
+    # grade and no "self" (the district is not one of its streets).
+    assert table(panel["rows"], "code", "group", "streak", "flag", "grade", "self",
+                 "published") == [
+        ("二街道", "330188002", "第一组", 0, None, None, False, False),
+        ("三街道", "330188003", "第一组", 0, None, None, False, False),
+        ("四街道", "330188004", "第一组", 1, None, None, False, False),
+        ("一街道", "330188001", "第一组", 1, None, None, False, False),
+        ("五街道", "330188005", "第一组", 0, "min_sample", None, False, False),
+    ]
 
 
 def test_the_hint_says_what_each_wall_ranks(ranking: Callable[[str], dict[str, Any]]) -> None:
