@@ -27,7 +27,7 @@ declare -A TARGETS=(
   [indicators]="queries/indicators.py|queries.indicators.*|tests/test_indicators.py tests/test_indicator_properties.py"
   [assessment]="queries/assessment.py|queries.assessment.*|tests/test_assessment.py"
   [repeats]="queries/repeats.py|queries.repeats.*|tests/test_repeats.py tests/test_repeat_problems.py tests/test_repeats_edges.py"
-  [ranking]="snapshot/ranking.py snapshot/build.py|snapshot.ranking.* snapshot.build.x_ranking_section*|tests/test_wall_ranking.py"
+  [ranking]="snapshot/ranking.py snapshot/build.py|snapshot.ranking.* snapshot.build.x_ranking_section*|tests/test_wall_ranking.py tests/test_screen_snapshot.py"
 )
 
 toml_list() { local out="" item; for item in "$@"; do out+="\"$item\", "; done; echo "[${out%, }]"; }

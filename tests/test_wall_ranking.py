@@ -117,6 +117,22 @@ def test_two_scored_children_mark_no_bottom(ranking: Callable[[str], dict[str, A
     ]
 
 
+def test_three_scored_children_mark_the_last_two(ranking: Callable[[str], dict[str, Any]],
+                                                 session: Session, city: RankingCity) -> None:
+    # Delete G4's cases: G1 98, G2 78, G3 58 are three scored grids, more than two, so the
+    # last two (G2, G3) are marked; G4 has no score and no mark.
+    from queries.models import Case
+
+    session.query(Case).filter(Case.grid_id == city.ids["G4"]).delete()
+    session.commit()
+    assert table(ranking("C1")["rows"], "score", "rank", "bottom") == [
+        ("一社区01网格", 98.0, 1, False),
+        ("一社区02网格", 78.0, 2, True),
+        ("一社区03网格", 58.0, 3, True),
+        ("一社区04网格", None, None, False),
+    ]
+
+
 def test_the_district_wall_ranks_streets_by_the_assessment(
         ranking: Callable[[str], dict[str, Any]]) -> None:
     # Rules (RULES_YAML): 1 point per problem, 1 more per overdue problem, base 100; a street
