@@ -49,8 +49,14 @@ class Context:
     store: SnapshotStore
 
 
-def create_context(settings: Settings, *, auto_refresh: bool = False) -> Context:
-    """Open the database and create the (empty) snapshot store."""
+def create_context(settings: Settings, *, auto_refresh: bool | None = None) -> Context:
+    """Open the database and create the (empty) snapshot store.
+
+    ``auto_refresh`` (the store rebuilds a snapshot on demand, once per interval) defaults to
+    ``not settings.run_scheduler``: a process that runs no refresh job must still refresh.
+    """
+    if auto_refresh is None:
+        auto_refresh = not settings.run_scheduler
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     store = SnapshotStore(
@@ -127,6 +133,13 @@ def open311_job(ctx: Context) -> Open311Job | None:
     return Open311Job(engine=ctx.engine, settings=settings, mapping=mapping, clock=ctx.settings.now,
                       city_timezone=ctx.settings.timezone,
                       calendar=default_calendar(ctx.settings.calendar_file))
+def serving_jobs(ctx: Context) -> list[JobDefinition]:
+    """Return the jobs ``gridwatch serve``/``demo`` start in the serving process.
+
+    None with GRIDWATCH_RUN_SCHEDULER=false: another process runs them (``gridwatch
+    scheduler`` for the simulator) and the store rebuilds snapshots on demand instead.
+    """
+    return create_jobs(ctx) if ctx.settings.run_scheduler else []
 
 
 def wsgi() -> Flask:

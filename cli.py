@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from werkzeug.serving import make_server
 
-from app import Context, create_app, create_context, create_jobs
+from app import Context, create_app, create_context, create_jobs, serving_jobs
 from dashboard.deck import deck_from, default_deck_name
 from dashboard.deck.images import ChartRenderError
 from dashboard.rankings.view import ranking_xlsx
@@ -141,7 +141,8 @@ def _serve(ctx: Context) -> None:
                 "your case data first"
             )
     app = create_app(context=ctx)
-    scheduler = create_scheduler(create_jobs(ctx), timezone=settings.timezone)
+    jobs = serving_jobs(ctx)
+    scheduler = create_scheduler(jobs, timezone=settings.timezone)
     ctx.store.refresh()
     try:
         # werkzeug's server directly: Flask's and Dash's run() print banners and a development
@@ -150,7 +151,7 @@ def _serve(ctx: Context) -> None:
     except OSError as exc:
         raise click.ClickException(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
-    if settings.run_scheduler:
+    if jobs:
         scheduler.start()
     click.echo(f"Gridwatch is serving on http://{settings.host}:{server.server_port}/  "
                f"(Ctrl+C stops)")

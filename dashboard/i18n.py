@@ -85,12 +85,21 @@ WORDS: dict[str, dict[str, str]] = {
     "vol_none": {"zh": "今日暂无活动", "en": "No activities today"},
     # Ranking and trend
     "ranking_panel": {"zh": "本月综合排名", "en": "This month's ranking"},
-    "ranking_hint": {
-        "zh": "暂行评分:本月综合指标值(监督举报率10%、立案数20%、结案率30%、按期结案率40%),"
-              "考核模块上线后改用月度考核得分。末两名标红。",
-        "en": "Provisional score: this month's composite indicator (supervision reports 10%, "
-              "registrations 20%, closure rate 30%, on-time closure 40%) until the monthly "
-              "assessment lands. The bottom two are marked red.",
+    # The district's wall ranks streets by the monthly assessment; lower walls rank their
+    # children by the composite 综合指标值 (snapshot/build.py): each hint says which.
+    "ranking_hint_assessment": {
+        "zh": "本月城市管理综合考核得分(按考核细则扣分,发布后冻结),组内排名;每组倒数后两名标红,"
+              "问题数不足最小样本的街道不排名。",
+        "en": "This month's city-management assessment score (deductions under the rules, "
+              "frozen once published), ranked within groups; the bottom two of each group are "
+              "marked red, streets with too few problems are not ranked.",
+    },
+    "ranking_hint_composite": {
+        "zh": "本月综合指标值(监督举报率10%、立案数20%、结案率30%、按期结案率40%);"
+              "多于两个时末两名标红。",
+        "en": "This month's composite indicator (supervision reports 10%, registrations 20%, "
+              "closure rate 30%, on-time closure 40%); with more than two, the bottom two are "
+              "marked red.",
     },
     "bottom": {"zh": "末位", "en": "low"},
     "bottom_of_group": {"zh": "组末位", "en": "grp low"},

@@ -245,8 +245,10 @@ def ranking_section(session: Session, area: Area, now: datetime,
         row["rank"] = ranks.get(codes[row["code"]])
     scored = [r for r in rows if r["score"] is not None]
     if len(scored) > 2:
-        for row in scored[-2:]:
-            row["bottom"] = True
+        # The bottom two as the assessment counts them: fewer than two scored areas below,
+        # so areas tied at the boundary are marked alike whatever their codes.
+        for row in scored:
+            row["bottom"] = sum(other["score"] < row["score"] for other in scored) < 2
     return {"level": level, "month": month.token, "rows": rows}
 
 

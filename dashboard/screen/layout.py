@@ -26,6 +26,7 @@ from dashboard.screen.panels import (
     create_ticker_items,
     create_tile,
 )
+from queries.models import LEVEL_STREET
 from settings import Settings, parse_moment
 from snapshot.store import DISTRICT, Snapshot
 
@@ -182,6 +183,12 @@ def create_header(area_name: str, lang: str, as_of: str | None = None) -> html.H
     )
 
 
+def ranking_hint(level: str, lang: str) -> str:
+    """Say what the ranking ranks: streets by the assessment, lower areas by the composite."""
+    return t("ranking_hint_assessment" if level == LEVEL_STREET else "ranking_hint_composite",
+             lang)
+
+
 def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Div:
     """Return the big screen for one wall, filled from the snapshot so the first paint has data.
 
@@ -219,7 +226,8 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
         create_panel(t("ranking_panel", lang),
                      html.Div(create_ranking(payload["ranking"], lang), id=ids.RANKING,
                               className="gw-ranking"),
-                     class_name="gw-panel-rank", hint=t("ranking_hint", lang)),
+                     class_name="gw-panel-rank",
+                     hint=ranking_hint(payload["ranking"]["level"], lang)),
         create_panel(t("trend_panel", lang),
                      dcc.Graph(id=ids.TREND,
                                figure=trend_figure(trend["days"], trend["reported"],

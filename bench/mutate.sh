@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Mutation testing on demand (never in CI): mutmut 3 changes the code one small step at a time
+# (a < for a <=, a + for a -, a constant, a dropped argument) and runs the tests that cover the
+# changed function; a mutant the tests still pass ("survived") marks a test gap, or an
+# equivalent change. docs/mutants.md lists the survivors and why each is left.
+#
+#   bench/mutate.sh [TARGET ...]     TARGET: indicators assessment repeats ranking (default: all)
+#
+# Each target runs in its own copy of the tree under ${MUTATE_DIR:-/tmp/gridwatch-mutate}/TARGET
+# (mutmut writes its mutants/ folder in the working directory), with only the code and the test
+# files of that target: the machine is small and shared. The base settings are [tool.mutmut] in
+# pyproject.toml; this script narrows only_mutate and the tests per target. Results stay in the
+# copy: `cd /tmp/gridwatch-mutate/TARGET && mutmut results` lists the survivors, `mutmut show
+# NAME` shows one. Set JOBS (default 1) for parallel workers.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+[ -x "$PY" ] || PY=$(command -v python3)
+MUTMUT=$(dirname "$PY")/mutmut
+[ -x "$MUTMUT" ] || { echo "mutmut is not installed: $PY -m pip install 'mutmut>=3.8'" >&2; exit 1; }
+BASE=${MUTATE_DIR:-/tmp/gridwatch-mutate}
+JOBS=${JOBS:-1}
+
+# target → "files to mutate|mutant names (globs)|test files"
+declare -A TARGETS=(
+  [indicators]="queries/indicators.py|queries.indicators.*|tests/test_indicators.py tests/test_indicator_properties.py"
+  [assessment]="queries/assessment.py|queries.assessment.*|tests/test_assessment.py"
+  [repeats]="queries/repeats.py|queries.repeats.*|tests/test_repeats.py tests/test_repeat_problems.py tests/test_repeats_edges.py"
+  [ranking]="snapshot/ranking.py snapshot/build.py|snapshot.ranking.* snapshot.build.x_ranking_section*|tests/test_wall_ranking.py tests/test_screen_snapshot.py"
+)
+
+toml_list() { local out="" item; for item in "$@"; do out+="\"$item\", "; done; echo "[${out%, }]"; }
+
+run_target() {
+  local name=$1 spec=${TARGETS[$1]:-}
+  [ -n "$spec" ] || { echo "unknown target $name (known: ${!TARGETS[*]})" >&2; exit 2; }
+  IFS='|' read -r files names tests <<<"$spec"
+  local work=$BASE/$name
+  echo "== $name: mutating $files, tests $tests (in $work)"
+  rm -rf "$work" && mkdir -p "$work"
+  # The tracked tree as committed plus working changes, without .git, caches or old mutants.
+  (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) \
+    | tar -xf - -C "$work"
+  # Narrow [tool.mutmut] of the copy to this target (the section ends the file).
+  # shellcheck disable=SC2086
+  "$PY" - "$work/pyproject.toml" "$(toml_list $files)" "$(toml_list $tests)" <<'PYEOF'
+import re, sys
+path, only, tests = sys.argv[1:]
+text = open(path, encoding="utf-8").read()
+text = re.sub(r"(?m)^only_mutate = .*$", f"only_mutate = {only}", text)
+text = re.sub(r"(?m)^pytest_add_cli_args_test_selection = .*$",
+              f"pytest_add_cli_args_test_selection = {tests}", text)
+open(path, "w", encoding="utf-8").write(text)
+PYEOF
+  # shellcheck disable=SC2086
+  (cd "$work" && "$MUTMUT" run --max-children "$JOBS" $names) | tail -n 25
+  (cd "$work" && "$MUTMUT" results | sed "s/^/  [$name] /") || true
+}
+
+if [ $# -eq 0 ]; then set -- indicators assessment repeats ranking; fi
+for target in "$@"; do run_target "$target"; done

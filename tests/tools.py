@@ -1,0 +1,43 @@
+"""The external programs some tests need, found explicitly; a missing one skips, nothing else.
+
+A test may skip only when a program outside Python is not installed, and the skip says which
+and how to install it. Any other failure (an AssessmentError, a chart that cannot be drawn with
+the browser present) must fail the test, so a broken deck path never reads "1 skipped".
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# The names kaleido's browser finder (choreographer) tries on PATH, Debian's first.
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+                  "chrome")
+
+
+def chromium_path() -> str | None:
+    """Return the Chrome/Chromium kaleido drives: BROWSER_PATH if it exists, else one on PATH."""
+    configured = os.environ.get("BROWSER_PATH")
+    if configured:
+        return configured if Path(configured).exists() else None
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def require_chromium() -> str:
+    """Return Chromium's path, or skip the test saying that Chromium is missing."""
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Chromium is not installed (kaleido draws the deck's charts with it): "
+                    "apt-get install chromium, or set BROWSER_PATH")
+    return path
+
+
+def require_program(*names: str, install: str) -> str:
+    """Return the first of ``names`` on PATH, or skip the test naming the package to install."""
+    found = next((path for name in names if (path := shutil.which(name))), None)
+    if found is None:
+        pytest.skip(f"{' / '.join(names)} is not installed: apt-get install {install}")
+    return found
