@@ -357,7 +357,7 @@ def publish(month: str, rules_file: str | None, force: bool, by: str) -> None:
     ctx, rules = _assessment_inputs(month, rules_file)
     try:
         done = publish_command(ctx.sessions, month, rules, now=ctx.settings.now(), by=by,
-                               force=force)
+                               force=force, indicator_rules=ctx.settings.indicator_settings())
     except AssessmentError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("\n".join(_ranking_table(done.assessment)))

@@ -227,7 +227,8 @@ class RankingsPage:
         """Freeze the month (the ``publish`` command); the page then shows 已发布."""
         month, lang, _ = self.view(search)
         try:
-            publish(self.sessions, month, self.rules(), now=self.now(), by=by or "")
+            publish(self.sessions, month, self.rules(), now=self.now(), by=by or "",
+                    indicator_rules=self.settings.indicator_settings())
         except (RulesError, AssessmentError) as exc:
             return page.create_message(refusal_text(exc, month, lang), error=True), no_update
         except SQLAlchemyError as exc:

@@ -35,6 +35,7 @@ from queries.assessment_data import (
     volunteer_hours,
 )
 from queries.hierarchy import in_subtree, street_of_grids
+from queries.indicators import DEFAULT, IndicatorSettings
 from queries.models import (
     LEVEL_GRID,
     LEVEL_STREET,
@@ -313,13 +314,19 @@ def check_publishable(session: Session, month: str, *, now: datetime, by: str = 
 
 
 def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, by: str = "",
-                  force: bool = False) -> PublishedMonth:
-    """Freeze a finished month with the rules that made it, and commit (``check_publishable``)."""
+                  force: bool = False,
+                  indicator_rules: IndicatorSettings = DEFAULT) -> PublishedMonth:
+    """Freeze a finished month with the rules that made it, and commit (``check_publishable``).
+
+    The deck's figures are frozen with it under ``indicator_rules`` (the app's due convention),
+    the same rules ``gather`` reads a provisional month under.
+    """
     check_publishable(session, month, now=now, by=by, force=force)
     row = session.scalar(select(AssessmentPublication).where(AssessmentPublication.month == month))
     frozen = replace(assess_month(session, month, rules, now=now), published=True,
                      published_at=now, published_by=by)
-    figures = month_figures(session, month, now=now)  # what the deck shows beside the ranking
+    # What the deck shows beside the ranking.
+    figures = month_figures(session, month, now=now, settings=indicator_rules)
     if row is None:
         row = AssessmentPublication(month=month)
         session.add(row)
@@ -334,7 +341,8 @@ def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, 
 
 
 def publish(sessions: sessionmaker[Session], month: str, rules: Rules, *, now: datetime,
-            by: str = "", force: bool = False) -> PublishedMonth:
+            by: str = "", force: bool = False,
+            indicator_rules: IndicatorSettings = DEFAULT) -> PublishedMonth:
     """Publish a month in a transaction of its own: the one write of the rankings page and CLI.
 
     The command owns the unit of work (a session, the checks, the commit; closing the session
@@ -342,7 +350,8 @@ def publish(sessions: sessionmaker[Session], month: str, rules: Rules, *, now: d
     publishing logic.
     """
     with sessions() as session:
-        return publish_month(session, month, rules, now=now, by=by.strip(), force=force)
+        return publish_month(session, month, rules, now=now, by=by.strip(), force=force,
+                             indicator_rules=indicator_rules)
 
 
 def publication(session: Session, month: str) -> PublishedMonth | None:

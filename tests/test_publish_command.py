@@ -19,6 +19,8 @@ import callbacks.rankings as rankings_callbacks
 from callbacks.rankings import RankingsPage
 from dashboard.rankings.view import refusal_text
 from queries.assessment import PublishedMonth, PublishError, publication, publish
+from queries.deck import gather
+from queries.indicators import CLOSED, IndicatorSettings
 from queries.models import AssessmentPublication
 from queries.rules import parse_rules
 from settings import Settings
@@ -117,7 +119,23 @@ def test_the_callback_only_calls_the_command(city: sessionmaker[Session], tmp_pa
     monkeypatch.setattr(rankings_callbacks, "publish", recording)
     message, version = page.publish(1, "?month=2026-02", " 李四 ", 0)
     assert version == 1 and calls == [(city, "2026-02", RULES.sha256,
-                                       {"now": NOW, "by": " 李四 "})]
+                                       {"now": NOW, "by": " 李四 ", "indicator_rules":
+                                        page.settings.indicator_settings()})]
     refusal, unchanged = page.publish(1, "?month=2026-02", "名" * 65, 1)
     assert unchanged is rankings_callbacks.no_update
     assert refusal.children == "发布人姓名最多 64 个字"
+
+
+def test_the_deck_figures_are_frozen_under_the_apps_due_convention(
+        city: sessionmaker[Session]) -> None:
+    # Under the "closed" (311) convention 结案率 has no meaning: its ratio says why (8/8 with
+    # na_reason closed_convention); the bulletin convention reads 8/8 with none.
+    closed = IndicatorSettings(due_convention=CLOSED)
+    publish(city, "2026-02", RULES, now=NOW, indicator_rules=closed)
+    with city() as session:
+        stored = publication(session, "2026-02")
+        live = gather(session, "2026-02", RULES, now=NOW, indicator_rules=closed)
+    assert stored is not None and stored.figures is not None
+    rate = stored.figures.kpis.close_rate
+    assert (rate.numerator, rate.denominator, rate.na_reason) == (8, 8, "closed_convention")
+    assert live.kpis == stored.figures.kpis
