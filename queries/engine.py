@@ -116,17 +116,26 @@ _PG_ALTERATIONS = (
 
 
 def _add_new_columns(engine: Engine) -> None:
-    """Add the columns a newer version needs to tables an older version created."""
+    """Add the columns a newer version needs to tables an older version created.
+
+    Views standing for Gridwatch's tables (an existing database, docs/import.md) are left
+    alone: they already name every column, and views take no ALTER and no index.
+    """
     inspector = inspect(engine)
+    views = set(inspector.get_view_names())
     with engine.begin() as conn:
         for table, column, ddl in _NEW_COLUMNS:
+            if table in views:
+                continue
             if column not in {c["name"] for c in inspector.get_columns(table)}:
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
         for statement in _NEW_INDEXES:
-            conn.execute(text(statement))
+            if statement.split(" ON ")[1].split(" ")[0] not in views:
+                conn.execute(text(statement))
         if engine.dialect.name == "postgresql":
             for statement in _PG_ALTERATIONS:
-                conn.execute(text(statement))
+                if statement.split(" ")[2] not in views:
+                    conn.execute(text(statement))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
