@@ -121,9 +121,9 @@ def _add_new_columns(engine: Engine) -> None:
     Views standing for Gridwatch's tables (an existing database, docs/import.md) are left
     alone: they already name every column, and views take no ALTER and no index.
     """
-    inspector = inspect(engine)
-    views = set(inspector.get_view_names())
     with engine.begin() as conn:
+        inspector = inspect(conn)  # on the connection that alters: one consistent schema
+        views = set(inspector.get_view_names())
         for table, column, ddl in _NEW_COLUMNS:
             if table in views:
                 continue
