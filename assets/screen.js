@@ -13,10 +13,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
        offset comes with the page) so it agrees with the data's times wherever the wall is. */
     clock: function (_n, wall) {
       var locale = wall && wall.lang === "en" ? "en-GB" : "zh-CN";
-      var now = new Date(Date.now() + ((wall && wall.utc_offset) || 0) * 60000);
-      var date = now.toLocaleDateString(locale, {
-        timeZone: "UTC", year: "numeric", month: "2-digit", day: "2-digit", weekday: "short"
-      });
+      // A wall looking back (GRIDWATCH_AS_OF or ?as_of=) shows that moment, standing still.
+      var now = wall && wall.as_of ? new Date(wall.as_of + "Z")
+        : new Date(Date.now() + ((wall && wall.utc_offset) || 0) * 60000);
+      // ISO dates in both languages: 02/12/2026 reads as 2 December or 12 February.
+      var iso = now.toISOString().slice(0, 10);
+      var weekday = now.toLocaleDateString(locale, { timeZone: "UTC", weekday: "short" });
+      var date = wall && wall.lang === "en" ? weekday + " " + iso : iso + " " + weekday;
       var time = now.toLocaleTimeString(locale, { timeZone: "UTC", hour12: false });
       return [
         { type: "Span", namespace: "dash_html_components", props: { children: date, className: "gw-clock-date" } },
@@ -49,9 +52,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
     /* Hide the map's unticked classes and sources by restyling in the browser (no resend). */
     layerFilter: function (majors, sources, majorOptions, sourceOptions) {
+      // An option's value is its members joined by "|" (a group such as 其他 has several).
       function hidden(options, shown) {
         return (options || []).map(function (o) { return typeof o === "object" ? o.value : o; })
-          .filter(function (v) { return (shown || []).indexOf(v) < 0; });
+          .filter(function (v) { return (shown || []).indexOf(v) < 0; })
+          .reduce(function (all, v) { return all.concat(v.split("|")); }, []);
       }
       return { majors: hidden(majorOptions, majors), sources: hidden(sourceOptions, sources) };
     },

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ingest.democity import generate
 from queries.engine import init_db, make_engine
-from queries.indicators import DEFAULT, IndicatorSet, indicators_by_area
+from queries.indicators import BACKLOG_OVER_DAYS, DEFAULT, IndicatorSet, indicators_by_area
 from queries.models import LEVEL_GRID, PUBLIC_SOURCES, Area, Case
 from queries.periods import MONTH, Period, parse_period, period_for, previous
 
@@ -41,20 +41,20 @@ WITH f AS (
     (handled_at >= :s AND handled_at < :e AND cancelled_at IS NULL) AS han,
     (closed_at >= :s AND closed_at < :e AND cancelled_at IS NULL) AS clo,
     (registered_at < :asof AND (closed_at IS NULL OR closed_at >= :asof)
-     AND cancelled_at IS NULL AND deadline_at < :asof) AS ovd,
+     AND cancelled_at IS NULL) AS still_open,
     source, registered_at, reported_at, deadline_at, closed_at, cancelled_at, misdispatched,
     extended, settled_level
   FROM cases
   WHERE (reported_at >= :s AND reported_at < :e) OR (registered_at >= :s AND registered_at < :e)
      OR (dispatched_at >= :s AND dispatched_at < :e) OR (handled_at >= :s AND handled_at < :e)
-     OR (closed_at >= :s AND closed_at < :e) OR (deadline_at >= :s AND deadline_at < :asof)
-     OR (registered_at < :asof AND (closed_at IS NULL OR closed_at >= :asof)
-         AND cancelled_at IS NULL AND deadline_at < :asof)
+     OR (closed_at >= :s AND closed_at < :e) OR (closed_at IS NULL AND cancelled_at IS NULL)
+     OR closed_at >= :asof
 ), g AS (
   SELECT *,
     (reg AND live) AS kept,
-    (registered_at IS NOT NULL AND live AND ((deadline_at >= :s AND deadline_at < :e)
-      OR (handled_at >= :s AND handled_at < :asof) OR ovd)) AS due,
+    (still_open AND deadline_at < :asof) AS ovd,
+    -- 应结案, bulletin convention: kept registrations closed or past the deadline by as of
+    (reg AND live AND (closed_at < :asof OR deadline_at < :asof)) AS due,
     (reg AND live AND (dispatched_at IS NOT NULL OR registered_at <= :dispatch_by)) AS tod
   FROM f
 )
@@ -77,13 +77,28 @@ SELECT grid_id,
   SUM(due AND closed_at < :asof AND (deadline_at IS NULL OR closed_at <= deadline_at))
       AS due_closed_ontime,
   SUM(due AND rework_count > 0) AS due_reworked, SUM(due AND extended = 1) AS due_extended,
-  SUM(ovd) AS open_overdue,
+  SUM(ovd) AS open_overdue, SUM(still_open AND registered_at < :backlog_by) AS backlog_over_30,
   SUM(clo AND settled_level IS NOT NULL) AS settled,
   SUM(clo AND settled_level = 'grid') AS settled_grid,
   SUM(clo AND settled_level = 'street') AS settled_street,
   SUM(clo AND settled_level = 'district') AS settled_district,
   SUM(han AND dispatched_at IS NOT NULL) AS timed,
-  SUM(CASE WHEN due THEN rework_count ELSE 0 END) AS rework_times
+  SUM(CASE WHEN due THEN rework_count ELSE 0 END) AS rework_times,
+  -- whether the inputs are there (queries.indicators: not applicable)
+  SUM((rep OR reg) AND registered_at IS NOT NULL) AS register_known,
+  SUM((rep OR reg) AND registered_at != reported_at) AS register_own,
+  SUM(rep AND registered_at IS NULL AND (dispatched_at IS NOT NULL OR handled_at IS NOT NULL
+      OR closed_at IS NOT NULL)) AS register_skipped,
+  SUM(kept AND dispatched_at IS NOT NULL) AS dispatch_known,
+  SUM(kept AND dispatched_at != registered_at) AS dispatch_own,
+  SUM(kept AND dispatched_at IS NULL AND (handled_at IS NOT NULL OR closed_at IS NOT NULL))
+      AS dispatch_skipped,
+  SUM(due AND handled_at IS NOT NULL) AS due_handling_known,
+  SUM(due AND handled_at IS NULL AND closed_at IS NOT NULL) AS due_handling_skipped,
+  SUM(due AND deadline_at IS NOT NULL) AS due_deadline_known,
+  SUM((still_open OR clo) AND deadline_at IS NOT NULL) AS overdue_deadline_known,
+  SUM((still_open OR clo) AND deadline_at IS NULL AND (dispatched_at IS NOT NULL
+      OR handled_at IS NOT NULL OR closed_at IS NOT NULL)) AS overdue_deadline_skipped
 FROM g GROUP BY grid_id
 """
 
@@ -103,7 +118,8 @@ def measures_of(s: IndicatorSet) -> dict[str, int]:
         "due_handled_ontime": s.ontime_handle_rate.numerator,
         "due_closed": s.close_rate.numerator, "due_closed_ontime": s.ontime_close_rate.numerator,
         "due_reworked": s.rework_rate.numerator, "due_extended": s.extension_rate.numerator,
-        "open_overdue": s.open_overdue, "settled": s.grid_settle_rate.denominator,
+        "open_overdue": s.open_overdue, "backlog_over_30": s.backlog_over_30,
+        "settled": s.grid_settle_rate.denominator,
         "settled_grid": s.settled_grid, "settled_street": s.settled_street,
         "settled_district": s.settled_district, "timed": s.handling_timed,
         "rework_times": s.rework_times,
@@ -117,6 +133,7 @@ def raw_group_by(engine: Engine, period: Period, now: datetime) -> dict[int, dic
 
     params = {
         "s": stamp(period.start), "e": stamp(period.end), "asof": stamp(min(now, period.end)),
+        "backlog_by": stamp(min(now, period.end) - timedelta(days=BACKLOG_OVER_DAYS)),
         "dispatch_by": stamp(now - timedelta(minutes=DEFAULT.ontime_dispatch_minutes)),
         "register_s": 60 * DEFAULT.ontime_register_minutes,
         "dispatch_s": 60 * DEFAULT.ontime_dispatch_minutes,
@@ -217,8 +234,9 @@ def main() -> None:
     for name, run in baselines.items():
         raw_result = run()
         for grid_id, values in layer_result.items():
-            expected = raw_result.get(grid_id, dict.fromkeys(measures_of(values), 0))
-            assert measures_of(values) == expected, f"{name}, grid {grid_id}: counts differ"
+            measures, row = measures_of(values), raw_result.get(grid_id, {})
+            expected = {key: row.get(key, 0) for key in measures}
+            assert measures == expected, f"{name}, grid {grid_id}: counts differ"
 
     times: dict[str, list[float]] = {"layer": [], **{name: [] for name in baselines}}
     for _ in range(args.runs):

@@ -35,12 +35,12 @@ from sqlalchemy import Engine, event, func, select, update
 from werkzeug.serving import make_server
 
 from app import create_app, create_context
-from dashboard.settings import Settings
-from dashboard.snapshot import DISTRICT, Snapshot
-from dashboard.snapshot_builder import make_builder
 from ingest.democity import generate
 from queries.engine import init_db, make_engine, make_session_factory
 from queries.models import OPEN_STATUSES, STATUS_HANDLING, Case
+from settings import Settings
+from snapshot.build import make_builder
+from snapshot.store import DISTRICT, Snapshot
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

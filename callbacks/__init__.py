@@ -1,1 +1,20 @@
-"""Thin Dash glue: each module exposes register(app)."""
+"""Thin Dash glue: each feature module exposes ``register``; ``register_all`` wires them once."""
+
+from __future__ import annotations
+
+from dash import Dash
+from sqlalchemy.orm import Session, sessionmaker
+
+from callbacks import grids, present, rankings, router, screen
+from settings import Settings
+from snapshot.store import SnapshotStore
+
+
+def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
+                 settings: Settings) -> None:
+    """Wire the router and every feature's callbacks into ``app``."""
+    router.register(app, store, settings)
+    screen.register(app, store, sessions, settings)
+    grids.register(app, sessions, settings, clock=store.clock)
+    rankings.register(app, sessions, settings, clock=store.clock)
+    present.register(app)

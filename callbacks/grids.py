@@ -28,10 +28,11 @@ from dash import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard import ids, routes_grids
+from dashboard import ids
 from dashboard.exports import xlsx_bytes
-from dashboard.figures_grids import categories_figure, daily_figure
-from dashboard.grids_state import (
+from dashboard.grids import layout as page
+from dashboard.grids.figures import categories_figure, daily_figure
+from dashboard.grids.state import (
     GridsState,
     other_language_href,
     parse_state,
@@ -42,7 +43,7 @@ from dashboard.grids_state import (
     with_period_choice,
     with_range,
 )
-from dashboard.grids_view import (
+from dashboard.grids.view import (
     column_defs,
     export_table,
     legend,
@@ -53,12 +54,12 @@ from dashboard.grids_view import (
     total_rows,
 )
 from dashboard.i18n import pick_language, t
-from dashboard.pages import grids as page
-from dashboard.settings import Settings
-from dashboard.ttl_cache import TTLCache
 from queries.grid_view import GridView, grid_view
 from queries.indicators import INDICATOR_BY_KEY
 from queries.periods import CUSTOM
+from settings import Settings
+from snapshot import routes_grids
+from snapshot.cache import SharedCache
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def view_outputs(view: GridView, state: GridsState, lang: str,
     kpi = state.kpi
     filename = f"{view.area.name}_{view.period.token}"
     return {
-        (ids.GRIDS_CRUMBS, "children"): page.create_breadcrumb(view.lineage),
+        (ids.GRIDS_CRUMBS, "children"): page.create_breadcrumb(view.lineage, lang),
         (ids.GRIDS_STATUS, "children"): page.create_status(view, lang, notice),
         (ids.GRIDS_TILES, "children"): page.create_tiles(tiles(view, kpi), lang),
         (ids.GRIDS_AREAS, "url"): routes_grids.areas_url(view.map_parent.code),
@@ -105,7 +106,7 @@ def view_outputs(view: GridView, state: GridsState, lang: str,
         (ids.GRIDS_CATEGORIES, "figure"): categories_figure(view.worst_categories, lang=lang),
         (ids.GRIDS_TREND, "figure"): daily_figure(view.trend, lang=lang),
         (ids.GRIDS_TABLE_TITLE, "children"): page.table_title(view, lang),
-        (ids.GRIDS_TABLE, "rowData"): table_rows(view),
+        (ids.GRIDS_TABLE, "rowData"): table_rows(view, lang),
         (ids.GRIDS_TABLE, "columnDefs"): column_defs(kpi, lang),
         (ids.GRIDS_TABLE, "dashGridOptions"): page.table_options(total_rows(view, lang)),
         (ids.GRIDS_TABLE, "csvExportParams"): {"fileName": f"{filename}.csv"},
@@ -148,7 +149,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
              clock: Callable[[], datetime] = datetime.now) -> None:
     """Wire the grid page's route and callbacks into ``app``."""
     routes_grids.register(app.server, sessions, settings)
-    views: TTLCache[GridView | None] = TTLCache(settings.refresh_seconds)
+    views: SharedCache[GridView | None] = SharedCache(settings.refresh_seconds)
 
     def load(state: GridsState) -> tuple[GridView | None, str | None]:
         now = clock().replace(microsecond=0)
@@ -156,7 +157,8 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
 
         def compute() -> GridView | None:
             with sessions() as session:
-                return grid_view(session, state.area, period, now)
+                return grid_view(session, state.area, period, now,
+                                 settings=settings.indicator_settings())
 
         return views.get((state.area, period.token), compute), error
 

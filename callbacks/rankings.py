@@ -20,17 +20,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard import ids
-from dashboard.chart_images import ChartRenderError
-from dashboard.deck_data import default_deck_name, make_deck
-from dashboard.figures_rankings import (
+from dashboard.deck import deck_from, default_deck_name
+from dashboard.deck.images import ChartRenderError
+from dashboard.i18n import pick_language, t
+from dashboard.rankings import layout as page
+from dashboard.rankings.figures import (
     deductions_figure,
     repeats_figure,
     score_change_figure,
     street_deductions_figure,
 )
-from dashboard.i18n import pick_language, t
-from dashboard.pages import rankings as page
-from dashboard.rankings_view import (
+from dashboard.rankings.view import (
     PATH,
     default_street,
     group_mean_deductions,
@@ -40,8 +40,6 @@ from dashboard.rankings_view import (
     resolve_month,
     summary_items,
 )
-from dashboard.settings import Settings
-from dashboard.ttl_cache import TTLCache
 from queries.assessment import (
     AssessmentError,
     MonthAssessment,
@@ -51,7 +49,10 @@ from queries.assessment import (
     publication,
     publish_month,
 )
+from queries.deck import gather
 from queries.rules import Rules, RulesError, load_rules
+from settings import Settings
+from snapshot.cache import SharedCache
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class RankingsPage:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, *,
                  clock: Callable[[], datetime] = datetime.now) -> None:
         self.sessions, self.settings, self.clock = sessions, settings, clock
-        self.cache: TTLCache[MonthAssessment] = TTLCache(settings.refresh_seconds)
+        self.cache: SharedCache[MonthAssessment] = SharedCache(settings.refresh_seconds)
         self.generation = 0  # bumped by every publish, so no cached figure outlives it
 
     # -- shared reads
@@ -238,8 +239,9 @@ class RankingsPage:
                 data = ranking_xlsx(self.assessment(month, rules))
                 return dcc.send_bytes(data, f"gridwatch-{month}.xlsx"), None
             with self.sessions() as session:
-                deck = make_deck(session, month, rules, now=self.now())
-            return dcc.send_bytes(deck, default_deck_name(month)), None
+                inputs = gather(session, month, rules, now=self.now(),
+                                figures=self.settings.indicator_settings())
+            return dcc.send_bytes(deck_from(inputs), default_deck_name(month)), None
         except (RulesError, AssessmentError, ChartRenderError) as exc:
             return no_update, page.create_message(f"{t('rank_failed', lang)}: {exc}", error=True)
         except SQLAlchemyError as exc:

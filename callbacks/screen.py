@@ -7,9 +7,7 @@ features travel through a versioned URL, so an unchanged screen costs a few byte
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 from dash import (
     ALL,
@@ -26,46 +24,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard import ids
-from dashboard.components import (
+from dashboard.i18n import t
+from dashboard.screen import layout as screen
+from dashboard.screen.figures import trend_figure
+from dashboard.screen.panels import (
     create_activity_types,
     create_case_card,
     create_ranking,
     create_ticker_items,
     create_tile_body,
-    tile_class,
-    tile_title,
 )
-from dashboard.figures import trend_figure
-from dashboard.i18n import pick_language, t
-from dashboard.pages import grids, present, rankings, screen
-from dashboard.settings import Settings
-from dashboard.snapshot import DISTRICT, Snapshot, SnapshotStore
-from dashboard.snapshot_builder import map_light
+from dashboard.tiles import hover_text, tile_class
 from queries.cases import case_detail
-
-SCREEN_PATHS = ("/", "/screen")
-THEMES = ("dark", "light")
-
-
-def _query(search: str | None) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
-
-
-def wall_options(search: str | None, settings: Settings, now: datetime) -> screen.WallOptions:
-    """Resolve a wall's URL parameters (area, lang, refresh, theme) against the settings."""
-    params = _query(search)
-    refresh = params.get("refresh", "")
-    poll_ms = (int(refresh) * 1000 if refresh.isdigit() and 1 <= int(refresh) <= 3600
-               else settings.refresh_seconds * 500)  # two polls per snapshot refresh
-    theme = params.get("theme", "dark")
-    return screen.WallOptions(
-        area_code=params.get("area", DISTRICT).strip(),
-        lang=pick_language(params.get("lang"), settings.language),
-        poll_ms=poll_ms,
-        theme=theme if theme in THEMES else "dark",
-        utc_offset_minutes=round((now - datetime.now(UTC).replace(tzinfo=None))
-                                 .total_seconds() / 60),
-    )
+from settings import Settings
+from snapshot.build import map_light
+from snapshot.store import Snapshot, SnapshotStore
 
 
 def refresh_outputs(snapshot: Snapshot, known: dict[str, str], wall: dict[str, str],
@@ -82,7 +55,7 @@ def refresh_outputs(snapshot: Snapshot, known: dict[str, str], wall: dict[str, s
         tiles = [by_key[i["index"]] for i in tile_ids]
         bodies = [create_tile_body(tile, lang) for tile in tiles]
         classes = [tile_class(tile) for tile in tiles]
-        titles = [tile_title(tile, lang) for tile in tiles]
+        titles = [hover_text(tile, lang) for tile in tiles]
     else:
         bodies = classes = titles = [no_update] * len(tile_ids)
     volunteers = payload["volunteers"]
@@ -100,7 +73,7 @@ def refresh_outputs(snapshot: Snapshot, known: dict[str, str], wall: dict[str, s
         trend_figure(trend["days"], trend["reported"], trend["closed"], lang=lang,
                      scale=scale or 1.0, theme=wall["theme"])
         if changed("trend") or force_figures else no_update,
-        create_ticker_items(payload["ticker"]) if changed("ticker") else no_update,
+        create_ticker_items(payload["ticker"], lang) if changed("ticker") else no_update,
         cases_url if map_changed else no_update,
         density_url if map_changed else no_update,
     )
@@ -110,31 +83,15 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
              settings: Settings) -> None:
     """Wire the big screen's callbacks into ``app``."""
 
-    def render_page(pathname: str | None, search: str | None) -> Any:
-        wall = wall_options(search, settings, store.clock())
-        if pathname == grids.PATH:  # fills itself from its own URL (callbacks.grids)
-            return grids.layout(settings, wall.lang, _query(search))
-        if pathname == rankings.PATH:  # fills itself from its own URL (callbacks.rankings)
-            return rankings.layout(wall.lang, _query(search), store.clock())
-        if pathname == present.PATH:
-            return present.layout(settings, wall.lang, _query(search))
-        if pathname not in SCREEN_PATHS:
-            return html.Div("404", className="gw-notfound")
-        snapshot = store.get(wall.area_code)
-        if snapshot is None:
-            word = "no_data" if wall.area_code == DISTRICT else "unknown_area"
-            return html.Div(t(word, wall.lang), className="gw-notfound")
-        return screen.layout(settings, wall, snapshot)
-
-    app.callback(Output(ids.PAGE, "children"),
-                 Input(ids.URL, "pathname"), Input(ids.URL, "search"))(render_page)
-
     def refresh(_tick: int | None, scale: float | None, wall: dict[str, str],
                 known: dict[str, str] | None, tile_ids: list[dict[str, str]]) -> tuple[Any, ...]:
         area_code = wall["area"]
         snapshot = store.get(area_code)
         updated_at = store.refreshed_at(area_code)
-        updated = f"{t('updated', wall['lang'])} {updated_at:%H:%M:%S}" if updated_at else ""
+        if wall.get("as_of"):  # a wall looking back: its data stand at that moment
+            updated = f"{t('as_of_label', wall['lang'])} {wall['as_of'][:16].replace('T', ' ')}"
+        else:
+            updated = f"{t('updated', wall['lang'])} {updated_at:%H:%M:%S}" if updated_at else ""
         stale_hidden = not store.is_stale(area_code)
         if snapshot is None:
             tiles = [no_update] * len(tile_ids)

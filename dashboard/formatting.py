@@ -7,18 +7,25 @@ from decimal import ROUND_HALF_UP, Decimal
 from queries.indicators import DASH
 
 
+def _half_up(value: float, places: str) -> Decimal:
+    return Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
 def format_value(value: float | None, kind: str) -> str:
-    """Format a number by indicator kind: rates as percentages (two decimals, half up)."""
+    """Format a number by indicator kind, rounding half up as bulletins do ("—" for none).
+
+    Rates as percentages with two decimals, counts whole with separators, hours to a tenth,
+    scores to a hundredth.
+    """
     if value is None:
         return DASH
     if kind == "rate":
-        percent = (Decimal(repr(value)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return f"{percent}%"
+        return f"{_half_up(value * 100, '0.01')}%"
     if kind == "count":
-        return f"{value:,.0f}"
+        return f"{_half_up(value, '1'):,}"
     if kind == "hours":
-        return f"{value:,.1f}"
-    return f"{value:.2f}"
+        return f"{_half_up(value, '0.1'):,}"
+    return f"{_half_up(value, '0.01')}"
 
 
 def delta_text(delta: float | None, kind: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from queries.vocabulary import load_vocabulary
+
 DEFAULT_LANGUAGE = "zh"
 
 WORDS: dict[str, dict[str, str]] = {
@@ -12,12 +14,25 @@ WORDS: dict[str, dict[str, str]] = {
                    "en": "The database is unreachable: showing the last good data"},
     "no_data": {"zh": "暂无数据", "en": "No data yet"},
     "unknown_area": {"zh": "没有这个区域编码", "en": "No area has this code"},
+    "data_unavailable": {"zh": "数据暂不可用，正在自动重试…", "en": "Data unavailable — retrying…"},
+    "data_pending": {"zh": "正在准备数据…", "en": "Preparing the data…"},
+    "history_badge": {"zh": "回看", "en": "History"},
+    "history_hint": {"zh": "按历史时刻显示,数据不再刷新", "en": "Shown as the city stood then"},
+    "as_of_label": {"zh": "数据截至", "en": "Data as of"},
+    "not_found": {"zh": "没有这个页面", "en": "No such page"},
+    "back_home": {"zh": "返回大屏", "en": "Back to the big screen"},
     # KPI tiles (今日)
     "kpi_panel": {"zh": "今日指标", "en": "Today"},
     "vs_yesterday": {"zh": "日环比", "en": "d/d"},
+    "vs_last_month_span": {"zh": "较上月同期", "en": "vs same span last month"},
+    "tile_period_day": {"zh": "今日", "en": "today"},
+    "tile_period_month": {"zh": "本月累计", "en": "month to date"},
     "vs_last_week": {"zh": "周同比", "en": "w/w"},
-    "vs_hint": {"zh": "日环比:较昨日;周同比:较上周同一天", "en": "d/d: against yesterday; "
-                "w/w: against the same weekday last week"},
+    "vs_hint": {"zh": "计数为今日至此刻:日环比较昨日同时段,周同比较上周同一天同时段;"
+                      "比率为本月累计,较上月同期(同样天数与时刻)",
+                "en": "Counts are today so far: d/d against yesterday, w/w against the same "
+                      "weekday last week, each to the same time; rates are month to date "
+                      "against the same span of last month"},
     "target": {"zh": "目标", "en": "target"},
     # Volunteers (志愿服务)
     "vol_panel": {"zh": "志愿服务", "en": "Volunteer service"},
@@ -68,6 +83,7 @@ WORDS: dict[str, dict[str, str]] = {
     "ticker_panel": {"zh": "最新案件", "en": "Newest cases"},
     # Page navigation (shared by the pages' top bar)
     "nav_screen": {"zh": "大屏", "en": "Big screen"},
+    "nav_present": {"zh": "演示模式", "en": "Presentation"},
     "nav_grids": {"zh": "网格", "en": "Grids"},
     "nav_rankings": {"zh": "考核", "en": "Rankings"},
     # Grid management page (网格化管理, /grids)
@@ -219,6 +235,26 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """Return the word for ``key`` in ``lang``, falling back to Chinese."""
     entry = WORDS[key]
     return entry.get(lang) or entry[DEFAULT_LANGUAGE]
+
+
+_vocabulary_file: str | None = None
+
+
+def use_vocabulary(path: str | None) -> None:
+    """Lay a city's vocabulary file over the shipped one (once, from ``create_app``).
+
+    Read at once, so a broken file stops the start with its name, not the first English wall.
+    """
+    global _vocabulary_file
+    load_vocabulary(path or None)
+    _vocabulary_file = path or None
+
+
+def term(word: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Return a database word (category, source, status, area …) in the UI language."""
+    if not word:
+        return word or ""
+    return load_vocabulary(_vocabulary_file).english(word) if lang == "en" else word
 
 
 def pick_language(value: str | None, default: str = DEFAULT_LANGUAGE) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 # App shell
 URL = "app-url"
 PAGE = "app-page"
+PAGE_RETRY = "app-page-retry"
 
 # Big screen (大屏)
 SCREEN = "screen"

@@ -34,7 +34,7 @@ class _Env:
 
 def load_env() -> _Env:
     """Read the settings once (the one place that knows where they live)."""
-    from dashboard.settings import Settings, SettingsError
+    from settings import Settings, SettingsError
 
     try:
         settings = Settings.from_env()

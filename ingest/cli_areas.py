@@ -13,7 +13,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from dashboard.settings import Settings, SettingsError
+from settings import Settings, SettingsError
 from ingest.areas_import import (
     DEFAULT_DISTRICT_NAME,
     IMPORT_LEVELS,

@@ -7,11 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, case, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from queries.areas import area_clauses
-from queries.models import OPEN_STATUSES, Area, Case, Category, Department
+from queries.models import (
+    OPEN_STATUSES,
+    STATUS_HANDLING,
+    STATUS_REGISTERED,
+    STATUS_REPORTED,
+    STATUS_VERIFYING,
+    Area,
+    Case,
+    Category,
+    Department,
+)
 
 
 @dataclass(frozen=True)
@@ -40,11 +50,32 @@ class OpenCase:
 
 
 
-def _case_rows() -> Select[Any]:
-    """Select the columns of ``OpenCase`` with the joins they need."""
+def status_at(as_of: datetime) -> ColumnElement[str]:
+    """Return a case's status as it stood at ``as_of``, from its stage times (history view).
+
+    The stored status is today's; a wall looking back reads the last stage reached by then.
+    """
+    return case(
+        (Case.handled_at <= as_of, STATUS_VERIFYING),
+        (Case.dispatched_at <= as_of, STATUS_HANDLING),
+        (Case.registered_at <= as_of, STATUS_REGISTERED),
+        else_=STATUS_REPORTED,
+    )
+
+
+def open_at(as_of: datetime) -> ColumnElement[bool]:
+    """Return the clause "open at ``as_of``": reported by then, neither closed nor cancelled."""
+    return and_(Case.reported_at <= as_of,
+                or_(Case.closed_at.is_(None), Case.closed_at > as_of),
+                or_(Case.cancelled_at.is_(None), Case.cancelled_at > as_of))
+
+
+def _case_rows(as_of: datetime | None = None) -> Select[Any]:
+    """Select the columns of ``OpenCase`` with the joins they need (statuses as of a moment)."""
+    status = Case.status if as_of is None else status_at(as_of)
     return (
         select(
-            Case.id, Case.external_id, Case.lat, Case.lon, Case.status, Case.source,
+            Case.id, Case.external_id, Case.lat, Case.lon, status, Case.source,
             Category.kind, Category.major, Category.minor, Case.address, Department.name,
             Case.reported_at, Case.dispatched_at, Case.deadline_at, Case.grid_id, Case.street_id,
             Case.location_precise,
@@ -54,24 +85,24 @@ def _case_rows() -> Select[Any]:
     )
 
 
-def open_cases(session: Session, *, area: Area | None = None) -> list[OpenCase]:
-    """Return every open case (上报 … 待核查), oldest first."""
-    stmt = (
-        _case_rows()
-        .where(Case.status.in_(OPEN_STATUSES))
-        .order_by(Case.reported_at)
-    )
+def open_cases(session: Session, *, area: Area | None = None,
+               as_of: datetime | None = None) -> list[OpenCase]:
+    """Return every open case (上报 … 待核查), oldest first; as it stood at ``as_of`` if given.
+
+    Live, "open" is the stored status (indexed); looking back, it is the stage times.
+    """
+    opened = Case.status.in_(OPEN_STATUSES) if as_of is None else open_at(as_of)
+    stmt = _case_rows(as_of).where(opened).order_by(Case.reported_at)
     stmt = stmt.where(*area_clauses(area))
     return [OpenCase(*row) for row in session.execute(stmt)]
 
 
-def newest_cases(session: Session, *, limit: int = 20, area: Area | None = None) -> list[OpenCase]:
-    """Return the most recently reported cases, newest first (the live ticker)."""
-    stmt = (
-        _case_rows()
-        .order_by(Case.reported_at.desc(), Case.id.desc())
-        .limit(limit)
-    )
+def newest_cases(session: Session, *, limit: int = 20, area: Area | None = None,
+                 as_of: datetime | None = None) -> list[OpenCase]:
+    """Return the most recently reported cases, newest first (the ticker); by ``as_of`` if given."""
+    stmt = _case_rows(as_of).order_by(Case.reported_at.desc(), Case.id.desc()).limit(limit)
+    if as_of is not None:
+        stmt = stmt.where(Case.reported_at <= as_of)
     stmt = stmt.where(*area_clauses(area))
     return [OpenCase(*row) for row in session.execute(stmt)]
 

@@ -7,11 +7,13 @@ All indicators of all areas at a level come from one GROUP BY with conditional a
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Float, and_, case, func, or_, select
@@ -38,6 +40,7 @@ from queries.models import (
 from queries.periods import Period
 
 DASH = "—"
+NOT_APPLICABLE: Mapping[str, str] = MappingProxyType({"zh": "不适用", "en": "n/a"})
 WARN_FRACTION = 0.8
 DUE_SOON = timedelta(hours=2)
 AMBER_FROM = 0.9
@@ -45,26 +48,100 @@ AMBER_FROM = 0.9
 Light = Literal["green", "yellow", "red"]
 TargetLight = Literal["green", "amber", "red"]
 Kind = Literal["count", "rate", "hours", "score"]
+DueConvention = Literal["bulletin", "closed"]
+
+# Which cases make up 应处置 / 应结案 (docs/indicators.md, "The 应处置 / 应结案 set").
+BULLETIN: DueConvention = "bulletin"  # registered in the period, closed or overdue by as of
+CLOSED: DueConvention = "closed"  # the 311 convention: closed in the period
+DUE_CONVENTIONS: tuple[DueConvention, ...] = (BULLETIN, CLOSED)
+# 积案 by age: open cases by days since registration, in buckets ≤ 7, 8–30, 31–90, > 90 days.
+BACKLOG_BOUNDS_DAYS = (7, 30, 90)
+BACKLOG_OVER_DAYS = 30  # the indicator ``backlog_over_30``: 积案 > 30 天
+
+# Why an indicator is not applicable (不适用): its inputs are not in the data. Key → (zh, en).
+NA_REASONS: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "no_register_time": (
+        "数据源没有立案时间:期内案件未记立案时间即被派遣、处置或结案",
+        ("The source records no registration times: cases were dispatched, handled or closed "
+        "without one"),
+    ),
+    "register_time_is_report_time": (
+        "立案时间均与上报时间相同:数据源没有单独的立案环节",
+        ("Every registration time equals its report time: the source has no registration "
+        "step of its own"),
+    ),
+    "no_dispatch_time": (
+        "数据源没有派遣时间:案件未记派遣时间即被处置或结案",
+        "The source records no dispatch times: cases were handled or closed without one",
+    ),
+    "dispatch_time_is_registration_time": (
+        "派遣时间均与立案时间相同:数据源没有单独的派遣环节",
+        ("Every dispatch time equals its registration time: the source has no dispatch step "
+        "of its own"),
+    ),
+    "no_handling_time": (
+        "数据源没有处置完成时间:应结案案件结案却未记处置时间",
+        "The source records no handling times: cases due were closed without one",
+    ),
+    "no_deadline": (
+        "数据源没有处置时限:相关案件均无时限,无法判断是否按期或超期",
+        ("The source records no deadlines: no case in scope has one, so neither on time nor "
+        "overdue can be judged"),
+    ),
+    "closed_convention": (
+        "按结案口径(311),应结案即期内结案的案件,此率按定义恒为100%",
+        ("Under the closed (311) convention the cases due are the period's closures, so this "
+        "rate is 100% by definition"),
+    ),
+})
+
+
+def na_text(reason: str, lang: str = "zh") -> str:
+    """Return why an indicator is not applicable, in the UI language (Chinese unless "en")."""
+    zh, en = NA_REASONS[reason]
+    return en if lang == "en" else zh
 
 
 @dataclass(frozen=True)
 class Ratio:
-    """A rate kept as numerator and denominator, so a hover can show both."""
+    """A rate kept as numerator and denominator, so a hover can show both.
+
+    ``na_reason`` (a key of NA_REASONS) marks a rate whose inputs the data does not have: it
+    has no value and reads "不适用" / "n/a", never a 0% or 100% made of missing timestamps.
+    """
 
     numerator: int
     denominator: int
+    na_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.na_reason is not None and self.na_reason not in NA_REASONS:
+            raise ValueError(f"unknown not-applicable reason {self.na_reason!r}")
+
+    @property
+    def applicable(self) -> bool:
+        """False when the data lacks this rate's inputs (then ``value`` is None)."""
+        return self.na_reason is None
 
     @property
     def value(self) -> float | None:
-        """The rate, or None when the denominator is 0 (shown "—", never 0% or 100%)."""
-        return self.numerator / self.denominator if self.denominator else None
+        """The rate, or None when not applicable or the denominator is 0 (never 0% or 100%)."""
+        if self.na_reason is not None or not self.denominator:
+            return None
+        return self.numerator / self.denominator
 
-    def text(self) -> str:
-        """Format as a percentage, two decimals rounded half up as bulletins do, or "—"."""
+    def text(self, lang: str = "zh") -> str:
+        """Format as a percentage, two decimals rounded half up as bulletins do; "—"; "不适用"."""
+        if self.na_reason is not None:
+            return NOT_APPLICABLE["en" if lang == "en" else "zh"]
         if not self.denominator:
             return DASH
         percent = Decimal(self.numerator) * 100 / Decimal(self.denominator)
         return f"{percent.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
+
+    def reason(self, lang: str = "zh") -> str | None:
+        """Return the hover text saying why the rate is not applicable (None if it is)."""
+        return na_text(self.na_reason, lang) if self.na_reason is not None else None
 
 
 @dataclass(frozen=True)
@@ -88,6 +165,10 @@ class IndicatorSettings:
 
     ontime_register_minutes: int = 60
     ontime_dispatch_minutes: int = 30
+    # 应结案: "bulletin" (the period's registrations closed or overdue by as of; Chinese city
+    # bulletins) or "closed" (the period's closures; 311 systems). GRIDWATCH_DUE_CONVENTION.
+    due_convention: DueConvention = BULLETIN
+    backlog_bounds_days: tuple[int, ...] = BACKLOG_BOUNDS_DAYS
     public_sources: tuple[str, ...] = PUBLIC_SOURCES
     weights: CompositeWeights = field(default_factory=CompositeWeights)
     # (highest whole 立案数 per unit grid, 分值): the first band whose bound is not exceeded wins.
@@ -97,6 +178,14 @@ class IndicatorSettings:
     volume_floor: float = 0.0
     grades: tuple[tuple[float, str], ...] = ((90.0, "A"), (75.0, "B"), (60.0, "C"), (40.0, "D"))
     lowest_grade: str = "E"
+
+    def __post_init__(self) -> None:
+        if self.due_convention not in DUE_CONVENTIONS:
+            raise ValueError(f"due_convention must be one of {', '.join(DUE_CONVENTIONS)}, "
+                             f"not {self.due_convention!r}")
+        bounds = self.backlog_bounds_days
+        if not bounds or any(b <= 0 for b in bounds) or list(bounds) != sorted(set(bounds)):
+            raise ValueError(f"backlog_bounds_days must rise from above 0, not {bounds!r}")
 
 
 DEFAULT = IndicatorSettings()
@@ -132,6 +221,7 @@ class IndicatorSet:
     due: int
     rework_times: int
     open_overdue: int
+    backlog_over_30: int
     settled_grid: int
     settled_street: int
     settled_district: int
@@ -154,6 +244,15 @@ class IndicatorSet:
     public_report_rate: Ratio
     avg_handling_hours: float | None
     composite: Composite | None
+    # Counts whose inputs the data lacks, as (key, NA_REASONS key): rates carry their own.
+    not_applicable: tuple[tuple[str, str], ...] = ()
+
+    def na_reason(self, key: str) -> str | None:
+        """Return why indicator ``key`` is not applicable here (a NA_REASONS key), or None."""
+        value = getattr(self, key)
+        if isinstance(value, Ratio):
+            return value.na_reason
+        return dict(self.not_applicable).get(key)
 
 
 @dataclass(frozen=True)
@@ -193,7 +292,10 @@ INDICATORS: tuple[IndicatorDef, ...] = (
                  "按时派遣数 / 应派遣数", True, "rate"),
     IndicatorDef("accurate_dispatch_rate", "准确派遣率", "Accurate dispatch rate",
                  "(应派遣数 − 错派数) / 应派遣数", True, "rate"),
-    IndicatorDef("due", "应处置数", "Due", "应处置(应结案)案件数", None, "count"),
+    IndicatorDef("due", "应处置数", "Due",
+                 "应处置(应结案)案件数:公报口径为期内立案、截至期末已结案或已超期者;"
+                 "311口径为期内结案者",
+                 None, "count"),
     IndicatorDef("handled", "处置数", "Handled", "处置完成时间在期内的案件数", None, "count"),
     IndicatorDef("handle_rate", "处置率", "Handling rate",
                  "应处置中已处置数 / 应处置数", True, "rate"),
@@ -216,6 +318,8 @@ INDICATORS: tuple[IndicatorDef, ...] = (
                  False, "count"),
     IndicatorDef("open_overdue", "超期未结案", "Open overdue",
                  "截至期末(或此刻)未结案且已过处置时限的案件数", False, "count"),
+    IndicatorDef("backlog_over_30", "积案(超30天)", "Backlog over 30 days",
+                 "截至期末(或此刻)未结案、立案已超过30天的案件数", False, "count"),
     IndicatorDef("avg_handling_hours", "平均处置时长", "Mean handling time",
                  "期内处置完成案件的(处置完成 − 派遣)平均小时数", False, "hours"),
     IndicatorDef("grid_settle_rate", "小事不出网格率", "Settled in the grid",
@@ -272,6 +376,69 @@ def repeat_problems(session: Session, period: Period, *, area_id: int | None = N
         Case.cancelled_at.is_(None), Case.repeat_of_id.is_not(None), *where,
     )
     return session.scalar(stmt) or 0
+
+
+@dataclass(frozen=True)
+class AgeBucket:
+    """One age band of 积案: open cases registered more than ``above_days`` days before as of,
+    and at most ``up_to_days`` (None: no upper bound)."""
+
+    above_days: int
+    up_to_days: int | None
+    count: int
+
+    def label(self, lang: str) -> str:
+        """Name the band as bulletins do: "≤7天", "8–30天", "> 90天" (en: "≤ 7 days" …)."""
+        if self.above_days == 0:
+            return f"≤ {self.up_to_days} days" if lang == "en" else f"≤{self.up_to_days}天"
+        if self.up_to_days is None:
+            return f"> {self.above_days} days" if lang == "en" else f">{self.above_days}天"
+        low, high = self.above_days + 1, self.up_to_days
+        return f"{low}–{high} days" if lang == "en" else f"{low}–{high}天"
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """积案 by age at one moment: every open case, counted once, in rising age bands."""
+
+    as_of: datetime
+    total: int
+    buckets: tuple[AgeBucket, ...]
+
+
+def backlog_by_age(
+    session: Session,
+    *,
+    as_of: datetime,
+    area_id: int | None = None,
+    department_id: int | None = None,
+    settings: IndicatorSettings = DEFAULT,
+) -> Backlog:
+    """Count 积案: cases open at ``as_of`` by days since registration, whatever their period.
+
+    Open means what 超期未结案 means: registered before ``as_of``, not closed by then, not
+    cancelled. Bands follow ``settings.backlog_bounds_days`` (default ≤ 7, 8–30, 31–90, > 90).
+    """
+    c = Case
+    where = area_clauses(_area(session, area_id)) if area_id is not None else []
+    if department_id is not None:
+        where.append(c.department_id == department_id)
+    bounds = settings.backlog_bounds_days
+    edges = [as_of - timedelta(days=days) for days in bounds]  # newest first
+    bands: list[ColumnElement[bool]] = [c.registered_at >= edges[0]]
+    bands += [and_(c.registered_at < newer, c.registered_at >= older)
+              for newer, older in itertools.pairwise(edges)]
+    bands.append(c.registered_at < edges[-1])
+    stmt = select(*(func.count(case((band, 1))) for band in bands)).where(
+        c.registered_at < as_of, or_(c.closed_at.is_(None), c.closed_at >= as_of),
+        c.cancelled_at.is_(None), *where,
+    )
+    counts = [int(v or 0) for v in session.execute(stmt).one()]
+    lows = (0, *bounds)
+    highs: tuple[int | None, ...] = (*bounds, None)
+    buckets = tuple(AgeBucket(low, high, count)
+                    for low, high, count in zip(lows, highs, counts, strict=True))
+    return Backlog(as_of=as_of, total=sum(counts), buckets=buckets)
 
 
 def indicators_by_area(
@@ -491,33 +658,36 @@ def _measures(
     def on_time(column: Any) -> ColumnElement[bool]:
         return or_(c.deadline_at.is_(None), column <= c.deadline_at)
 
+    def present(*columns: Any) -> ColumnElement[bool]:
+        return or_(*(column.is_not(None) for column in columns))
+
     live = c.cancelled_at.is_(None)
     registered = within(c.registered_at)
     kept = and_(registered, live)
+    reported = within(c.reported_at)
+    closed = and_(within(c.closed_at), live)
     still_open = and_(
         c.registered_at < as_of, or_(c.closed_at.is_(None), c.closed_at >= as_of), live
     )
     open_overdue = and_(still_open, c.deadline_at < as_of)
-    due = and_(
-        c.registered_at.is_not(None),
-        live,
-        or_(
-            and_(c.deadline_at >= start, c.deadline_at < as_of),
-            and_(c.handled_at >= start, c.handled_at < as_of),
-            open_overdue,
-        ),
-    )
+    if settings.due_convention == CLOSED:
+        # 311: the cases closed in the period (by as of); no registration time is needed.
+        due = and_(live, c.closed_at >= start, c.closed_at < as_of)
+    else:
+        # Bulletin: the period's kept registrations that are closed, or past their deadline,
+        # by as of. A backlog of older cases stays out (超期未结案 and 积案 count it).
+        due = and_(kept, or_(c.closed_at < as_of, c.deadline_at < as_of))
     dispatch_limit = timedelta(minutes=settings.ontime_dispatch_minutes)
     to_dispatch = and_(
         kept, or_(c.dispatched_at.is_not(None), c.registered_at <= now - dispatch_limit)
     )
     due_handled = and_(due, c.handled_at < as_of)
     due_closed = and_(due, c.closed_at < as_of)
-    closed = and_(within(c.closed_at), live)
     handled = and_(within(c.handled_at), live)
     timed = and_(handled, c.dispatched_at.is_not(None))
-    reported = within(c.reported_at)
     valid = and_(reported, c.valid_report.is_(True))
+    register_scope = or_(reported, registered)
+    overdue_scope = or_(still_open, closed)
     conditions: dict[str, ColumnElement[bool]] = {
         "reported": reported,
         "valid_reported": valid,
@@ -548,11 +718,34 @@ def _measures(
         "due_reworked": and_(due, c.rework_count > 0),
         "due_extended": and_(due, c.extended.is_(True)),
         "open_overdue": open_overdue,
+        "backlog_over_30": and_(
+            still_open, c.registered_at < as_of - timedelta(days=BACKLOG_OVER_DAYS)
+        ),
         "settled": and_(closed, c.settled_level.is_not(None)),
         "settled_grid": and_(closed, c.settled_level == SETTLED_GRID),
         "settled_street": and_(closed, c.settled_level == SETTLED_STREET),
         "settled_district": and_(closed, c.settled_level == SETTLED_DISTRICT),
         "timed": timed,
+        # Does the data have the inputs? (docs/indicators.md, "No data is not zero")
+        "register_known": and_(register_scope, c.registered_at.is_not(None)),
+        "register_own": and_(register_scope, c.registered_at != c.reported_at),
+        "register_skipped": and_(
+            reported, c.registered_at.is_(None),
+            present(c.dispatched_at, c.handled_at, c.closed_at),
+        ),
+        "dispatch_known": and_(kept, c.dispatched_at.is_not(None)),
+        "dispatch_own": and_(kept, c.dispatched_at != c.registered_at),
+        "dispatch_skipped": and_(
+            kept, c.dispatched_at.is_(None), present(c.handled_at, c.closed_at)
+        ),
+        "due_handling_known": and_(due, c.handled_at.is_not(None)),
+        "due_handling_skipped": and_(due, c.handled_at.is_(None), c.closed_at.is_not(None)),
+        "due_deadline_known": and_(due, c.deadline_at.is_not(None)),
+        "overdue_deadline_known": and_(overdue_scope, c.deadline_at.is_not(None)),
+        "overdue_deadline_skipped": and_(
+            overdue_scope, c.deadline_at.is_(None),
+            present(c.dispatched_at, c.handled_at, c.closed_at),
+        ),
     }
     measures: dict[str, ColumnElement[Any]] = {
         name: func.count(case((condition, 1))) for name, condition in conditions.items()
@@ -567,10 +760,9 @@ def _measures(
         within(c.dispatched_at),
         within(c.handled_at),
         within(c.closed_at),
-        and_(c.deadline_at >= start, c.deadline_at < as_of),
-        # A superset of ``open_overdue`` whose terms an index can drive (``closed_at``): the
-        # exact test would match every old case by its deadline and scan the table.
-        and_(c.closed_at.is_(None), live, c.deadline_at < as_of),
+        # A superset of ``still_open`` whose terms an index can drive (``closed_at``): the
+        # exact test would match every old case by its registration and scan the table.
+        and_(c.closed_at.is_(None), live),
         c.closed_at >= as_of,
     )
     return relevant, measures
@@ -607,9 +799,14 @@ def _build(row: Mapping[str, Any], grids: int | None, settings: IndicatorSetting
     n = {name: int(row.get(name) or 0) for name in _COUNTED}
     seconds = float(row.get("handling_seconds") or 0.0)
     due = n["due"]
-    public_report_rate = Ratio(n["public_registered"], n["kept"])
-    close_rate = Ratio(n["due_closed"], due)
-    ontime_close_rate = Ratio(n["due_closed_ontime"], due)
+    na = _not_applicable(n, settings.due_convention)
+
+    def ratio(key: str, numerator: int, denominator: int) -> Ratio:
+        return Ratio(numerator, denominator, na.get(key))
+
+    public_report_rate = ratio("public_report_rate", n["public_registered"], n["kept"])
+    close_rate = ratio("close_rate", n["due_closed"], due)
+    ontime_close_rate = ratio("ontime_close_rate", n["due_closed_ontime"], due)
     composite = None
     if grids is not None:
         composite = score_composite(
@@ -632,35 +829,108 @@ def _build(row: Mapping[str, Any], grids: int | None, settings: IndicatorSetting
         due=due,
         rework_times=n["rework_times"],
         open_overdue=n["open_overdue"],
+        backlog_over_30=n["backlog_over_30"],
         settled_grid=n["settled_grid"],
         settled_street=n["settled_street"],
         settled_district=n["settled_district"],
         handling_timed=n["timed"],
-        valid_report_rate=Ratio(n["valid_reported"], n["reported"]),
-        register_rate=Ratio(n["registered_of_valid"], n["valid_reported"]),
-        ontime_register_rate=Ratio(n["ontime_registered"], n["kept"]),
-        accurate_register_rate=Ratio(n["registered"] - n["cancelled"], n["registered"]),
-        ontime_dispatch_rate=Ratio(n["ontime_dispatched"], n["to_dispatch"]),
-        accurate_dispatch_rate=Ratio(n["to_dispatch"] - n["misdispatched"], n["to_dispatch"]),
-        handle_rate=Ratio(n["due_handled"], due),
-        ontime_handle_rate=Ratio(n["due_handled_ontime"], due),
-        overdue_handle_rate=Ratio(n["due_handled"] - n["due_handled_ontime"], due),
-        extension_rate=Ratio(n["due_extended"], due),
+        valid_report_rate=ratio("valid_report_rate", n["valid_reported"], n["reported"]),
+        register_rate=ratio("register_rate", n["registered_of_valid"], n["valid_reported"]),
+        ontime_register_rate=ratio("ontime_register_rate", n["ontime_registered"], n["kept"]),
+        accurate_register_rate=ratio(
+            "accurate_register_rate", n["registered"] - n["cancelled"], n["registered"]
+        ),
+        ontime_dispatch_rate=ratio(
+            "ontime_dispatch_rate", n["ontime_dispatched"], n["to_dispatch"]
+        ),
+        accurate_dispatch_rate=ratio(
+            "accurate_dispatch_rate", n["to_dispatch"] - n["misdispatched"], n["to_dispatch"]
+        ),
+        handle_rate=ratio("handle_rate", n["due_handled"], due),
+        ontime_handle_rate=ratio("ontime_handle_rate", n["due_handled_ontime"], due),
+        overdue_handle_rate=ratio(
+            "overdue_handle_rate", n["due_handled"] - n["due_handled_ontime"], due
+        ),
+        extension_rate=ratio("extension_rate", n["due_extended"], due),
         close_rate=close_rate,
         ontime_close_rate=ontime_close_rate,
-        overdue_close_rate=Ratio(n["due_closed"] - n["due_closed_ontime"], due),
-        rework_rate=Ratio(n["due_reworked"], due),
-        grid_settle_rate=Ratio(n["settled_grid"], n["settled"]),
+        overdue_close_rate=ratio(
+            "overdue_close_rate", n["due_closed"] - n["due_closed_ontime"], due
+        ),
+        rework_rate=ratio("rework_rate", n["due_reworked"], due),
+        grid_settle_rate=ratio("grid_settle_rate", n["settled_grid"], n["settled"]),
         public_report_rate=public_report_rate,
         avg_handling_hours=seconds / n["timed"] / 3600.0 if n["timed"] else None,
         composite=composite,
+        not_applicable=tuple((key, na[key]) for key in _NA_COUNTS if key in na),
     )
 
 
+def _not_applicable(n: Mapping[str, int], convention: DueConvention) -> dict[str, str]:
+    """Decide from the counts which indicators lack their inputs, and why (NA_REASONS keys).
+
+    A timestamp is missing when no case of the scope has it while some case went past that
+    stage without it; it is a copy when every case has it equal to the stage before. The first
+    reason that holds wins. docs/indicators.md, "No data is not zero", lists each rule.
+    """
+    no_register = n["register_known"] == 0 and n["register_skipped"] > 0
+    register_copied = n["register_known"] > 0 and n["register_own"] == 0
+    no_dispatch = n["dispatch_known"] == 0 and n["dispatch_skipped"] > 0
+    dispatch_copied = n["dispatch_known"] > 0 and n["dispatch_own"] == 0
+    no_handling = n["due_handling_known"] == 0 and n["due_handling_skipped"] > 0
+    no_deadline = n["due"] > 0 and n["due_deadline_known"] == 0
+    closures_only = convention == CLOSED
+    # Under the bulletin convention D is a set of registrations: without registration times
+    # it is empty; and a case without a deadline is due only once closed, so with no deadlines
+    # at all 结案率 and 处置率 would read 100% by construction.
+    cohort = convention == BULLETIN
+    Check = tuple[tuple[bool, str], ...]
+    registration: Check = ((no_register, "no_register_time"),)
+    registration_copied: Check = ((register_copied, "register_time_is_report_time"),)
+    due_set: Check = ((cohort and no_register, "no_register_time"),)
+    handling: Check = ((no_handling, "no_handling_time"),)
+    deadlines: Check = ((no_deadline, "no_deadline"),)
+    rules: dict[str, Check] = {
+        "register_rate": registration + registration_copied,
+        "ontime_register_rate": registration + registration_copied,
+        "accurate_register_rate": registration,
+        "public_report_rate": registration,
+        "ontime_dispatch_rate": registration + (
+            (no_dispatch, "no_dispatch_time"),
+            (dispatch_copied, "dispatch_time_is_registration_time"),
+        ),
+        "accurate_dispatch_rate": registration + ((no_dispatch, "no_dispatch_time"),),
+        "handle_rate": ((closures_only, "closed_convention"), *due_set, *handling,
+                        (cohort and no_deadline, "no_deadline")),
+        "ontime_handle_rate": due_set + handling + deadlines,
+        "overdue_handle_rate": due_set + handling + deadlines,
+        "extension_rate": due_set + deadlines,
+        "close_rate": ((closures_only, "closed_convention"), *due_set,
+                       (cohort and no_deadline, "no_deadline")),
+        "ontime_close_rate": due_set + deadlines,
+        "overdue_close_rate": due_set + deadlines,
+        "rework_rate": due_set,
+        "open_overdue": ((
+            n["overdue_deadline_known"] == 0 and n["overdue_deadline_skipped"] > 0,
+            "no_deadline",
+        ),),
+    }
+    out: dict[str, str] = {}
+    for key, checks in rules.items():
+        reason = next((why for holds, why in checks if holds), None)
+        if reason is not None:
+            out[key] = reason
+    return out
+
+
+_NA_COUNTS = ("open_overdue",)
 _COUNTED = (
     "reported", "valid_reported", "registered_of_valid", "registered", "cancelled", "kept",
     "ontime_registered", "public_registered", "to_dispatch", "ontime_dispatched", "misdispatched",
     "dispatched", "handled", "closed", "due", "due_handled", "due_handled_ontime", "due_closed",
-    "due_closed_ontime", "due_reworked", "due_extended", "open_overdue", "settled",
-    "settled_grid", "settled_street", "settled_district", "timed", "rework_times",
+    "due_closed_ontime", "due_reworked", "due_extended", "open_overdue", "backlog_over_30",
+    "settled", "settled_grid", "settled_street", "settled_district", "timed", "rework_times",
+    "register_known", "register_own", "register_skipped", "dispatch_known", "dispatch_own",
+    "dispatch_skipped", "due_handling_known", "due_handling_skipped", "due_deadline_known",
+    "overdue_deadline_known", "overdue_deadline_skipped",
 )

@@ -127,8 +127,9 @@ class Spec:
 CASES = (
     # 1 registered in September, never handled: open and overdue in both periods
     Spec(1, "G4", PAT, "K1", "D2", "09-25 09:00 > 09:10 > 09:20", "09-28 09:20"),
-    # 2 September case handled and closed late in October: October's 应结案 only through
-    #   handled_at; its closure level was not recorded (out of 小事不出网格率)
+    # 2 September case handled and closed late in October: October's 结案数, but not in
+    #   October's 应结案 (a September registration); its closure level was not recorded (out of
+    #   小事不出网格率)
     Spec(2, "G2", PAT, "K3", "D3", "09-28 10:00 > 10:10 > 10:30 > 10-03 10:00 > 15:00", "09-30 10:30"),
     # 3 the plain good case: every stage on time, settled in the grid
     Spec(3, "G1", PAT, "K3", "D3", "10-02 09:00 > 09:20 > 09:40 > 15:00 > 17:00", "10-03 09:40", settled=GRID),
@@ -157,12 +158,13 @@ CASES = (
     # 15 open and overdue at October's end; handled and closed late in November
     Spec(15, "G2", PAT, "K4", "D1", "10-20 09:00 > 09:10 > 09:20 > 11-03 10:00 > 15:00", "10-22 09:20", settled=STREET),
     # 16 crosses the boundary: registered in October, deadline in November, closed on time then
+    #    (open and not yet due at October's end: in no period's 应结案 by the bulletin rule)
     Spec(16, "G3", PAT, "K3", "D3", "10-30 15:00 > 15:10 > 15:20 > 11-02 09:00 > 10:00", "11-03 15:20", settled=GRID),
     # 17 handled in October, closed at the very first instant of November (periods are half-open):
-    #    due in both (October by handled_at, November by deadline), closed in November
+    #    closed in November; not in October's 应结案 (neither closed nor past due by its end)
     Spec(17, "G4", LDR, "K4", "D1", "10-29 09:00 > 09:05 > 09:10 > 10-31 16:00 > 11-01 00:00", "11-02 09:10", settled=STREET),
     # 18 open at October's end with its deadline at that very instant (11-01 00:00): not yet
-    #    overdue then, so not due in October; due in November, open and overdue now
+    #    overdue then, so not due in October; open and overdue now (超期未结案)
     Spec(18, "G5", PAT, "K3", "D3", "10-31 10:00 > 10:10 > 10:20", "11-01 00:00"),
     # 19 repeat problem (重复问题) of case 3; a public (photo) case, all on time
     Spec(19, "G1", PHO, "K3", "D3", "10-22 09:00 > 09:30 > 09:50 > 15:00 > 16:00", "10-23 09:50", settled=GRID, repeat_of=3),

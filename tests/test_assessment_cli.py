@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from app import cli
+from cli import cli
 from queries.engine import init_db, make_engine, make_session_factory
 from tests.assessment_city import RULES_YAML, build_city
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, inspect, select
 
-from app import cli
+from cli import cli
 from queries.engine import make_engine
 from queries.models import Area, Case
 

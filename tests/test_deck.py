@@ -25,12 +25,12 @@ from pptx.text.text import TextFrame
 from pptx.util import Emu
 from sqlalchemy.orm import Session
 
-from app import cli
-from dashboard.chart_images import ChartRenderError, render_images
-from dashboard.deck import DeckInputs, build_deck, deck_bytes, deck_figures
-from dashboard.deck_data import gather
-from dashboard.deck_text import LINE_SPACING, lines_needed, text_em, wrap
+from cli import cli
+from dashboard.deck.build import DeckInputs, build_deck, deck_bytes, deck_figures
+from dashboard.deck.images import ChartRenderError, render_images
+from dashboard.deck.text import LINE_SPACING, lines_needed, text_em, wrap
 from queries.assessment import AssessmentError, StreetResult
+from queries.deck import gather
 from queries.engine import init_db, make_engine, make_session_factory
 from queries.rules import parse_rules
 from tests.assessment_city import NOW, RULES_YAML, build_city

@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 from app import create_app
 from callbacks.grids import OUTPUTS, next_state, view_outputs
 from dashboard import ids
-from dashboard.choropleth import NO_VALUE, RED_TO_GREEN, SAME, class_breaks, classify, palette
 from dashboard.exports import xlsx_bytes
-from dashboard.grids_state import (
+from dashboard.grids import layout as grids_page
+from tests.pages import page_request
+from dashboard.grids.choropleth import NO_VALUE, RED_TO_GREEN, SAME, class_breaks, classify, palette
+from dashboard.grids.state import (
     DEFAULT_KPI,
     GridsState,
     parse_state,
@@ -33,7 +35,7 @@ from dashboard.grids_state import (
     resolve_period,
     with_range,
 )
-from dashboard.grids_view import (
+from dashboard.grids.view import (
     PARTS_SUFFIX,
     TEXT_SUFFIX,
     TILE_KEYS,
@@ -49,9 +51,7 @@ from dashboard.grids_view import (
     tiles,
     total_rows,
 )
-from dashboard.pages import grids as grids_page
-from dashboard.settings import Settings
-from dashboard.ttl_cache import TTLCache
+from snapshot.cache import SharedCache
 from queries.engine import init_db, make_engine, make_session_factory
 from queries.grid_view import GridView, grid_view, trend_window, worst_categories
 from queries.indicators import (
@@ -64,6 +64,7 @@ from queries.indicators import (
 )
 from queries.models import OPEN_STATUSES, Area, Case
 from queries.periods import parse_period, previous
+from settings import Settings
 from tests.handbuilt import NOVEMBER, NOW, OCTOBER, HandBuilt, build_handbuilt
 
 AREA_KEYS = ("D", "S1", "S2", "C1", "C3", "G1", "G4")
@@ -213,7 +214,7 @@ def test_zero_denominators_show_a_dash_never_zero() -> None:
 
 def test_table_rows_carry_numbers_texts_and_parts(session: Session, city: HandBuilt) -> None:
     view = view_of(session, city, "D", "oct")
-    rows = table_rows(view)
+    rows = table_rows(view, "zh")
     assert [r["code"] for r in rows] == [a.code for a, _ in view.children]
     for row, (_area, values) in zip(rows, view.children):
         for definition in INDICATORS:
@@ -228,7 +229,7 @@ def test_table_rows_carry_numbers_texts_and_parts(session: Session, city: HandBu
     total = total_rows(view, "zh")
     assert len(total) == 1 and total[0]["reported"] == view.current.reported
     grid = view_of(session, city, "G2", "oct")
-    assert [r["_selected"] for r in table_rows(grid)] == [False, True]
+    assert [r["_selected"] for r in table_rows(grid, "zh")] == [False, True]
     assert total_rows(grid, "zh") == []
 
 
@@ -394,7 +395,7 @@ def test_every_panel_gets_an_output(session: Session, city: HandBuilt) -> None:
 
 def test_cache_shares_one_computation_per_interval() -> None:
     clock = [0.0]
-    cache: TTLCache[int] = TTLCache(10, clock=lambda: clock[0])
+    cache: SharedCache[int] = SharedCache(10, timer=lambda: clock[0])
     calls: list[int] = []
 
     def compute() -> int:
@@ -410,7 +411,7 @@ def test_cache_shares_one_computation_per_interval() -> None:
 
 
 def test_cache_computes_once_for_concurrent_callers() -> None:
-    cache: TTLCache[int] = TTLCache(60)
+    cache: SharedCache[int] = SharedCache(60)
     started, release = threading.Event(), threading.Event()
     calls: list[int] = []
 
@@ -465,9 +466,10 @@ def test_area_polygons_route(client: FlaskClient) -> None:
 
 
 def test_layout_starts_from_the_url() -> None:
-    page = grids_page.layout(Settings(), "en", {"area": "330199001",
-                                                "period": "2026-10-01..2026-10-15",
-                                                "kpi": "close_rate", "lang": "en"})
+    page = grids_page.page(page_request("/grids", {"area": "330199001",
+                                                   "period": "2026-10-01..2026-10-15",
+                                                   "kpi": "close_rate", "lang": "en"},
+                                        lang="en"))
     found = {getattr(c, "id", None): c for c in _walk(page)}
     assert found[ids.GRIDS_URL].search == GridsState(
         "330199001", "2026-10-01..2026-10-15", "close_rate", "en").search()

@@ -66,9 +66,12 @@ from tests.handbuilt import (
 # composite as (监督举报率分值, 立案数分值, 结案率分值, 按期结案率分值, total, grade).
 
 # District, October. Reported 3–20 (18), 4 invalid. Registered in October: 3 6–19 (15); 6 was
-# cancelled, so the kept registrations K are 3 7–19 (14). 应结案 D: 1 (open, overdue at the
-# end), 2 (handled 10-03), 3 7 8 9 10 11 12 13 14 15 19 (deadline in October), 17 (handled
-# 10-31) = 14; 16 and 18 fall due in November, 6 is cancelled.
+# cancelled, so the kept registrations K are 3 7–19 (14). 应结案 D (bulletin convention: K
+# closed, or past their deadline, by 11-01 00:00): 3 7 8 9 10 11 12 13 14 19 (closed) and 15
+# (open, due 10-22) = 11. Out of K: 16 (open, due 11-03), 17 (closed at 11-01 00:00, which is
+# not before the end; due 11-02), 18 (due at that very instant: not yet past it). The backlog
+# from September (1 open, 2 closed in October) is no longer in D: it is registered in
+# September. (Until this round D was 14: 1 2 17 were in it and 15 besides.)
 OCT_DISTRICT: dict[str, Any] = {
     "reported": 18,
     "valid_reported": 17,
@@ -82,20 +85,21 @@ OCT_DISTRICT: dict[str, Any] = {
     "to_dispatch": 14,
     "ontime_dispatch_rate": (13, 14),  # all within 30 minutes but 8 (50)
     "accurate_dispatch_rate": (13, 14),  # 9 was misdispatched
-    "due": 14,
-    "handled": 12,  # 2 3 7 8 9 10 11 12 13 14 17 19
-    "handle_rate": (12, 14),  # D less 1 and 15 (not handled by 11-01)
-    "ontime_handle_rate": (9, 14),  # 3 7 8 9 11 12 14 17 19
-    "overdue_handle_rate": (3, 14),  # 2 10 13
-    "extension_rate": (1, 14),  # 14
-    "closed": 11,  # 2 3 7 8 9 10 11 12 13 14 19
-    "close_rate": (11, 14),  # the same 11; 17 closed at 11-01 00:00, which is November
-    "ontime_close_rate": (7, 14),  # 3 7 8 9 12 14 19 (12 closed exactly at its deadline)
-    "overdue_close_rate": (4, 14),  # 2 10 11 13
-    "rework_rate": (2, 14),  # 12 13
+    "due": 11,
+    "handled": 12,  # 2 3 7 8 9 10 11 12 13 14 17 19 (placed by handled_at, not by D)
+    "handle_rate": (10, 11),  # D less 15 (not handled by 11-01)
+    "ontime_handle_rate": (8, 11),  # 3 7 8 9 11 12 14 19
+    "overdue_handle_rate": (2, 11),  # 10 13
+    "extension_rate": (1, 11),  # 14
+    "closed": 11,  # 2 3 7 8 9 10 11 12 13 14 19 (placed by closed_at: 2 is September's case)
+    "close_rate": (10, 11),  # D less 15
+    "ontime_close_rate": (7, 11),  # 3 7 8 9 12 14 19 (12 closed exactly at its deadline)
+    "overdue_close_rate": (3, 11),  # 10 11 13
+    "rework_rate": (2, 11),  # 12 13
     "rework_times": 3,  # 1 + 2
     "open_overdue": 2,  # 1 15; 16 17 18 are open at 11-01 00:00 but not past due (18 is due
     # at that very instant: not yet past it)
+    "backlog_over_30": 1,  # open at 11-01 00:00 and registered before 10-02 00:00: 1 (09-25)
     "grid_settle_rate": (5, 10),  # closed with a level: all 11 but 2; grid 3 7 11 13 19
     "settled_grid": 5,
     "settled_street": 3,  # 8 9 12
@@ -105,15 +109,19 @@ OCT_DISTRICT: dict[str, Any] = {
     # minutes: 2 7170, 3 320, 7 315, 8 1140, 9 1470, 10 2910, 11 1395, 12 2860, 13 5790,
     # 14 8680, 17 3290, 19 310 = 35650 over 12 cases
     "avg_handling_hours": 35650 / 12 / 60,
-    # 100 × 11/14; 15 立案 / 5 grids = 3 → 75; 100 × 11/14; 100 × 7/14.
-    # 0.1 × 78.571 + 0.2 × 75 + 0.3 × 78.571 + 0.4 × 50 = 7.857 + 15 + 23.571 + 20 = 66.429
-    "composite": (1100 / 14, 75.0, 1100 / 14, 50.0, 465 / 7, "C"),
+    # 100 × 11/14; 15 立案 / 5 grids = 3 → 75; 100 × 10/11; 100 × 7/11.
+    # 0.1 × 78.571 + 0.2 × 75 + 0.3 × 90.909 + 0.4 × 63.636 = 7.857 + 15 + 27.273 + 25.455
+    # = 55/7 + 15 + 580/11 = 5820/77 = 75.584 (B; it was 66.429, C, with the backlog in D)
+    "composite": (1100 / 14, 75.0, 1000 / 11, 700 / 11, 5820 / 77, "B"),
+    "not_applicable": (),
 }
 
 # District, November (as of 11-20 12:00). Reported 21–33 (13), 30 invalid. Registered: 20
-# (11-01 00:20) 21–29 32 33 (12); 32 cancelled, so K = 20–29 33 (11). D: 1 18 23 (open, past
-# their deadlines), 15 (handled 11-03), 16 17 20 21 22 28 29 33 (deadline passed in November)
-# = 12; 24 and 25 are not yet due (deadlines 11-21 and today 16:20).
+# (11-01 00:20) 21–29 32 33 (12); 32 cancelled, so K = 20–29 33 (11). D (bulletin: K closed or
+# past their deadline by now): 20 21 22 28 29 33 (closed) and 23 (open, due 11-12) = 7; 24 and
+# 25 are not yet due (deadlines 11-21 and today 16:20), 26 27 have no deadline yet. October's
+# 15 16 17 18 and September's 1 are not November's registrations, so they are out of D (until
+# this round D was 12 with them): 1 18 still count in 超期未结案.
 NOV_DISTRICT: dict[str, Any] = {
     "reported": 13,
     "valid_reported": 12,
@@ -128,19 +136,20 @@ NOV_DISTRICT: dict[str, Any] = {
     # 27 is 2 hours past registration, still not dispatched; 20 took exactly 30 minutes
     "ontime_dispatch_rate": (9, 10),
     "accurate_dispatch_rate": (9, 10),  # 33 was misdispatched
-    "due": 12,
+    "due": 7,
     "handled": 9,  # 15 16 20 21 22 23 28 29 33
-    "handle_rate": (10, 12),  # D less 1 18; 17 was handled in October
-    "ontime_handle_rate": (7, 12),  # 16 17 20 21 23 28 33 (23 exactly at its deadline)
-    "overdue_handle_rate": (3, 12),  # 15 22 29
-    "extension_rate": (1, 12),  # 28
+    "handle_rate": (7, 7),  # all of D was handled (23 waits for verification)
+    "ontime_handle_rate": (5, 7),  # 20 21 23 28 33 (23 exactly at its deadline)
+    "overdue_handle_rate": (2, 7),  # 22 29
+    "extension_rate": (1, 7),  # 28
     "closed": 9,  # 15 16 17 20 21 22 28 29 33
-    "close_rate": (9, 12),
-    "ontime_close_rate": (6, 12),  # 16 17 20 21 28 33
-    "overdue_close_rate": (3, 12),  # 15 22 29
-    "rework_rate": (1, 12),  # 29
+    "close_rate": (6, 7),  # D less 23
+    "ontime_close_rate": (4, 7),  # 20 21 28 33
+    "overdue_close_rate": (2, 7),  # 22 29
+    "rework_rate": (1, 7),  # 29
     "rework_times": 1,
     "open_overdue": 3,  # 1 18 23 (23 waits for verification: still open)
+    "backlog_over_30": 1,  # open now and registered before 10-21 12:00: 1
     "grid_settle_rate": (4, 9),  # grid 16 20 21 29
     "settled_grid": 4,
     "settled_street": 4,  # 15 17 22 33
@@ -150,9 +159,10 @@ NOV_DISTRICT: dict[str, Any] = {
     # minutes: 15 20200, 16 3940, 20 500, 21 280, 22 2840, 23 2860, 28 8680, 29 4310,
     # 33 1410 = 45020 over 9 cases
     "avg_handling_hours": 45020 / 9 / 60,
-    # 100 × 9/11; 12 / 5 grids = 2.4 → 2 → 90; 100 × 9/12; 100 × 6/12.
-    # 8.182 + 18 + 22.5 + 20 = 68.682
-    "composite": (900 / 11, 90.0, 75.0, 50.0, 90 / 11 + 60.5, "C"),
+    # 100 × 9/11; 12 / 5 grids = 2.4 → 2 → 90; 100 × 6/7; 100 × 4/7.
+    # 8.182 + 18 + 25.714 + 22.857 = 90/11 + 18 + 340/7 = 74.753 (C; it was 68.682)
+    "composite": (900 / 11, 90.0, 600 / 7, 400 / 7, 90 / 11 + 18 + 340 / 7, "C"),
+    "not_applicable": (),
 }
 
 # Grid G1, October: 3 4 5 14 19 reported; 4 invalid, 5 not registered; 3 14 19 all on time.
@@ -182,6 +192,7 @@ OCT_G1: dict[str, Any] = {
     "rework_rate": (0, 3),
     "rework_times": 0,
     "open_overdue": 0,
+    "backlog_over_30": 0,
     "grid_settle_rate": (2, 3),  # 3 19; 14 at district
     "settled_grid": 2,
     "settled_street": 0,
@@ -191,6 +202,7 @@ OCT_G1: dict[str, Any] = {
     "avg_handling_hours": (320 + 8680 + 310) / 3 / 60,  # 3 14 19
     # 100 × 2/3; 3 立案 in 1 grid → 75; 100; 100: 6.667 + 15 + 30 + 40 = 91.667
     "composite": (200 / 3, 75.0, 100.0, 100.0, 20 / 3 + 85, "A"),
+    "not_applicable": (),
 }
 
 # Grid G1, November: 21 28, both on time; 28 was extended and settled at district level.
@@ -220,6 +232,7 @@ NOV_G1: dict[str, Any] = {
     "rework_rate": (0, 2),
     "rework_times": 0,
     "open_overdue": 0,
+    "backlog_over_30": 0,
     "grid_settle_rate": (1, 2),
     "settled_grid": 1,
     "settled_street": 0,
@@ -229,6 +242,7 @@ NOV_G1: dict[str, Any] = {
     "avg_handling_hours": (280 + 8680) / 2 / 60,
     # 100; 2 in 1 grid → 90; 100; 100: 10 + 18 + 30 + 40 = 98
     "composite": (100.0, 90.0, 100.0, 100.0, 98.0, "A"),
+    "not_applicable": (),
 }
 
 # Community C1 (G1 + G2), October: G1 as above plus G2's 6 (cancelled) 7 (late registration)
@@ -246,19 +260,22 @@ OCT_C1: dict[str, Any] = {
     "to_dispatch": 5,
     "ontime_dispatch_rate": (5, 5),
     "accurate_dispatch_rate": (5, 5),
-    "due": 6,  # 3 14 19 + 2 7 15
+    # D: K closed by 11-01 (3 14 19 7) or past its deadline (15, open) = 5; September's 2
+    # (handled and closed late in October) was in D until this round (6), now it is not.
+    "due": 5,
     "handled": 5,  # 3 14 19 2 7
-    "handle_rate": (5, 6),
-    "ontime_handle_rate": (4, 6),  # 3 14 19 7
-    "overdue_handle_rate": (1, 6),  # 2
-    "extension_rate": (1, 6),
-    "closed": 5,
-    "close_rate": (5, 6),
-    "ontime_close_rate": (4, 6),
-    "overdue_close_rate": (1, 6),
-    "rework_rate": (0, 6),
+    "handle_rate": (4, 5),  # 3 14 19 7
+    "ontime_handle_rate": (4, 5),  # 3 14 19 7
+    "overdue_handle_rate": (0, 5),  # (it was 2, now out of D)
+    "extension_rate": (1, 5),  # 14
+    "closed": 5,  # 3 14 19 7 2
+    "close_rate": (4, 5),  # 3 14 19 7
+    "ontime_close_rate": (4, 5),
+    "overdue_close_rate": (0, 5),
+    "rework_rate": (0, 5),
     "rework_times": 0,
     "open_overdue": 1,  # 15
+    "backlog_over_30": 0,  # 15 was registered 10-20: 11 days old at the end
     "grid_settle_rate": (3, 4),  # 3 19 7 of 3 14 19 7 (2 has no level)
     "settled_grid": 3,
     "settled_street": 0,
@@ -266,8 +283,10 @@ OCT_C1: dict[str, Any] = {
     "public_report_rate": (1, 5),
     "handling_timed": 5,
     "avg_handling_hours": (320 + 8680 + 310 + 7170 + 315) / 5 / 60,
-    # 80; 6 / 2 grids = 3 → 75; 100 × 5/6; 100 × 4/6: 8 + 15 + 25 + 26.667 = 74.667 (C, not B)
-    "composite": (80.0, 75.0, 500 / 6, 400 / 6, 48 + 80 / 3, "C"),
+    # 80; 6 / 2 grids = 3 → 75; 100 × 4/5; 100 × 4/5: 8 + 15 + 24 + 32 = 79 (B; it was
+    # 74.667, C, with September's 2 in D)
+    "composite": (80.0, 75.0, 80.0, 80.0, 79.0, "B"),
+    "not_applicable": (),
 }
 
 # Community C1, November: 21 28 22 29 reported; 20 registered; 15 handled and closed late.
@@ -284,19 +303,21 @@ NOV_C1: dict[str, Any] = {
     "to_dispatch": 5,
     "ontime_dispatch_rate": (5, 5),
     "accurate_dispatch_rate": (5, 5),
-    "due": 6,  # 21 28 15 20 22 29
-    "handled": 6,
-    "handle_rate": (6, 6),
-    "ontime_handle_rate": (3, 6),  # 21 28 20
-    "overdue_handle_rate": (3, 6),  # 15 22 29
-    "extension_rate": (1, 6),  # 28
-    "closed": 6,
-    "close_rate": (6, 6),
-    "ontime_close_rate": (3, 6),
-    "overdue_close_rate": (3, 6),
-    "rework_rate": (1, 6),  # 29
+    # D: November's K, all closed: 21 28 20 22 29 = 5 (October's 15 was in D until this round)
+    "due": 5,
+    "handled": 6,  # 21 28 15 20 22 29
+    "handle_rate": (5, 5),
+    "ontime_handle_rate": (3, 5),  # 21 28 20
+    "overdue_handle_rate": (2, 5),  # 22 29
+    "extension_rate": (1, 5),  # 28
+    "closed": 6,  # 21 28 15 20 22 29
+    "close_rate": (5, 5),
+    "ontime_close_rate": (3, 5),  # 21 28 20
+    "overdue_close_rate": (2, 5),  # 22 29
+    "rework_rate": (1, 5),  # 29
     "rework_times": 1,
     "open_overdue": 0,
+    "backlog_over_30": 0,
     "grid_settle_rate": (3, 6),  # 21 20 29
     "settled_grid": 3,
     "settled_street": 2,  # 15 22
@@ -304,9 +325,10 @@ NOV_C1: dict[str, Any] = {
     "public_report_rate": (1, 5),  # 22
     "handling_timed": 6,
     "avg_handling_hours": (280 + 8680 + 20200 + 500 + 2840 + 4310) / 6 / 60,
-    # 80; 5 / 2 = 2.5 rounds half up to 3 → 75 (banker's rounding would say 2 → 90); 100; 50
-    # 8 + 15 + 30 + 20 = 73
-    "composite": (80.0, 75.0, 100.0, 50.0, 73.0, "C"),
+    # 80; 5 / 2 = 2.5 rounds half up to 3 → 75 (banker's rounding would say 2 → 90); 100; 60
+    # 8 + 15 + 30 + 24 = 77 (B; it was 73, C, with October's late 15 in D)
+    "composite": (80.0, 75.0, 100.0, 60.0, 77.0, "B"),
+    "not_applicable": (),
 }
 
 # Street S2 (G4 + G5), October: 10 11 12 13 17 18 reported, all kept; 1 is open from September.
@@ -323,19 +345,22 @@ OCT_S2: dict[str, Any] = {
     "to_dispatch": 6,
     "ontime_dispatch_rate": (6, 6),
     "accurate_dispatch_rate": (6, 6),
-    "due": 6,  # 1 10 11 12 13 17
+    # D: K closed by 11-01: 10 11 12 13 = 4. 17 (closed at 11-01 00:00, due 11-02) and 18 (due
+    # at 11-01 00:00) are not due by the end; September's 1 is not October's. (It was 6: 1 17.)
+    "due": 4,
     "handled": 5,  # 10 11 12 13 17
-    "handle_rate": (5, 6),
-    "ontime_handle_rate": (3, 6),  # 11 12 17
-    "overdue_handle_rate": (2, 6),  # 10 13
-    "extension_rate": (0, 6),
+    "handle_rate": (4, 4),
+    "ontime_handle_rate": (2, 4),  # 11 12
+    "overdue_handle_rate": (2, 4),  # 10 13
+    "extension_rate": (0, 4),
     "closed": 4,  # 10 11 12 13
-    "close_rate": (4, 6),
-    "ontime_close_rate": (1, 6),  # 12
-    "overdue_close_rate": (3, 6),  # 10 11 13
-    "rework_rate": (2, 6),  # 12 13
+    "close_rate": (4, 4),
+    "ontime_close_rate": (1, 4),  # 12
+    "overdue_close_rate": (3, 4),  # 10 11 13
+    "rework_rate": (2, 4),  # 12 13
     "rework_times": 3,
     "open_overdue": 1,  # 1
+    "backlog_over_30": 1,  # 1, registered 09-25: 36 days old at the end
     "grid_settle_rate": (2, 4),  # 11 13 of 10 11 12 13
     "settled_grid": 2,
     "settled_street": 1,
@@ -343,8 +368,10 @@ OCT_S2: dict[str, Any] = {
     "public_report_rate": (2, 6),  # 11 13
     "handling_timed": 5,
     "avg_handling_hours": (2910 + 1395 + 2860 + 5790 + 3290) / 5 / 60,
-    # 100 × 4/6; 6 / 2 = 3 → 75; 100 × 4/6; 100 × 1/6: 6.667 + 15 + 20 + 6.667 = 48.333
-    "composite": (400 / 6, 75.0, 400 / 6, 100 / 6, 15 + 100 / 3, "D"),
+    # 100 × 4/6; 6 / 2 = 3 → 75; 100; 100 × 1/4: 6.667 + 15 + 30 + 10 = 61.667 (C; it was
+    # 48.333, D, with the open case 1 from September in D)
+    "composite": (400 / 6, 75.0, 100.0, 25.0, 55 + 20 / 3, "C"),
+    "not_applicable": (),
 }
 
 # Street S2, November: 24 25 26 27 31 32 reported; nothing handled in the period.
@@ -361,19 +388,23 @@ NOV_S2: dict[str, Any] = {
     "to_dispatch": 3,  # 24 25 27 (26 still inside its dispatch window)
     "ontime_dispatch_rate": (2, 3),
     "accurate_dispatch_rate": (3, 3),
-    "due": 3,  # 1 17 18
+    # D: K = 24 25 26 27, none closed, none past a deadline (24 due 11-21, 25 today 16:20, 26 27
+    # none yet) = 0, so every rate over D is "—". Until this round D was 3 (1 17 18): the
+    # backlog of earlier periods; it stays visible as 超期未结案 and 积案.
+    "due": 0,
     "handled": 0,
-    "handle_rate": (1, 3),  # 17, handled in October
-    "ontime_handle_rate": (1, 3),
-    "overdue_handle_rate": (0, 3),
-    "extension_rate": (0, 3),
+    "handle_rate": (0, 0),
+    "ontime_handle_rate": (0, 0),
+    "overdue_handle_rate": (0, 0),
+    "extension_rate": (0, 0),
     "closed": 1,  # 17
-    "close_rate": (1, 3),
-    "ontime_close_rate": (1, 3),
-    "overdue_close_rate": (0, 3),
-    "rework_rate": (0, 3),
+    "close_rate": (0, 0),
+    "ontime_close_rate": (0, 0),
+    "overdue_close_rate": (0, 0),
+    "rework_rate": (0, 0),
     "rework_times": 0,
     "open_overdue": 2,  # 1 18
+    "backlog_over_30": 1,  # 1
     "grid_settle_rate": (0, 1),  # 17 at street level
     "settled_grid": 0,
     "settled_street": 1,
@@ -381,8 +412,10 @@ NOV_S2: dict[str, Any] = {
     "public_report_rate": (1, 4),  # 27
     "handling_timed": 0,
     "avg_handling_hours": None,  # nothing handled: no mean, not 0
-    # 75; 5 / 2 = 2.5 → 3 → 75; 100/3; 100/3: 7.5 + 15 + 10 + 13.333 = 45.833
-    "composite": (75.0, 75.0, 100 / 3, 100 / 3, 22.5 + 70 / 3, "D"),
+    # 75; 5 / 2 = 2.5 → 3 → 75; no 结案率 and no 按期结案率 (nothing due), so no total and no
+    # grade (it was 45.833, D)
+    "composite": (75.0, 75.0, None, None, None, None),
+    "not_applicable": (),
 }
 
 
@@ -516,8 +549,8 @@ def test_open_overdue_now_matches_the_open_statuses(db: Session, hb: HandBuilt) 
     assert indicators(db, NOVEMBER, now=NOW).open_overdue == len(by_status)
 
 
-# Departments. October D: D1 8 10 15 17 · D2 1 9 12 14 · D3 2 3 7 11 13 19.
-# November D: D1 15 17 22 · D2 1 23 28 · D3 16 18 20 21 29 33.
+# Departments (bulletin D). October D: D1 8 10 15 · D2 9 12 14 · D3 3 7 11 13 19.
+# November D: D1 22 · D2 23 28 · D3 20 21 29 33. 处置数 places a case by handled_at, not by D.
 @pytest.mark.parametrize(
     ("period", "expected"),
     [
@@ -525,17 +558,17 @@ def test_open_overdue_now_matches_the_open_statuses(db: Session, hb: HandBuilt) 
             OCTOBER,
             {
                 # due, handled, 处置率, 按期处置率, 超期处置率, 返工率, 超期未结案
-                "D1": (4, 3, (3, 4), (2, 4), (1, 4), (0, 4), 1),  # late 10; 15 open
-                "D2": (4, 3, (3, 4), (3, 4), (0, 4), (1, 4), 1),  # 1 open; rework 12
-                "D3": (6, 6, (6, 6), (4, 6), (2, 6), (1, 6), 0),  # late 2 13; rework 13
+                "D1": (3, 3, (2, 3), (1, 3), (1, 3), (0, 3), 1),  # late 10; 15 open
+                "D2": (3, 3, (3, 3), (3, 3), (0, 3), (1, 3), 1),  # 1 open; rework 12
+                "D3": (5, 6, (5, 5), (4, 5), (1, 5), (1, 5), 0),  # late 13; rework 13
             },
         ),
         (
             NOVEMBER,
             {
-                "D1": (3, 2, (3, 3), (1, 3), (2, 3), (0, 3), 0),  # on time 17; handled 15 22
-                "D2": (3, 2, (2, 3), (2, 3), (0, 3), (0, 3), 2),  # 1 23 open and overdue
-                "D3": (6, 5, (5, 6), (4, 6), (1, 6), (1, 6), 1),  # late 29; 18 open
+                "D1": (1, 2, (1, 1), (0, 1), (1, 1), (0, 1), 0),  # 22 late; handled 15 22
+                "D2": (2, 2, (2, 2), (2, 2), (0, 2), (0, 2), 2),  # 1 23 open and overdue
+                "D3": (4, 5, (4, 4), (3, 4), (1, 4), (1, 4), 1),  # late 29; 18 open
             },
         ),
     ],
@@ -561,11 +594,12 @@ def test_department_indicators(
 
 
 def test_department_within_an_area(db: Session, hb: HandBuilt) -> None:
-    # S2 ∩ 环卫 in November: reported 24 25; D = 18 (open, overdue); 11 13 closed in October.
+    # S2 ∩ 环卫 in November: reported and registered 24 25, neither due yet (D = 0; October's
+    # 18 is out of November's D); 18 is open and overdue; 11 13 closed in October.
     s = indicators(
         db, NOVEMBER, area_id=hb.areas["S2"], department_id=hb.departments["D3"], now=NOW
     )
-    assert (s.reported, s.registered, s.due, s.open_overdue) == (2, 2, 1, 1)
+    assert (s.reported, s.registered, s.due, s.open_overdue) == (2, 2, 0, 1)
     assert s.composite is None
     within = indicators_by_department(db, NOVEMBER, area_id=hb.areas["S2"], now=NOW)
     assert within[hb.departments["D3"]] == s
@@ -574,8 +608,10 @@ def test_department_within_an_area(db: Session, hb: HandBuilt) -> None:
 def test_ranking_shares_ties_and_follows_direction(db: Session, hb: HandBuilt) -> None:
     by_department = indicators_by_department(db, NOVEMBER, now=NOW)
     d1, d2, d3 = (hb.departments[k] for k in ("D1", "D2", "D3"))
-    # 按期处置率: D1 1/3, D2 2/3, D3 4/6 = 2/3 → D2 and D3 share first place.
-    assert ranking(by_department, "ontime_handle_rate") == {d1: 3, d2: 1, d3: 1}
+    # 按期处置率: D1 0/1, D2 2/2, D3 3/4 → D2, D3, D1.
+    assert ranking(by_department, "ontime_handle_rate") == {d1: 3, d2: 1, d3: 2}
+    # 结案率: D1 1/1 (22), D2 1/2 (23 open), D3 4/4 → D1 and D3 share first place.
+    assert ranking(by_department, "close_rate") == {d1: 1, d2: 3, d3: 1}
     # 超期未结案 is lower-is-better: D1 0, D3 1, D2 2.
     assert ranking(by_department, "open_overdue") == {d1: 1, d2: 3, d3: 2}
     empty = indicators_by_department(db, parse_period("2025-01", NOW), now=NOW)
@@ -725,6 +761,9 @@ def test_an_empty_database_divides_nothing_by_zero(session: Session) -> None:
         (Ratio(0, 5), "0.00%", 0.0),
         (Ratio(5, 5), "100.00%", 1.0),
         (Ratio(0, 0), "—", None),
+        # Not applicable: the inputs are missing, so no value and never 0% or 100%
+        (Ratio(4, 4, "no_deadline"), "不适用", None),
+        (Ratio(0, 0, "no_register_time"), "不适用", None),
     ],
 )
 def test_ratio_text(ratio: Ratio, text: str, value: float | None) -> None:

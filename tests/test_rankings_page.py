@@ -22,15 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks.rankings import OUTPUTS, RankingsPage
 from dashboard import ids
-from dashboard.figures_rankings import (
+from dashboard.present.layout import playlist, seconds_of
+from dashboard.rankings.figures import (
     deductions_figure,
     repeats_figure,
     score_change_figure,
     street_deductions_figure,
 )
-from dashboard.pages.present import playlist, seconds_of
-from dashboard.ranking_panel import assessment_ranking, street_ranking_rows
-from dashboard.rankings_view import (
+from dashboard.rankings.view import (
     flags,
     month_options,
     ranking_xlsx,
@@ -38,10 +37,12 @@ from dashboard.rankings_view import (
     table_rows,
     xlsx_headers,
 )
-from dashboard.settings import Settings, SettingsError
 from queries.assessment import MonthAssessment, load_month, publication
 from queries.rules import parse_rules
+from settings import Settings, SettingsError
+from snapshot.ranking import assessment_ranking, street_ranking_rows
 from tests.assessment_city import NOW, RULES_YAML, build_city
+from tests.pages import page_request
 
 RULES = parse_rules(RULES_YAML)
 
@@ -204,20 +205,26 @@ def test_the_screen_ranks_streets_by_the_assessment(city: sessionmaker[Session])
 
 
 def test_the_playlist_comes_from_the_url_or_the_settings() -> None:
-    settings = Settings.from_env({"GRIDWATCH_PRESENT_PAGES": "rankings, /grids?area=610120003",
+    settings = Settings.from_env({"GRIDWATCH_PRESENT_PAGES": "rankings, grids?area=610120003",
                                   "GRIDWATCH_PRESENT_SECONDS": "45"})
-    assert settings.present_pages == ("rankings", "/grids?area=610120003")
-    slides = playlist({}, settings, "zh")
+    assert settings.present_pages == ("rankings", "grids?area=610120003")
+    slides = playlist(page_request("/present", settings=settings))
     assert [(s.src, s.title) for s in slides] == [
         ("/rankings?lang=zh", "考核"), ("/grids?area=610120003&lang=zh", "网格")]
-    asked = playlist({"pages": "screen,present,volunteers"}, settings, "en")
+    # Only registered presentable pages: the carousel itself, unknown names, paths and other
+    # hosts are dropped, so /present can never frame an outside site.
+    asked = playlist(page_request(
+        "/present", {"pages": "screen,present,volunteers,//evil.example/x,/grids,grids?lang=zh"},
+        lang="en", settings=settings))
     assert [(s.src, s.title) for s in asked] == [("/screen?lang=en", "Big screen"),
-                                                  ("/volunteers?lang=en", "volunteers")]
+                                                  ("/grids?lang=en", "Grids")]
     assert seconds_of({"seconds": "2"}, settings) == 2
     assert seconds_of({"seconds": "0"}, settings) == 45
     assert Settings().present_pages == ("screen", "rankings", "grids")
     with pytest.raises(SettingsError, match="GRIDWATCH_PRESENT_PAGES"):
         Settings.from_env({"GRIDWATCH_PRESENT_PAGES": "screen,Big Screen"})
+    with pytest.raises(SettingsError, match="GRIDWATCH_PRESENT_PAGES"):
+        Settings.from_env({"GRIDWATCH_PRESENT_PAGES": "//evil.example/x"})
     with pytest.raises(SettingsError, match="GRIDWATCH_PRESENT_SECONDS"):
         Settings.from_env({"GRIDWATCH_PRESENT_SECONDS": "1"})
 

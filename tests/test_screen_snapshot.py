@@ -17,19 +17,23 @@ from dash import no_update
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks.screen import refresh_outputs, wall_options
-from dashboard import routes
-from queries.coords import wgs84_to_gcj02
-from dashboard.figures import trend_figure
+from callbacks.router import query_of
+from callbacks.screen import refresh_outputs
 from dashboard.formatting import delta_text
-from dashboard.settings import Settings
-from dashboard.snapshot import DISTRICT, Snapshot, SnapshotStore, UnknownArea
-from dashboard.snapshot_builder import make_builder
+from dashboard.i18n import pick_language
+from dashboard.screen.figures import trend_figure
+from dashboard.screen.layout import wall_options
+from dashboard.tiles import change_text, value_text
 from queries.assessment import load_month
+from queries.coords import wgs84_to_gcj02
 from queries.indicators import indicators_by_area
 from queries.models import Case, VolunteerActivity, VolunteerTeam
 from queries.periods import MONTH, period_for
 from queries.rules import load_rules
+from settings import Settings, SettingsError
+from snapshot import routes
+from snapshot.build import make_builder
+from snapshot.store import DISTRICT, Snapshot, SnapshotStore, UnknownArea
 from tests.handbuilt import NOW, HandBuilt, build_handbuilt
 
 S1 = "330199001"  # 城西街道: grids G1 G2 G3
@@ -84,30 +88,38 @@ def tiles(snapshot: Snapshot) -> dict[str, dict]:  # type: ignore[type-arg]
 def test_district_tiles_by_hand(build) -> None:  # type: ignore[no-untyped-def]
     t = tiles(build())
     # 上报: today 25 26 27 31 = 4; yesterday 24 = 1; 11-13 none = 0.
-    assert (t["reported"]["value"], t["reported"]["d_day"], t["reported"]["d_week"]) == (4, 3, 4)
+    assert (t["reported"]["value"], t["reported"]["deltas"][0], t["reported"]["deltas"][1]) == (4, 3, 4)
     # 立案: today 25 (08:10) 26 (11:50) 27 (10:00) = 3; yesterday 24 = 1; 11-13 none.
-    assert (t["registered"]["value"], t["registered"]["d_day"], t["registered"]["d_week"]) == (3, 2, 3)
+    assert (t["registered"]["value"], t["registered"]["deltas"][0], t["registered"]["deltas"][1]) == (3, 2, 3)
     # 派遣: today 25 (08:20) = 1; yesterday 24 = 1; 11-13 none.
-    assert (t["dispatched"]["value"], t["dispatched"]["d_day"], t["dispatched"]["d_week"]) == (1, 0, 1)
+    assert (t["dispatched"]["value"], t["dispatched"]["deltas"][0], t["dispatched"]["deltas"][1]) == (1, 0, 1)
     # 结案: nothing closed on 11-20, 11-19 or 11-13.
-    assert (t["closed"]["value"], t["closed"]["d_day"], t["closed"]["d_week"]) == (0, 0, 0)
-    # 按期结案率: 应结案 today = open overdue 1 18 23 (25 falls due at 16:20, after NOW) = 3,
-    # none closed: 0/3. Yesterday: 33 (deadline 11-19, closed on time 11-18) + 1 18 23 = 4,
-    # 1 on time: 1/4. 11-13: 29 (deadline 11-13, closed 11-14) + 1 18 23 = 4, none closed
-    # by then: 0/4.
+    assert (t["closed"]["value"], t["closed"]["deltas"][0], t["closed"]["deltas"][1]) == (0, 0, 0)
+    # 按期结案率 is a rate, so the tile reads the month so far (11-01 00:00 to NOW) against the
+    # same span of October (10-01 00:00 to 10-20 12:00), bulletin convention: registered in
+    # the span, not cancelled, closed or past the deadline in force by the span's end.
+    # November: 20 (closed 11-01 10:00, due 11-02 00:40) on time; 21 (11-03 16:00, due 11-04)
+    # on time; 22 (11-07 10:00, due 11-06) late; 23 (open, due 11-12 09:00) overdue; 28
+    # (11-16 15:00, extended to 11-17) on time; 29 (11-14 11:00, due 11-13) late; 33 (11-18,
+    # due 11-19) on time. 24 25 26 27 are not yet due, 32 was cancelled: 4 / 7 = 57.14%.
+    # October to 10-20 12:00: 3 7 8 9 12 on time (12 closed at its very deadline), 10 11 late,
+    # 13 past its deadline (10-19 09:30) and not closed by 12:00; 14 and 15 not yet due, 6
+    # cancelled: 5 / 8. Change 4/7 − 5/8 = −0.053571 (six places).
     rate = t["ontime_close_rate"]
-    assert (rate["num"], rate["den"], rate["text"]) == (0, 3, "0.00%")
-    assert (rate["d_day"], rate["d_week"]) == (-0.25, 0.0)
-    # Against the default target of 95%: 0 / 0.95 = 0 → red.
+    assert (rate["num"], rate["den"], value_text(rate)) == (4, 7, "57.14%")
+    assert rate["deltas"] == [-0.053571] and rate["period"] == "month"
+    assert rate["compare"] == ["vs_last_month_span"] and change_text(rate, 0) == "▼5.36pp"
+    # Against the default target of 95%: 57.14 / 95 = 0.60 of the target → red.
     assert (rate["target"], rate["light"], rate["better"]) == (0.95, "red", "higher")
     # 超期未结案: now 1 18 23 = 3; at 11-19's end the same 3; at 11-13's end 1 18 23 29 = 4.
     overdue = t["open_overdue"]
-    assert (overdue["value"], overdue["d_day"], overdue["d_week"]) == (3, 0, -1)
+    assert (overdue["value"], overdue["deltas"][0], overdue["deltas"][1]) == (3, 0, -1)
     assert overdue["light"] is None  # no target set for counts by default
-    # 返工次数 of 应结案: today (1 18 23) and yesterday none; 11-13: 29 was reworked once.
-    assert (t["rework_times"]["value"], t["rework_times"]["d_week"]) == (0, -1)
+    # 返工次数 of 应结案: no day has a case due (above), so 0 each day (until this round 11-13's
+    # set held 29, reworked once, and the change against last week was −1).
+    assert (t["rework_times"]["value"], t["rework_times"]["deltas"][1]) == (0, 0)
     # 重复问题: nothing registered on these days repeats an earlier case.
-    assert (t["repeats"]["value"], t["repeats"]["d_day"]) == (0, 0)
+    assert (t["repeats"]["value"], t["repeats"]["deltas"][0]) == (0, 0)
     assert [tile["key"] for tile in build().payload["tiles"]] == [
         "reported", "registered", "dispatched", "closed", "ontime_close_rate", "open_overdue",
         "rework_times", "repeats"]
@@ -119,8 +131,8 @@ def test_the_past_days_are_cut_to_the_same_span(build) -> None:  # type: ignore[
     # hand-built data (4 reported, 3 registered), so Δ = 4 − 1 = 3 and 3 − 0 = 3; a
     # whole-day yesterday would give 3 and 2.
     t = tiles(build(now=NOW.replace(hour=9, minute=7)))
-    assert (t["reported"]["value"], t["reported"]["d_day"]) == (4, 3)
-    assert (t["registered"]["value"], t["registered"]["d_day"]) == (3, 3)
+    assert (t["reported"]["value"], t["reported"]["deltas"][0]) == (4, 3)
+    assert (t["registered"]["value"], t["registered"]["deltas"][0]) == (3, 3)
 
 
 def test_a_street_scopes_every_panel(build, session: Session, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
@@ -232,7 +244,7 @@ def test_trend_figure_has_reported_and_closed() -> None:
     assert isinstance(fig, go.Figure)
     assert [(t.type, t.name, list(t.y)) for t in fig.data] == [
         ("scatter", "Reported", [1, 4]), ("scatter", "Closed", [2, 0])]
-    assert list(fig.data[0].x) == ["11/19", "11/20"]
+    assert list(fig.data[0].x) == ["11-19", "11-20"]  # ISO order: 11/03 could be 11 March
     assert fig.layout.font.size == 30  # 15 px at 1920×1080, doubled on a 4K wall
 
 
@@ -275,7 +287,8 @@ def _features(snapshot: Snapshot) -> list[dict]:  # type: ignore[type-arg]
      ("?lang=fr&refresh=0&theme=neon", ("", "zh", 5000, "dark"))],
 )
 def test_wall_options_from_the_url(search: str, expected: tuple[str, str, int, str]) -> None:
-    wall = wall_options(search, Settings(), NOW)
+    query = query_of(search)
+    wall = wall_options(query, pick_language(query.get("lang"), "zh"), Settings(), NOW)
     assert (wall.area_code, wall.lang, wall.poll_ms, wall.theme) == expected
 
 
@@ -304,11 +317,48 @@ def test_the_cjk_font_is_served_by_the_app(tmp_path) -> None:
     """The page's own font route answers with the font, so no CDN or system font is needed."""
     from flask import Flask
 
-    from dashboard import routes
-    from dashboard.snapshot import SnapshotStore
+    from snapshot import routes
+    from snapshot.store import SnapshotStore
 
     server = Flask(__name__)
     routes.register(server, SnapshotStore(builder=lambda *_: None, refresh_seconds=10))
     resp = server.test_client().get(routes.FONT_URL)
     assert resp.status_code == 200 and resp.mimetype == "font/otf"
     assert resp.data[:4] == b"OTTO" and len(resp.data) > 1_000_000
+
+
+def test_a_wall_looking_back_shows_the_city_as_it_stood(build, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
+    # ?as_of=2026-10-20T12:00 (key "@2026-10-20T12:00:00" for the district). Open then, by
+    # stage times: 1 (dispatched 09-25, never closed), 13 (handled 10-20 10:00, closed only at
+    # 15:00), 14 (closed 10-24), 15 (registered 10-20 09:10); every other case reported by
+    # then was closed or cancelled, and 16 onwards were not reported yet.
+    snapshot = build("@2026-10-20T12:00:00")
+    number = {db_id: n for n, db_id in hb.cases.items()}
+    assert sorted(number[f["properties"]["id"]] for f in _features(snapshot)) == [1, 13, 14, 15]
+    assert snapshot.payload["as_of"] == "2026-10-20T12:00:00"
+    # The ticker: newest reported by then first; today's entries by time, earlier with the date.
+    ticker = [(number[i["id"]], i["time"], i["status"]) for i in snapshot.payload["ticker"][:3]]
+    assert ticker == [(15, "09:00", "处置中"), (14, "10-18 09:00", "处置中"),
+                      (13, "10-16 09:00", "待核查")]
+    # The tiles' "today" is 10-20: reported 15 (09:00) → 1.
+    assert tiles(snapshot)["reported"]["value"] == 1
+
+
+def test_ticker_times_carry_the_date_and_the_year_when_needed() -> None:
+    from snapshot.build import ticker_time
+
+    now, today = datetime(2025, 12, 15, 14, 0), datetime(2026, 12, 1, 9, 0)
+    assert ticker_time(datetime(2025, 12, 15, 9, 5), now, today) == "2025-12-15 09:05"
+    assert ticker_time(datetime(2026, 11, 30, 9, 5), datetime(2026, 12, 1), today) == "11-30 09:05"
+    assert ticker_time(datetime(2026, 12, 1, 9, 5), datetime(2026, 12, 1, 10), today) == "09:05"
+
+
+def test_as_of_stops_the_clock_and_refuses_the_simulator() -> None:
+    settings = Settings.from_env({"GRIDWATCH_AS_OF": "2025-12-15 14:00"})
+    assert settings.now() == datetime(2025, 12, 15, 14, 0) == settings.now()
+    assert Settings.from_env({"GRIDWATCH_AS_OF": "2025-12-15"}).now() == datetime(
+        2025, 12, 15, 23, 59, 59)
+    with pytest.raises(SettingsError, match="GRIDWATCH_AS_OF"):
+        Settings.from_env({"GRIDWATCH_AS_OF": "2025-12-15", "GRIDWATCH_SIMULATE": "true"})
+    with pytest.raises(SettingsError, match="GRIDWATCH_AS_OF='yesterday'"):
+        Settings.from_env({"GRIDWATCH_AS_OF": "yesterday"})

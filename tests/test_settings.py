@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.settings import Settings, SettingsError
+from settings import Settings, SettingsError
 
 
 def test_defaults_use_sqlite_in_the_data_dir(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from dashboard.snapshot import DISTRICT, Snapshot, SnapshotStore
+from snapshot.store import DISTRICT, Snapshot, SnapshotStore
 
 
 class FlakyBuilder:
@@ -34,7 +34,7 @@ def test_version_changes_only_with_content() -> None:
 
 def test_failure_keeps_last_good_and_goes_stale(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("dashboard.snapshot.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("snapshot.store.time.monotonic", lambda: clock[0])
     builder = FlakyBuilder()
     store = SnapshotStore(builder=builder, refresh_seconds=10)
     first = store.get(DISTRICT)
@@ -66,7 +66,7 @@ def test_watched_areas_refresh_together() -> None:
 
 def test_a_builder_bug_keeps_the_last_good_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("dashboard.snapshot.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("snapshot.store.time.monotonic", lambda: clock[0])
     calls = {"n": 0}
 
     def builder(area_code: str, now: datetime) -> Snapshot:
@@ -85,7 +85,7 @@ def test_a_builder_bug_keeps_the_last_good_snapshot(monkeypatch: pytest.MonkeyPa
 def test_an_outage_before_the_first_build_is_not_retried_on_every_poll(
         monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("dashboard.snapshot.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("snapshot.store.time.monotonic", lambda: clock[0])
     builder = FlakyBuilder()
     builder.down = True
     store = SnapshotStore(builder=builder, refresh_seconds=10)
@@ -99,7 +99,7 @@ def test_an_outage_before_the_first_build_is_not_retried_on_every_poll(
 
 def test_areas_nobody_reads_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("dashboard.snapshot.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("snapshot.store.time.monotonic", lambda: clock[0])
     builder = FlakyBuilder()
     store = SnapshotStore(builder=builder, refresh_seconds=10)
     store.get(DISTRICT)

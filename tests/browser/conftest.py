@@ -23,11 +23,11 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import Context, create_app, create_context, create_jobs
-from dashboard.scheduler import create_scheduler
-from dashboard.settings import Settings
 from ingest.democity import generate
 from queries.engine import init_db, make_engine
 from queries.rules import DEFAULT_RULES_FILE
+from settings import Settings
+from snapshot.jobs import create_scheduler
 
 REFRESH_SECONDS = 2
 DEMO_CASES = 3000

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from dashboard.grids_view import TILE_KEYS
+from dashboard.grids.view import TILE_KEYS
 from queries.areas import area_by_code, children, district
 from queries.indicators import Composite, IndicatorSet, Ratio, indicators
 from queries.models import Area

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from dashboard.settings import Settings
 from queries.assessment import load_month, publication, shift_month
 from queries.rules import load_rules
+from settings import Settings
 from tests.browser.conftest import LiveApp, local_pages
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,74 @@
+"""The router: a URL's path → the registered page's layout (``dashboard.pages``).
+
+Dash routes in the browser, so the server also answers an unknown page path with status 404
+(and the same styled page), as a proxy, a link checker or a person with curl expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from dash import Dash, Input, Output
+from flask import Response, request
+from werkzeug.exceptions import HTTPException
+
+from dashboard import ids, pages, shell
+from dashboard.i18n import pick_language
+from dashboard.routing import PageRequest, Retry
+from settings import Settings
+from snapshot.store import SnapshotStore
+
+# The endpoints of Dash's index: "/" and the catch-all that serves it for every other path.
+_CATCH_ALL = ("/<path:path>", "/")
+
+
+def query_of(search: str | None) -> dict[str, str]:
+    """Return a query string's parameters, the last value of each (URLs are hand-edited)."""
+    return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+
+
+def register(app: Dash, store: SnapshotStore, settings: Settings) -> None:
+    """Wire the router callback and the server's 404 for unknown page paths."""
+
+    def render(pathname: str | None, search: str | None, _retry: int | None) -> tuple[Any, bool]:
+        query = query_of(search)
+        lang = pick_language(query.get("lang"), settings.language)
+        page = pages.page_for(pathname)
+        if page is None:
+            return shell.create_not_found(lang), True
+        req = PageRequest(path=page.path, query=query, lang=lang, settings=settings,
+                          now=store.clock(), nav=pages.nav_links(), snapshot=store.get,
+                          area_status=store.status, presentable=pages.presentable)
+        content = page.layout(req)
+        if isinstance(content, Retry):
+            return content.content, False
+        return content, True
+
+    app.callback(Output(ids.PAGE, "children"), Output(ids.PAGE_RETRY, "disabled"),
+                 Input(ids.URL, "pathname"), Input(ids.URL, "search"),
+                 Input(ids.PAGE_RETRY, "n_intervals"))(render)
+    app.server.before_request(not_found_hook(app, pages.page_paths()))
+
+
+def not_found_hook(app: Dash, paths: frozenset[str]) -> Callable[[], Response | None]:
+    """Return a before-request hook answering 404 for a GET of a path no page or route has.
+
+    Dash's catch-all rule answers every path with its index, so the URL map decides: a path
+    whose only match is that rule (or Dash's "/") and that no page registered is not found.
+    """
+
+    def hook() -> Response | None:
+        path = request.path
+        if request.method != "GET" or path in paths or path.rstrip("/") in paths:
+            return None
+        try:
+            endpoint, _ = app.server.url_map.bind("").match(path, method="GET")
+        except HTTPException:
+            return None  # werkzeug answers it (404, 405, a redirect) as usual
+        if endpoint not in _CATCH_ALL:
+            return None
+        return Response(app.index(), status=404, mimetype="text/html")
+
+    return hook

@@ -1,0 +1,49 @@
+"""The page registry: path, layout function, nav label, in nav, presentable.
+
+The router (``callbacks.router``), the nav bar and ``/present`` all read this one list, so
+adding a page is one entry here plus the page's own feature folder. Dash's ``use_pages`` keeps
+a module-global registry that every ``Dash(...)`` rebinds, which fights the app factory and
+tests that build several apps; this tuple is immutable and local.
+"""
+
+from __future__ import annotations
+
+from dashboard.grids import layout as grids
+from dashboard.grids.state import PATH as GRIDS_PATH
+from dashboard.present import layout as present
+from dashboard.rankings import layout as rankings
+from dashboard.rankings.view import PATH as RANKINGS_PATH
+from dashboard.routing import NavLink, Page
+from dashboard.screen import layout as screen
+
+PAGES: tuple[Page, ...] = (
+    Page("screen", "/screen", screen.page, "nav_screen", aliases=("/",)),
+    Page("grids", GRIDS_PATH, grids.page, "nav_grids"),
+    Page("rankings", RANKINGS_PATH, rankings.page, "nav_rankings"),
+    Page("present", "/present", present.page, "nav_present", in_nav=False, presentable=False),
+)
+_BY_PATH = {path: page for page in PAGES for path in page.paths}
+_BY_NAME = {page.name: page for page in PAGES}
+
+
+def page_for(path: str | None) -> Page | None:
+    """Return the page registered at ``path`` (a trailing slash is ignored), or None."""
+    if not path:
+        return _BY_PATH.get("/")
+    return _BY_PATH.get(path if path == "/" else path.rstrip("/"))
+
+
+def presentable(name: str) -> Page | None:
+    """Return the page the carousel may show under ``name``, or None for anything else."""
+    page = _BY_NAME.get(name)
+    return page if page is not None and page.presentable else None
+
+
+def nav_links() -> tuple[NavLink, ...]:
+    """Return the top bar's links, in registry order."""
+    return tuple(NavLink(p.path, p.nav_label) for p in PAGES if p.in_nav)
+
+
+def page_paths() -> frozenset[str]:
+    """Every path a page answers on (the server answers 404 for any other page path)."""
+    return frozenset(_BY_PATH)

@@ -1,1 +1,0 @@
-"""Page layouts: functions, never module-level data."""

@@ -1,0 +1,74 @@
+"""What a page receives and what the registry holds: the types the router and pages share.
+
+Kept apart from ``dashboard.pages`` (the registry itself) so that shared UI such as the nav bar
+can read a request's links without importing every page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from settings import Settings
+from snapshot.store import AreaStatus, Snapshot
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """One entry of the top bar: a page's path and the i18n key of its label."""
+
+    path: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One page load: the URL's parameters, the reader's language, the clock and the data.
+
+    ``snapshot`` and ``area_status`` read the scheduled snapshot store (never the database), so a
+    layout function stays free of sessions and SQL.
+    """
+
+    path: str
+    query: Mapping[str, str]
+    lang: str
+    settings: Settings
+    now: datetime
+    nav: tuple[NavLink, ...]
+    snapshot: Callable[[str], Snapshot | None]
+    area_status: Callable[[str], AreaStatus]
+    presentable: Callable[[str], Page | None]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A page that could not show its data yet: the router shows ``content`` and asks again."""
+
+    content: Any
+
+
+Layout = Callable[[PageRequest], Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A registered page: where it lives, how it is drawn, and where it is listed.
+
+    ``name`` is also its token in ``/present?pages=…``; ``presentable`` pages may be shown by
+    the meeting carousel; ``in_nav`` pages have a link in the top bar.
+    """
+
+    name: str
+    path: str
+    layout: Layout
+    nav_label: str
+    in_nav: bool = True
+    presentable: bool = True
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every path that opens this page."""
+        return (self.path, *self.aliases)

@@ -1,0 +1,67 @@
+"""Plain Flask routes beside Dash: map data served once per change, with an ETag."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request, send_file
+from pylopdf_fonts_zh_cn import sans_path
+
+from snapshot.store import DISTRICT, SnapshotStore
+
+
+def _versioned(body: bytes, etag: str, gzipped: bytes | None = None) -> Response:
+    """Serve GeoJSON by version: 304 when the browser holds it, pre-gzipped when it can.
+
+    werkzeug's conditional response answers ``If-None-Match`` (and ranges) for us.
+    """
+    gz = gzipped is not None and bool(request.accept_encodings["gzip"])
+    resp = Response(gzipped if gz else body, mimetype="application/geo+json")
+    if gz:
+        resp.headers["Content-Encoding"] = "gzip"
+    resp.set_etag(etag)
+    resp.cache_control.no_cache = True
+    resp.vary.add("Accept-Encoding")
+    return resp.make_conditional(request)
+
+
+FONT_URL = "/fonts/gridwatch-sans.otf"
+
+
+def register(server: Flask, store: SnapshotStore) -> None:
+    """Add the map-data (open cases, their density per grid, outlines) and health routes."""
+
+    @server.get("/api/open-cases.geojson")
+    def open_cases_geojson() -> Response:
+        snapshot = store.get(request.args.get("area", DISTRICT))
+        if snapshot is None:
+            return Response("no data yet", status=503)
+        return _versioned(snapshot.map_geojson, snapshot.map_version, snapshot.map_gzip)
+
+    @server.get("/api/open-density.geojson")
+    def open_density_geojson() -> Response:
+        snapshot = store.get(request.args.get("area", DISTRICT))
+        if snapshot is None:
+            return Response("no data yet", status=503)
+        return _versioned(snapshot.density_geojson, snapshot.map_version)
+
+    @server.get("/api/boundaries.geojson")
+    def boundaries_geojson() -> Response:
+        snapshot = store.get(request.args.get("area", DISTRICT))
+        if snapshot is None:
+            return Response("no data yet", status=503)
+        resp = Response(snapshot.boundaries, mimetype="application/geo+json")
+        resp.headers["Cache-Control"] = "max-age=600"
+        return resp
+
+    @server.get(FONT_URL)
+    def font() -> Response:
+        # The CJK font travels with the app (a pip package ships Noto Sans SC): a wall PC on
+        # an intranet without Chinese fonts still renders Chinese, with no CDN.
+        return send_file(sans_path(), mimetype="font/otf", max_age=30 * 86400)
+
+    @server.get("/healthz")
+    def healthz() -> Response:
+        if store.auto_refresh:  # a worker without a scheduler builds on demand
+            store.get(DISTRICT)
+        stale = store.is_stale(DISTRICT)
+        return Response("stale" if stale else "ok", status=503 if stale else 200,
+                        mimetype="text/plain")

@@ -1,0 +1,243 @@
+"""The snapshot: one immutable picture of the data that every open browser reads.
+
+A scheduled job rebuilds it every ``refresh_seconds``; callbacks never query the database per
+client. The store keeps the last good snapshot when a rebuild fails, so the screen never goes
+blank and shows a stale badge instead. Areas are built on demand: the district always, and any
+street, community or grid once a wall asks for it (``watch``), so the work per tick grows with
+the number of distinct areas on screen, not with the number of browsers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import orjson
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+DISTRICT = ""  # the key of the district-wide snapshot
+MAX_UNKNOWN = 1024
+IDLE_INTERVALS = 6  # refresh intervals without a reader before an area is no longer rebuilt
+
+
+# Why a wall has no snapshot to show: "ready" it has one; "unknown" the code names no area (or,
+# for the district, the database holds no city); "unavailable" the last build failed (an outage);
+# "pending" no build has finished yet.
+AreaStatus = Literal["ready", "unknown", "unavailable", "pending"]
+
+
+class UnknownArea(LookupError):
+    """A wall asked for an area code that does not exist; the store forgets the code."""
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()[:16]
+
+
+def _feature_collection(features: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps({"type": "FeatureCollection", "features": features})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one area's screen shows, computed at ``built_at``.
+
+    ``payload`` is plain JSON-able data (tiles, rankings, trend, ticker …), with a version per
+    top-level section so a client receives only the sections that changed. The open cases for
+    the map and their density per grid travel separately as GeoJSON bytes, served by a route
+    with their own version so the map re-downloads only when the cases changed.
+    """
+
+    area_code: str
+    built_at: datetime
+    payload: dict[str, Any]
+    version: str
+    sections: dict[str, str]
+    map_geojson: bytes
+    map_gzip: bytes
+    map_version: str
+    boundaries: bytes
+    density_geojson: bytes
+
+    @classmethod
+    def create(cls, area_code: str, built_at: datetime, payload: dict[str, Any],
+               map_features: list[dict[str, Any]], boundaries: bytes = b"",
+               density: list[dict[str, Any]] | None = None) -> Snapshot:
+        """Freeze a payload and the map layers, hashing each for change detection."""
+        option = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+        sections = {key: _digest(orjson.dumps(value, option=option))
+                    for key, value in payload.items()}
+        geo = _feature_collection(map_features)
+        density_geo = _feature_collection(density or [])
+        map_version = _digest(geo + density_geo)
+        return cls(
+            area_code=area_code,
+            built_at=built_at,
+            payload=payload,
+            version=_digest(orjson.dumps(sections, option=option) + map_version.encode()),
+            sections=sections,
+            map_geojson=geo,
+            map_gzip=gzip.compress(geo, compresslevel=6),
+            map_version=map_version,
+            boundaries=boundaries,
+            density_geojson=density_geo,
+        )
+
+
+@dataclass
+class _Slot:
+    snapshot: Snapshot | None = None
+    refreshed_at: float | None = None  # monotonic time of the last successful build
+    attempted_at: float | None = None  # monotonic time of the last build, good or failed
+    read_at: float = field(default_factory=time.monotonic)  # last time a client asked
+    error: str | None = None
+    building: threading.Lock = field(default_factory=threading.Lock)
+
+
+Builder = Callable[[str, datetime], Snapshot]
+
+
+@dataclass
+class SnapshotStore:
+    """Holds the latest good snapshot per watched area and rebuilds them on each tick."""
+
+    builder: Builder
+    refresh_seconds: int
+    clock: Callable[[], datetime] = datetime.now
+    # Without a scheduler in this process (a gunicorn worker), ``get`` rebuilds an area that is
+    # older than one interval; one thread rebuilds while the others serve the last snapshot.
+    auto_refresh: bool = False
+    _slots: dict[str, _Slot] = field(default_factory=dict)
+    _unknown: set[str] = field(default_factory=set)  # codes whose last build said "no such area"
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rebuilding: threading.Lock = field(default_factory=threading.Lock)
+
+    def watch(self, area_code: str) -> None:
+        """Include an area in every following refresh (idempotent)."""
+        with self._lock:
+            self._slots.setdefault(area_code, _Slot())
+
+    def get(self, area_code: str = DISTRICT) -> Snapshot | None:
+        """Return the last good snapshot of an area, building it when it is missing or due.
+
+        A missing snapshot is built at most once per interval (an outage must not turn every
+        poll into a database call); in ``auto_refresh`` mode an old one is rebuilt by one
+        caller while the others keep serving it.
+        """
+        self.watch(area_code)
+        with self._lock:
+            slot = self._slots.get(area_code)
+        if slot is None:
+            return None
+        slot.read_at = time.monotonic()
+        missing = slot.snapshot is None and not self._recently_tried(slot)
+        if (missing or (self.auto_refresh and self._due(slot))) and slot.building.acquire(
+                blocking=missing):
+            try:
+                if slot.snapshot is None or self._due(slot):
+                    self._refresh_one(area_code)
+            finally:
+                slot.building.release()
+        return slot.snapshot
+
+    def _recently_tried(self, slot: _Slot) -> bool:
+        return slot.attempted_at is not None and (
+            time.monotonic() - slot.attempted_at < self.refresh_seconds)
+
+    def _due(self, slot: _Slot) -> bool:
+        return slot.refreshed_at is None or (
+            time.monotonic() - slot.refreshed_at >= self.refresh_seconds)
+
+    def refreshed_at(self, area_code: str = DISTRICT) -> datetime | None:
+        """Return the wall-clock time of the area's last successful refresh."""
+        slot = self._slots.get(area_code)
+        if slot is None or slot.refreshed_at is None:
+            return None
+        return self.clock() - timedelta(seconds=time.monotonic() - slot.refreshed_at)
+
+    def is_stale(self, area_code: str = DISTRICT) -> bool:
+        """True when the area was not refreshed within two refresh intervals."""
+        slot = self._slots.get(area_code)
+        if slot is None or slot.refreshed_at is None:
+            return True
+        return time.monotonic() - slot.refreshed_at > 2 * self.refresh_seconds
+
+    def status(self, area_code: str = DISTRICT) -> AreaStatus:
+        """Say why an area has or lacks a snapshot, so a failure never reads as "unknown area"."""
+        with self._lock:
+            slot = self._slots.get(area_code)
+            if slot is not None and slot.snapshot is not None:
+                return "ready"
+            if area_code in self._unknown:
+                return "unknown"
+            return "unavailable" if slot is not None and slot.error else "pending"
+
+    def error(self, area_code: str = DISTRICT) -> str | None:
+        """Return the last refresh error of an area, or None when the last refresh worked."""
+        slot = self._slots.get(area_code)
+        return None if slot is None else slot.error
+
+    def refresh(self) -> None:
+        """Rebuild every watched area: the scheduled job. Never raises.
+
+        Areas no client asked for in ``IDLE_INTERVALS`` intervals are dropped (the district
+        stays), so a link once opened does not cost a rebuild every tick for ever.
+        """
+        idle_after = max(60.0, IDLE_INTERVALS * self.refresh_seconds)
+        with self._lock:
+            now = time.monotonic()
+            for code in [c for c, sl in self._slots.items()
+                         if c != DISTRICT and now - sl.read_at > idle_after]:
+                del self._slots[code]
+            codes = list(self._slots) or [DISTRICT]
+        for code in codes:
+            with self._lock:
+                slot = self._slots.setdefault(code, _Slot())
+            with slot.building:
+                self._refresh_one(code)
+
+    def _refresh_one(self, area_code: str) -> None:
+        started = time.perf_counter()
+        with self._lock:
+            self._slots.setdefault(area_code, _Slot()).attempted_at = time.monotonic()
+        try:
+            snapshot = self.builder(area_code, self.clock().replace(microsecond=0))
+        except UnknownArea:
+            with self._lock:
+                self._slots.pop(area_code, None)
+                if len(self._unknown) >= MAX_UNKNOWN:  # crafted codes must not grow it forever
+                    self._unknown.clear()
+                self._unknown.add(area_code)
+            log.info("no area %r: not watching it", area_code)
+            return
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            log.warning("snapshot %r failed, keeping the last good one: %s", area_code, reason)
+            self._record_error(area_code, reason)
+            return
+        except Exception as exc:  # noqa: BLE001 - the job boundary: a bug must not blank the wall
+            log.exception("snapshot %r: the builder failed, keeping the last good one", area_code)
+            self._record_error(area_code, f"{type(exc).__name__}: {exc}")
+            return
+        with self._lock:
+            slot = self._slots.setdefault(area_code, _Slot())
+            if slot.snapshot is None or slot.snapshot.version != snapshot.version:
+                slot.snapshot = snapshot
+            slot.refreshed_at = time.monotonic()
+            slot.error = None
+            self._unknown.discard(area_code)
+        log.info("snapshot %r built in %.0f ms (version %s)", area_code or "district",
+                 (time.perf_counter() - started) * 1000, snapshot.version)
+
+    def _record_error(self, area_code: str, reason: str) -> None:
+        with self._lock:
+            self._slots.setdefault(area_code, _Slot()).error = reason
