@@ -16,6 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from werkzeug.serving import make_server
 
 from app import Context, create_app, create_context, create_jobs
 from dashboard.deck import deck_from, default_deck_name
@@ -26,21 +29,68 @@ from ingest import cli_areas
 from queries.areas import district
 from queries.assessment import (
     FLAG_MIN_SAMPLE,
+    MAX_PUBLISHER,
     AssessmentError,
     Change,
     MonthAssessment,
+    check_month,
     load_month,
-    month_bounds,
-    publish_month,
 )
+from queries.assessment import publish as publish_command
 from queries.deck import gather
 from queries.engine import DatabaseUnavailable, check_connection, init_db, make_engine
 from queries.rules import Rules, RulesError, load_rules
-from queries.workcalendar import default_calendar
+from queries.workcalendar import CalendarFileError, default_calendar
 from settings import Settings, SettingsError
 from snapshot.jobs import create_scheduler
 
 log = logging.getLogger("gridwatch")
+
+# Errors whose message is written for the user: any command ending in one prints it as one line.
+USER_ERRORS = (SettingsError, RulesError, CalendarFileError, AssessmentError, DatabaseUnavailable)
+# Our own loggers: -v shows their debug lines (a failed job's traceback) without turning on
+# every library's debug output (SQLAlchemy would log each statement).
+OWN_LOGGERS = ("gridwatch", "app", "cli", "callbacks", "dashboard", "ingest", "queries",
+               "snapshot")
+
+
+class _Group(click.Group):
+    """The command group: a user-facing error from any layer ends as one line, exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def configure_logging(verbose: bool) -> None:
+    """Log warnings only by default; -v adds every snapshot, job step and request line.
+
+    Werkzeug logs one INFO line per HTTP request and sets its own logger to INFO when it has
+    no level, so its level is set here either way.
+    """
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
+    # A job blocked on a locked database makes APScheduler warn "skipped: maximum number of
+    # running instances reached" every interval; GuardedJob already says the job is failing.
+    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.ERROR)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.NOTSET)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """Return the file of an SQLite URL, or None for another database or an in-memory one."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None  # make_engine reports a malformed URL
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
 
 
 def _settings(**overrides: object) -> Settings:
@@ -63,10 +113,19 @@ def _check_port_free(host: str, port: int) -> None:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
-def _open_database(settings: Settings, *, create: bool) -> Context:
+def _open_database(settings: Settings, *, create: bool, add_tables: bool = True) -> Context:
+    """Open the database; only ``create`` commands may start a new SQLite file.
+
+    ``add_tables`` creates the tables a newer version needs in an existing database (never
+    touching existing ones); without it the database must merely answer.
+    """
+    path = sqlite_file(settings.database_url)
+    if not create and path is not None and not path.is_file():
+        raise click.ClickException(
+            f"no database at {path}: run `gridwatch demo` or `gridwatch init-db`")
     try:
         ctx = create_context(settings)
-        (init_db if create else check_connection)(ctx.engine)
+        (init_db if add_tables else check_connection)(ctx.engine)
     except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     return ctx
@@ -84,12 +143,23 @@ def _serve(ctx: Context) -> None:
     app = create_app(context=ctx)
     scheduler = create_scheduler(create_jobs(ctx), timezone=settings.timezone)
     ctx.store.refresh()
+    try:
+        # werkzeug's server directly: Flask's and Dash's run() print banners and a development
+        # warning; the one line below says where Gridwatch listens.
+        server = make_server(settings.host, settings.port, app.server, threaded=True)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
     if settings.run_scheduler:
         scheduler.start()
-    click.echo(f"Gridwatch is serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)")
+    click.echo(f"Gridwatch is serving on http://{settings.host}:{server.server_port}/  "
+               f"(Ctrl+C stops)")
     try:
-        app.run(host=settings.host, port=settings.port, debug=False, use_reloader=False)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
+        server.server_close()
         if scheduler.running:
             scheduler.shutdown(wait=False)
 
@@ -114,26 +184,42 @@ def _generate(ctx: Context, cases: int, seed: int) -> None:
     )
 
 
-host_option = click.option("--host", default=None, help="address to listen on (GRIDWATCH_HOST)")
-port_option = click.option("--port", type=int, default=None, help="port (GRIDWATCH_PORT)")
+def _host(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and (not value.strip() or any(c.isspace() for c in value)):
+        raise click.BadParameter(f"{value!r} is not a host name or address")
+    return value
 
 
-@click.group()
-@click.option("-v", "--verbose", is_flag=True, help="log every snapshot and job")
+def _publisher(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    value = value.strip()
+    if len(value) > MAX_PUBLISHER:
+        raise click.BadParameter(f"at most {MAX_PUBLISHER} characters, not {len(value)}")
+    return value
+
+
+host_option = click.option("--host", default=None, callback=_host,
+                           help="address to listen on (GRIDWATCH_HOST)")
+port_option = click.option("--port", type=click.IntRange(1, 65535), default=None,
+                           help="port, 1–65535 (GRIDWATCH_PORT)")
+cases_option = click.option("--cases", type=click.IntRange(0, 10_000_000), default=150_000,
+                            show_default=True, help="cases to generate")
+seed_option = click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=42,
+                           show_default=True, help="random seed of the demo city")
+
+
+@click.group(cls=_Group)
+@click.option("-v", "--verbose", is_flag=True,
+              help="log every snapshot, job step and request (and a failed job's traceback)")
 def cli(verbose: bool) -> None:
     """Gridwatch: a live command-center dashboard for city management."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose)
 
 
 @cli.command()
 @host_option
 @port_option
-@click.option("--cases", type=click.IntRange(min=0), default=150_000, show_default=True,
-              help="cases to generate when the demo database is new")
-@click.option("--seed", type=int, default=42, show_default=True)
+@cases_option
+@seed_option
 def demo(host: str | None, port: int | None, cases: int, seed: int) -> None:
     """Create the demo city if missing, then serve it with the live simulator on."""
     settings = replace(_settings(host=host, port=port), simulate=True)
@@ -153,7 +239,7 @@ def demo(host: str | None, port: int | None, cases: int, seed: int) -> None:
 def serve(host: str | None, port: int | None) -> None:
     """Serve an existing database (no simulator)."""
     settings = _settings(host=host, port=port)
-    _serve(_open_database(settings, create=True))  # adds tables a newer version needs
+    _serve(_open_database(settings, create=False))
 
 
 @cli.command("init-db")
@@ -165,8 +251,8 @@ def init_db_command() -> None:
 
 
 @cli.command()
-@click.option("--cases", type=click.IntRange(min=0), default=150_000, show_default=True)
-@click.option("--seed", type=int, default=42, show_default=True)
+@cases_option
+@seed_option
 def generate(cases: int, seed: int) -> None:
     """Generate the demo city into the configured (empty) database."""
     _generate(_open_database(_settings(), create=True), cases, seed)
@@ -175,7 +261,7 @@ def generate(cases: int, seed: int) -> None:
 @cli.command()
 def scheduler() -> None:
     """Run the demo simulator (GRIDWATCH_SIMULATE=true) once, beside gunicorn workers."""
-    ctx = _open_database(_settings(), create=False)
+    ctx = _open_database(_settings(), create=False, add_tables=False)
     jobs = create_jobs(ctx, snapshot=False)  # workers build their own snapshots
     if not jobs:
         raise click.ClickException("nothing to run: set GRIDWATCH_SIMULATE=true for the simulator")
@@ -189,8 +275,11 @@ def scheduler() -> None:
         sched.shutdown(wait=False)
 
 
+# A bad month is one line and exit 1 like every other failure of these commands, so it is
+# checked in the command (``_assessment_inputs``), not as a click usage error.
 month_option = click.option("--month", required=True, help="the month, YYYY-MM")
 rules_option = click.option("--rules", "rules_file", default=None,
+                            type=click.Path(dir_okay=False),
                             help="rules file (GRIDWATCH_RULES_FILE; default: the shipped rules)")
 
 
@@ -198,11 +287,11 @@ def _assessment_inputs(month: str, rules_file: str | None) -> tuple[Context, Rul
     """Check the month, load the rules and open the database, failing with one clear line."""
     settings = _settings()
     try:
-        month_bounds(month)
+        check_month(month)
         rules = load_rules(rules_file or settings.rules_file or None)
     except (AssessmentError, RulesError) as exc:
         raise click.ClickException(str(exc)) from exc
-    return _open_database(settings, create=True), rules
+    return _open_database(settings, create=False), rules
 
 
 def _width(text: str) -> int:
@@ -260,15 +349,16 @@ def assess(month: str, rules_file: str | None) -> None:
 @month_option
 @rules_option
 @click.option("--force", is_flag=True, help="replace the month if it is already published")
-@click.option("--by", default="", help="who publishes (kept with the month)")
+@click.option("--by", default="", callback=_publisher,
+              help=f"who publishes (kept with the month, at most {MAX_PUBLISHER} characters)")
 def publish(month: str, rules_file: str | None, force: bool, by: str) -> None:
     """Freeze a finished month's ranking with the rules that made it."""
     ctx, rules = _assessment_inputs(month, rules_file)
-    with ctx.sessions() as session:
-        try:
-            done = publish_month(session, month, rules, now=ctx.settings.now(), by=by, force=force)
-        except AssessmentError as exc:
-            raise click.ClickException(str(exc)) from exc
+    try:
+        done = publish_command(ctx.sessions, month, rules, now=ctx.settings.now(), by=by,
+                               force=force)
+    except AssessmentError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo("\n".join(_ranking_table(done.assessment)))
     click.echo(f"published {month} with rules sha256 {done.rules_sha256[:12]}")
 
@@ -290,7 +380,7 @@ def report(month: str, rules_file: str | None, output: str | None, xlsx: str | N
     with ctx.sessions() as session:
         try:
             inputs = gather(session, month, rules, now=ctx.settings.now(),
-                            figures=ctx.settings.indicator_settings())
+                            indicator_rules=ctx.settings.indicator_settings())
             deck = deck_from(inputs)
         except (AssessmentError, ChartRenderError) as exc:
             raise click.ClickException(str(exc)) from exc

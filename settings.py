@@ -196,6 +196,7 @@ class Settings:
     targets: Mapping[str, float] = field(default_factory=lambda: DEFAULT_TARGETS)
     calendar_file: str = ""
     vocabulary_file: str = ""
+    stale_hours: float = 24.0
     rules_file: str = ""
     secret_key: str = "gridwatch-dev-secret"
     present_pages: tuple[str, ...] = DEFAULT_PRESENT_PAGES
@@ -260,6 +261,7 @@ class Settings:
             targets=_targets(env, "GRIDWATCH_TARGETS"),
             calendar_file=env.get("GRIDWATCH_CALENDAR_FILE", ""),
             vocabulary_file=env.get("GRIDWATCH_VOCABULARY_FILE", ""),
+            stale_hours=_float(env, "GRIDWATCH_STALE_HOURS", 24.0),
             rules_file=env.get("GRIDWATCH_RULES_FILE", ""),
             secret_key=env.get("GRIDWATCH_SECRET_KEY") or "gridwatch-dev-secret",
             present_pages=_playlist(env, "GRIDWATCH_PRESENT_PAGES", DEFAULT_PRESENT_PAGES),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Dash
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks import grids, present, rankings, router, screen
+from callbacks import grids, present, quality, rankings, router, screen
 from settings import Settings
 from snapshot.store import SnapshotStore
 
@@ -17,4 +17,5 @@ def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session
     screen.register(app, store, sessions, settings)
     grids.register(app, sessions, settings, clock=store.clock)
     rankings.register(app, sessions, settings, clock=store.clock)
+    quality.register(app, sessions, settings, clock=store.clock)
     present.register(app)

@@ -23,16 +23,18 @@ from dash import (
     State,
     callback_context,
     dcc,
+    html,
     no_update,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard import ids
-from dashboard.exports import xlsx_bytes
+from dashboard.exports import csv_params, xlsx_bytes
 from dashboard.grids import layout as page
 from dashboard.grids.figures import categories_figure, daily_figure
 from dashboard.grids.state import (
+    PATH,
     GridsState,
     other_language_href,
     parse_state,
@@ -54,12 +56,14 @@ from dashboard.grids.view import (
     total_rows,
 )
 from dashboard.i18n import pick_language, t
+from dashboard.placeholders import create_sheet
 from queries.grid_view import GridView, grid_view
 from queries.indicators import INDICATOR_BY_KEY
 from queries.periods import CUSTOM
 from settings import Settings
 from snapshot import routes_grids
 from snapshot.cache import SharedCache
+from snapshot.jobs import failure_kind
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,9 @@ OUTPUTS: tuple[Prop, ...] = (
     (ids.GRIDS_TABLE, "dashGridOptions"),
     (ids.GRIDS_TABLE, "csvExportParams"),
     (ids.GRIDS_LANG, "href"),
+    (ids.GRIDS_SHEET, "children"),
+    (ids.GRIDS_SHEET, "hidden"),
+    (ids.GRIDS_RETRY, "disabled"),
 )
 
 
@@ -108,15 +115,38 @@ def view_outputs(view: GridView, state: GridsState, lang: str,
         (ids.GRIDS_TABLE_TITLE, "children"): page.table_title(view, lang),
         (ids.GRIDS_TABLE, "rowData"): table_rows(view, lang),
         (ids.GRIDS_TABLE, "columnDefs"): column_defs(kpi, lang),
-        (ids.GRIDS_TABLE, "dashGridOptions"): page.table_options(total_rows(view, lang)),
-        (ids.GRIDS_TABLE, "csvExportParams"): {"fileName": f"{filename}.csv"},
+        (ids.GRIDS_TABLE, "dashGridOptions"): page.table_options(total_rows(view, lang), lang),
+        (ids.GRIDS_TABLE, "csvExportParams"): csv_params(f"{filename}.csv"),
         (ids.GRIDS_LANG, "href"): other_language_href(state, lang),
+        (ids.GRIDS_SHEET, "children"): None,
+        (ids.GRIDS_SHEET, "hidden"): True,
+        (ids.GRIDS_RETRY, "disabled"): True,
     }
 
 
 def notice_outputs(message: str) -> dict[Prop, Any]:
     """Return the outputs that show only a message and keep every panel as it is."""
     return {(ids.GRIDS_STATUS, "children"): page.create_notice(message)}
+
+
+def unknown_outputs(state: GridsState, lang: str) -> dict[Prop, Any]:
+    """Cover the panels: no area has the URL's code (no retry: it will not appear by waiting)."""
+    message = f"{t('unknown_area', lang)}: {state.area}"
+    back = html.A(t("back_grids", lang), href=f"{PATH}{replace(state, area='').search()}",
+                  className="gw-notfound-link")
+    return {**notice_outputs(message),
+            (ids.GRIDS_SHEET, "children"): create_sheet(message, link=back),
+            (ids.GRIDS_SHEET, "hidden"): False,
+            (ids.GRIDS_RETRY, "disabled"): True}
+
+
+def outage_outputs(lang: str) -> dict[Prop, Any]:
+    """Cover the panels while the database is unreachable, and poll until it answers."""
+    message = t("data_unavailable", lang)
+    return {**notice_outputs(message),
+            (ids.GRIDS_SHEET, "children"): create_sheet(message, retrying=True),
+            (ids.GRIDS_SHEET, "hidden"): False,
+            (ids.GRIDS_RETRY, "disabled"): False}
 
 
 def next_state(state: GridsState, trigger: Any, *, choice: str | None, start: str | None,
@@ -162,24 +192,25 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
 
         return views.get((state.area, period.token), compute), error
 
-    def render(search: str | None) -> list[Any]:
+    def render(search: str | None, _retry: int | None = None) -> list[Any]:
         params = query_params(search)
         state = parse_state(params)
         lang = pick_language(params.get("lang"), settings.language)
         try:
             view, error = load(state)
         except SQLAlchemyError as exc:
-            log.warning("grid page %s: database error: %s", search, exc)
-            outputs = notice_outputs(t("grids_unavailable", lang))
+            log.warning("grid page %s: database error: %s", search, failure_kind(exc))
+            outputs = outage_outputs(lang)
         else:
             if view is None:
-                outputs = notice_outputs(f"{t('unknown_area', lang)}: {state.area}")
+                outputs = unknown_outputs(state, lang)
             else:
                 notice = t("grids_bad_period", lang) if error else None
                 outputs = view_outputs(view, state, lang, notice)
         return [outputs.get(prop, no_update) for prop in OUTPUTS]
 
-    app.callback([Output(i, p) for i, p in OUTPUTS], Input(ids.GRIDS_URL, "search"))(render)
+    app.callback([Output(i, p) for i, p in OUTPUTS], Input(ids.GRIDS_URL, "search"),
+                 Input(ids.GRIDS_RETRY, "n_intervals"))(render)
 
     def navigate(choice: str, start: str | None, end: str | None, kpi: str,
                  _map_clicks: int | None, _crumbs: list[int], cell: dict[str, Any] | None,
@@ -240,7 +271,8 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
     app.callback(Output(ids.GRIDS_DOWNLOAD, "data"), Input(ids.GRIDS_XLSX, "n_clicks"),
                  State(ids.GRIDS_URL, "search"), prevent_initial_call=True)(download)
 
-    # CSV comes straight from the grid in the browser (ag-grid community's own export).
+    # CSV comes straight from the grid in the browser (ag-grid community's own export, what
+    # is on screen as formatted there); csv_params makes every cell safe to open.
     app.clientside_callback(
         ClientsideFunction("gridwatch_grids", "exportCsv"),
         Output(ids.GRIDS_TABLE, "exportDataAsCsv"), Input(ids.GRIDS_CSV, "n_clicks"),

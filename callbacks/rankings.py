@@ -23,6 +23,7 @@ from dashboard import ids
 from dashboard.deck import deck_from, default_deck_name
 from dashboard.deck.images import ChartRenderError
 from dashboard.i18n import pick_language, t
+from dashboard.placeholders import create_sheet
 from dashboard.rankings import layout as page
 from dashboard.rankings.figures import (
     deductions_figure,
@@ -34,25 +35,28 @@ from dashboard.rankings.view import (
     PATH,
     default_street,
     group_mean_deductions,
+    month_notice,
     month_options,
     month_token,
     ranking_xlsx,
+    refusal_text,
     resolve_month,
     summary_items,
 )
+from dashboard.shell import RETRY_MS
 from queries.assessment import (
     AssessmentError,
     MonthAssessment,
+    check_publishable,
     list_months,
     load_month,
-    month_bounds,
-    publication,
-    publish_month,
+    publish,
 )
 from queries.deck import gather
 from queries.rules import Rules, RulesError, load_rules
 from settings import Settings
 from snapshot.cache import SharedCache
+from snapshot.jobs import failure_kind
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,9 @@ OUTPUTS: tuple[Prop, ...] = (
     (ids.RANK_STREET, "data"),
     (ids.RANK_LANG, "href"),
     (ids.RANK_MESSAGE, "children"),
+    (ids.RANK_SHEET, "children"),
+    (ids.RANK_SHEET, "hidden"),
+    (ids.RANK_TICK, "interval"),
 )
 
 
@@ -116,8 +123,12 @@ class RankingsPage:
     # -- callbacks
 
     def render(self, search: str | None, _version: int | None, _tick: int | None,
-               selected: str | None) -> list[Any]:
-        """Fill every panel for the URL's month (a poll skips published months)."""
+               selected: str | None, sheet_hidden: bool | None = True) -> list[Any]:
+        """Fill every panel for the URL's month (a poll skips published months).
+
+        While the database is unreachable a sheet covers the panels and the poll runs every
+        few seconds; the first answer after it fills the page and slows the poll again.
+        """
         month, lang, _ = self.view(search)
         polled = _trigger() == ids.RANK_TICK
         try:
@@ -128,15 +139,18 @@ class RankingsPage:
         except (RulesError, AssessmentError) as exc:
             return self._notice(str(exc))
         except SQLAlchemyError as exc:
-            log.warning("rankings %s: database error: %s", search, exc)
-            return self._notice(t("rank_unavailable", lang))
-        if polled and assessment.published:
+            log.warning("rankings %s: database error: %s", search, failure_kind(exc))
+            return self._outage(lang)
+        if polled and assessment.published and sheet_hidden is not False:
             return [no_update] * len(OUTPUTS)
         street = selected if assessment.street(selected or "") else default_street(assessment)
         outputs = self.outputs(assessment, lang, street)
         outputs[(ids.RANK_MONTH, "options")] = month_options(months, month_token(self.now()), lang)
         outputs[(ids.RANK_LANG, "href")] = (
             f"{PATH}{page.search_for(month, 'en' if lang != 'en' else 'zh')}")
+        notice = month_notice(query_params(search).get("month"), month, lang)
+        if notice:
+            outputs[(ids.RANK_MESSAGE, "children")] = page.create_message(notice, error=True)
         return [outputs.get(prop, no_update) for prop in OUTPUTS]
 
     def outputs(self, a: MonthAssessment, lang: str, street: str | None) -> dict[Prop, Any]:
@@ -156,6 +170,9 @@ class RankingsPage:
                 lang=lang),
             (ids.RANK_STREET, "data"): None if chosen is None else chosen.code,
             (ids.RANK_MESSAGE, "children"): None,
+            (ids.RANK_SHEET, "children"): None,
+            (ids.RANK_SHEET, "hidden"): True,
+            (ids.RANK_TICK, "interval"): page.POLL_MS,
         }
 
     def breakdown(self, a: MonthAssessment, code: str | None, lang: str) -> list[Any]:
@@ -196,37 +213,27 @@ class RankingsPage:
 
     def refusal(self, month: str, lang: str) -> str | None:
         """Return why a month cannot be published now, in the page's words, or None."""
-        _, end = month_bounds(month)
-        if end > self.now():
-            return t("rank_not_over", lang).format(month=month, at=f"{end:%Y-%m-%d %H:%M}")
         try:
             with self.sessions() as session:
-                done = publication(session, month)
+                check_publishable(session, month, now=self.now())
+        except AssessmentError as exc:
+            return refusal_text(exc, month, lang)
         except SQLAlchemyError:
             return t("rank_unavailable", lang)
-        if done is not None:
-            who = f" ({done.published_by})" if done.published_by else ""
-            return t("rank_already", lang).format(
-                month=month, at=f"{done.published_at:%Y-%m-%d %H:%M}{who}")
         return None
 
     def publish(self, _submitted: int, search: str | None, by: str | None,
                 version: int | None) -> tuple[Any, Any]:
-        """Freeze the month with the rules that made it; the page then shows 已发布."""
+        """Freeze the month (the ``publish`` command); the page then shows 已发布."""
         month, lang, _ = self.view(search)
-        refusal = self.refusal(month, lang)
-        if refusal:
-            return page.create_message(refusal, error=True), no_update
         try:
-            rules = self.rules()
-            with self.sessions() as session:
-                publish_month(session, month, rules, now=self.now(), by=(by or "").strip())
+            publish(self.sessions, month, self.rules(), now=self.now(), by=by or "")
         except (RulesError, AssessmentError) as exc:
-            return page.create_message(str(exc), error=True), no_update
+            return page.create_message(refusal_text(exc, month, lang), error=True), no_update
         except SQLAlchemyError as exc:
-            log.warning("publishing %s failed: %s", month, exc)
+            log.warning("publishing %s failed: %s", month, failure_kind(exc))
             return page.create_message(t("rank_unavailable", lang), error=True), no_update
-        self.generation += 1
+        self.generation += 1  # no cached figure of this month outlives its publication
         log.info("published %s by %r", month, by)
         return page.create_message(t("rank_done", lang).format(month=month)), (version or 0) + 1
 
@@ -240,7 +247,7 @@ class RankingsPage:
                 return dcc.send_bytes(data, f"gridwatch-{month}.xlsx"), None
             with self.sessions() as session:
                 inputs = gather(session, month, rules, now=self.now(),
-                                figures=self.settings.indicator_settings())
+                                indicator_rules=self.settings.indicator_settings())
             return dcc.send_bytes(deck_from(inputs), default_deck_name(month)), None
         except (RulesError, AssessmentError, ChartRenderError) as exc:
             return no_update, page.create_message(f"{t('rank_failed', lang)}: {exc}", error=True)
@@ -254,6 +261,15 @@ class RankingsPage:
         if not month or month == current:
             return no_update
         return page.search_for(month, asked)
+
+    @staticmethod
+    def _outage(lang: str) -> list[Any]:
+        message = t("data_unavailable", lang)
+        shown = {(ids.RANK_MESSAGE, "children"): page.create_message(message, error=True),
+                 (ids.RANK_SHEET, "children"): create_sheet(message, retrying=True),
+                 (ids.RANK_SHEET, "hidden"): False,
+                 (ids.RANK_TICK, "interval"): RETRY_MS}
+        return [shown.get(prop, no_update) for prop in OUTPUTS]
 
     @staticmethod
     def _notice(message: str) -> list[Any]:
@@ -276,7 +292,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
     app.callback([Output(i, p) for i, p in OUTPUTS],
                  Input(ids.RANK_URL, "search"), Input(ids.RANK_VERSION, "data"),
                  Input(ids.RANK_TICK, "n_intervals"),
-                 State(ids.RANK_STREET, "data"))(rankings.render)
+                 State(ids.RANK_STREET, "data"), State(ids.RANK_SHEET, "hidden"))(rankings.render)
     app.callback(Output(ids.RANK_URL, "search"), Input(ids.RANK_MONTH, "value"),
                  State(ids.RANK_URL, "search"), prevent_initial_call=True)(rankings.navigate)
     app.callback(Output(ids.RANK_STREET, "data", allow_duplicate=True),

@@ -82,6 +82,8 @@ GRIDS_TABLE = "grids-table"
 GRIDS_TABLE_TITLE = "grids-table-title"
 GRIDS_CSV = "grids-csv"
 GRIDS_XLSX = "grids-xlsx"
+GRIDS_SHEET = "grids-sheet"  # the cover shown while the page has no data (outage, unknown area)
+GRIDS_RETRY = "grids-retry"  # polls while the database is unreachable
 
 
 def grids_crumb(code: str) -> dict[str, str]:
@@ -113,6 +115,7 @@ RANK_VERSION = "rank-version"
 RANK_PPTX = "rank-pptx"
 RANK_XLSX = "rank-xlsx"
 RANK_DOWNLOAD = "rank-download"
+RANK_SHEET = "rank-sheet"  # the cover shown while the database is unreachable
 
 
 def rank_table(group: str) -> dict[str, str]:
@@ -133,3 +136,16 @@ PRESENT_PROGRESS = "present-progress"
 def present_frame(index: int) -> dict[str, str | int]:
     """Return the id of one page of the presentation's playlist."""
     return {"type": PRESENT_FRAME, "index": index}
+
+# The data-quality page (/quality)
+QUALITY = "quality"
+QUALITY_TICK = "quality-tick"
+QUALITY_LANG = "quality-lang"
+QUALITY_STATUS = "quality-status"
+QUALITY_TILES = "quality-tiles"
+QUALITY_TREND = "quality-trend"
+QUALITY_QUARANTINE = "quality-quarantine"
+QUALITY_LOCATIONS = "quality-locations"
+QUALITY_DISAGREE = "quality-disagree"
+QUALITY_SOURCES = "quality-sources"
+QUALITY_SAMPLES = "quality-samples"

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dashboard.grids import layout as grids
 from dashboard.grids.state import PATH as GRIDS_PATH
 from dashboard.present import layout as present
+from dashboard.quality import layout as quality
+from dashboard.quality.layout import PATH as QUALITY_PATH
 from dashboard.rankings import layout as rankings
 from dashboard.rankings.view import PATH as RANKINGS_PATH
 from dashboard.routing import NavLink, Page
@@ -20,6 +22,7 @@ PAGES: tuple[Page, ...] = (
     Page("screen", "/screen", screen.page, "nav_screen", aliases=("/",)),
     Page("grids", GRIDS_PATH, grids.page, "nav_grids"),
     Page("rankings", RANKINGS_PATH, rankings.page, "nav_rankings"),
+    Page("quality", QUALITY_PATH, quality.page, "nav_quality"),
     Page("present", "/present", present.page, "nav_present", in_nav=False, presentable=False),
 )
 _BY_PATH = {path: page for page in PAGES for path in page.paths}

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, selec
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from ingest import lifecycle as lc
 from ingest import names
 from ingest.geometry import (
     GRID_SIZE,
@@ -37,6 +38,7 @@ from ingest.geometry import (
     to_geojson,
     voronoi_split,
 )
+from ingest.lifecycle import FAR, WorkClock
 from ingest.names import make_address, make_description
 from ingest.reference import (
     CATEGORIES,
@@ -99,28 +101,20 @@ CENTRE = (34.2610, 108.9423)  # Xi'an Bell Tower (lat, lon): the district's cent
 CHUNK = 20_000  # rows per bulk insert
 MONTHS = 13
 
-# Lifecycle shares, tuned to look like a well-run district (DOMAIN.md §2-3).
-P_INVALID = 0.025  # 无效上报: cancelled before registration
-P_CANCEL = 0.01  # 作废 after registration
-P_MISDISPATCH = 0.015
-P_EXTEND = 0.02
-P_REWORK = 0.03  # of which 15% twice
-P_LATE = 0.035  # handling finishes past the deadline
-# Crews on 7-day rotas (环卫, 城管执法) finish many cases in the evening or at the weekend: for
-# these, the share of the limit elapses in clock hours, which can only make them earlier.
-P_ROUND_THE_CLOCK = 0.5
+# Lifecycle shares and stage durations: ingest.lifecycle (shared with the simulator).
 P_URGENT = 0.08
 P_REPEAT = 0.05
-P_STUCK = 0.004  # of recent cases: still open long past the deadline (老大难)
 P_SATISFIED = 0.9
 # Settled at grid / street / district, for problems a street settles itself and for the rest.
 SETTLED_P = {True: (0.80, 0.18, 0.02), False: (0.33, 0.37, 0.30)}
-HOUR_WEIGHTS = np.array([0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.6, 1.5, 3.5, 5.0, 5.5, 5.0,
-                         3.5, 3.0, 4.5, 5.0, 4.8, 4.0, 2.5, 1.8, 1.4, 1.1, 0.8, 0.5])
 YEAR_SHAPE = np.array(SEASONS["summer"]) ** 0.4  # a little busier in summer overall
-REST_DAY_FACTOR = 0.7  # weekends and holidays: fewer patrols, fewer reports
+STREET_WOBBLE_SD = 0.2  # a street's month-to-month swing in volume (log scale)
+STREET_WOBBLE_RHO = 0.5  # and how much of it carries into the next month
+STREET_LEVEL_PULL = 0.5  # share of the gap in per-grid volume between urban streets closed
 REPEAT_RADIUS_M = 40.0  # repeats are placed within this of the first case (rule: 50 m)
 REPEAT_DAYS = 29.5  # and this many days after it (rule: 30 days)
+P_REPEAT_SAME_DAY = 0.25  # of repeats: reported again within hours of the first
+REPEAT_SAME_DAY_S = (600, 8 * 3600)
 
 # Who appears as the reporter of a case, by source (a patrol report names the officer).
 REPORTERS = {SOURCE_PATROL: "", SOURCE_HOTLINE: "12345热线", SOURCE_PHOTO: "市民随手拍",
@@ -128,9 +122,6 @@ REPORTERS = {SOURCE_PATROL: "", SOURCE_HOTLINE: "12345热线", SOURCE_PHOTO: "�
 # Why an invalid report was cancelled (作废).
 INVALID_REASONS = np.array(["重复上报", "不属于受理范围", "信息不实", "现场已自行处置"],
                            dtype=object)
-
-FAR = np.iinfo(np.int64).max // 4  # "never": a stage this case does not reach
-EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -157,8 +148,10 @@ def generate(engine: Engine, *, cases: int = 150_000, seed: int = 42, now: datet
     began = time.perf_counter()
     now = (now or datetime.now()).replace(microsecond=0)
     calendar = calendar or default_calendar()
-    geo, roster, case_rng, volunteer_rng, map_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
+    # Streams 0-4 as before; stream 5 (added later) draws the streets' month-to-month wobble,
+    # so the map, the rosters and the volunteers stay what they were for a seed.
+    geo, roster, case_rng, volunteer_rng, map_rng, wobble_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)
     )
     with Session(engine) as session, session.begin():
         held = session.scalar(select(func.count()).select_from(Area))
@@ -173,7 +166,8 @@ def generate(engine: Engine, *, cases: int = 150_000, seed: int = 42, now: datet
             {"code": local_department_code(code), "name": name, "kind": KIND_LOCAL}
             for code, name in zip(city.street_code, city.street_name)
         ])
-        n_events = _write_cases(conn, case_rng, city, cases, now, calendar, progress)
+        wobble = _street_wobble(wobble_rng, city, now)
+        n_events = _write_cases(conn, case_rng, city, cases, now, calendar, progress, wobble)
         n_teams, n_volunteers, n_activities = _write_volunteers(conn, volunteer_rng, city, now,
                                                                 calendar)
         n_pois = _write_map_points(conn, map_rng, city)
@@ -396,46 +390,7 @@ def _area_row(area_id: int, code: str, name: str, level: str, parent_id: int | N
 # --- working time ---------------------------------------------------------------------------
 
 
-class WorkClock:
-    """Working-hour arithmetic on whole seconds, vectorised; agrees with ``WorkCalendar``.
-
-    ``WorkCalendar.add_working_hours`` walks day by day in Python; a million deadlines take
-    the same answers from a table of the sittings between ``first`` and ``last`` and two
-    binary searches.
-    """
-
-    def __init__(self, calendar: WorkCalendar, first: date, last: date) -> None:
-        starts: list[int] = []
-        ends: list[int] = []
-        day = first
-        while day <= last:
-            if calendar.is_workday(day):
-                for a, b in calendar.sittings:
-                    starts.append(_seconds(datetime.combine(day, a)))
-                    ends.append(_seconds(datetime.combine(day, b)))
-            day += timedelta(days=1)
-        self.last = last
-        self._start = np.array(starts, dtype=np.int64)
-        self._end = np.array(ends, dtype=np.int64)
-        self._cum_end = np.cumsum(self._end - self._start)
-        self._cum_start = self._cum_end - (self._end - self._start)
-
-    def add(self, start: np.ndarray, hours: np.ndarray) -> np.ndarray:
-        """Return ``start`` (epoch seconds) plus ``hours`` working hours, as epoch seconds."""
-        start = np.asarray(start, dtype=np.int64)
-        first = np.searchsorted(self._end, start, side="right")
-        if np.any(first >= len(self._end)):
-            raise ValueError(f"working-time table ends on {self.last}: a start lies beyond it")
-        worked = self._cum_start[first] + np.clip(start - self._start[first], 0, None)
-        target = worked + np.rint(np.asarray(hours, dtype=float) * 3600).astype(np.int64)
-        k = np.searchsorted(self._cum_end, target, side="left")
-        if np.any(k >= len(self._cum_end)):
-            raise ValueError(f"working-time table ends on {self.last}: a deadline lies beyond it")
-        return self._start[k] + (target - self._cum_start[k])
-
-
-def _seconds(moment: datetime) -> int:
-    return int((moment - EPOCH).total_seconds())
+_seconds = lc.seconds_of
 
 
 def _datetimes(seconds: np.ndarray) -> list[datetime | None]:
@@ -490,7 +445,7 @@ def _load_categories(conn: Connection) -> _Categories:
 
 
 def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int, now: datetime,
-                 calendar: WorkCalendar, progress: bool) -> int:
+                 calendar: WorkCalendar, progress: bool, wobble: dict[int, np.ndarray]) -> int:
     """Draw ``n`` cases over the 13 months before ``now`` and write them with their events."""
     cats = _load_categories(conn)
     departments = {r.code: (r.id, r.name) for r in conn.execute(select(Department.__table__))}
@@ -498,7 +453,7 @@ def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int,
     reported = _report_times(rng, n, start, now, calendar, cats)
     # Each month has its own mix: more 积水 in July, 积雪 in January.
     category = _draw_by_month(rng, _month_index(reported), cats.weight[:, None] * cats.season)
-    grid = rng.choice(len(city.grids), size=n, p=city.grid_weight)
+    grid = _draw_grids(rng, city, reported, wobble)
     lat, lon = _points_by_grid(rng, city.grids, grid)
     _place_repeats(rng, reported, category, grid, lat, lon, city, now_s)
 
@@ -599,15 +554,60 @@ def _report_times(rng: np.random.Generator, n: int, start: datetime, now: dateti
     bins = np.arange(start_s - start_s % 3600, now_s, 3600, dtype=np.int64)  # whole hours
     low = np.maximum(bins, start_s)
     length = np.minimum(bins + 3600, now_s) - low
-    day = bins // 86400
-    days = np.unique(day)
-    workday = {int(d): calendar.is_workday(date(1970, 1, 1) + timedelta(days=int(d))) for d in days}
-    day_factor = np.array([1.0 if workday[d] else REST_DAY_FACTOR for d in day.tolist()])
-    volume = (cats.weight @ cats.season) * YEAR_SHAPE
-    weight = (day_factor * volume[_month_index(bins)] * HOUR_WEIGHTS[(bins % 86400) // 3600]
-              * length / 3600)
+    weight = lc.arrival_weight(bins, calendar, month_volume(cats)) * length / 3600
     pick = rng.choice(len(bins), size=n, p=weight / weight.sum())
     return low[pick] + (rng.random(n) * length[pick]).astype(np.int64)
+
+
+def month_volume(cats: _Categories) -> np.ndarray:
+    """Twelve monthly factors of the whole city's volume (its mix of seasonal categories)."""
+    return (cats.weight @ cats.season) * YEAR_SHAPE
+
+
+def _month_serial(seconds: np.ndarray) -> np.ndarray:
+    """Months since January 1970 of epoch seconds (each month of the 13 its own number)."""
+    return np.asarray(seconds).astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+
+
+def _street_wobble(rng: np.random.Generator, city: City, now: datetime) -> dict[int, np.ndarray]:
+    """Return each month's factor on each street's share of the cases (month serial → factors).
+
+    A real ranking moves: a street has a bad month (a market street in the summer, a works
+    site), recovers, slips again. Each street's log factor is an AR(1) series over the months
+    (``STREET_WOBBLE_RHO``, ``STREET_WOBBLE_SD``), and the urban streets' per-grid volumes are
+    pulled part of the way to their common level (``STREET_LEVEL_PULL``): the score is a
+    per-grid deduction, and the raw density of the old centre would pin the same two streets
+    to the bottom every month. The towns stay quieter; the monthly total is unchanged.
+    """
+    grid_street = city.grid_street
+    n_streets = len(city.street_name)
+    per_grid = (np.bincount(grid_street, weights=city.grid_weight, minlength=n_streets)
+                / np.bincount(grid_street, minlength=n_streets))
+    town = np.array([name in names.TOWN_NAMES for name in city.street_name])
+    level = np.zeros(n_streets)
+    urban = np.log(per_grid[~town])
+    level[~town] = STREET_LEVEL_PULL * (urban.mean() - urban)
+    first = int(_month_serial(np.array([_seconds(_months_before(now, MONTHS))]))[0])
+    last = int(_month_serial(np.array([_seconds(now)]))[0])
+    wobble: dict[int, np.ndarray] = {}
+    state = rng.normal(0.0, STREET_WOBBLE_SD, n_streets)
+    innovation = STREET_WOBBLE_SD * np.sqrt(1 - STREET_WOBBLE_RHO ** 2)
+    for month in range(first, last + 1):
+        wobble[month] = np.exp(level + state)
+        state = STREET_WOBBLE_RHO * state + rng.normal(0.0, innovation, n_streets)
+    return wobble
+
+
+def _draw_grids(rng: np.random.Generator, city: City, reported: np.ndarray,
+                wobble: dict[int, np.ndarray]) -> np.ndarray:
+    """Draw each case's grid from the grids' activity times its street's factor that month."""
+    month = _month_serial(reported)
+    grid = np.empty(len(reported), dtype=np.int64)
+    for m in np.unique(month).tolist():
+        items = np.flatnonzero(month == m)
+        p = city.grid_weight * wobble[m][city.grid_street]
+        grid[items] = rng.choice(len(p), size=len(items), p=p / p.sum())
+    return grid
 
 
 def _month_index(seconds: np.ndarray) -> np.ndarray:
@@ -673,7 +673,13 @@ def _place_repeats(rng: np.random.Generator, reported: np.ndarray, category: np.
         return
     origins = rng.choice(pool, size=k)
     room = np.minimum(REPEAT_DAYS * 86400, now_s - 60 - reported[origins])
-    reported[repeats] = reported[origins] + rng.uniform(3600, room).astype(np.int64)
+    # Some come back within the day (a citizen calls what the patrol already reported), the
+    # rest within the rule's D days. A same-day pair can be registered in the other order.
+    soon = rng.random(k) < P_REPEAT_SAME_DAY
+    room = np.where(soon, np.minimum(room, REPEAT_SAME_DAY_S[1]), room)
+    after = np.where(soon, rng.uniform(REPEAT_SAME_DAY_S[0], np.maximum(room, 601)),
+                     rng.uniform(3600, np.maximum(room, 3601)))
+    reported[repeats] = reported[origins] + np.minimum(after, room).astype(np.int64)
     category[repeats] = category[origins]
     grid[repeats] = grid[origins]
     polygons = np.array(city.grids, dtype=object)[grid[origins]]
@@ -708,83 +714,79 @@ class _Lifecycle:
     """Every stage time of every case (epoch seconds; ``FAR`` = never), and its state at ``now``.
 
     Stage times are drawn as if the future happened, then cut at ``now``: a stage after ``now``
-    is not reached yet. Handling time is drawn in working hours against the limit, so the
-    share finished past the deadline is set directly (``P_LATE``); crews on rotas work some of
-    it in clock hours, so cases close at weekends too.
+    is not reached yet. Every duration comes from ``ingest.lifecycle``, the model the live
+    simulator draws from too, so the simulated city carries on where the history stops.
     """
 
     def __init__(self, rng: np.random.Generator, reported: np.ndarray, limit: np.ndarray,
                  clock: WorkClock, now: int) -> None:
         n = len(reported)
         self.now = now
-        self.invalid = rng.random(n) < P_INVALID
-        late_cancel = ~self.invalid & (rng.random(n) < P_CANCEL)
+        self.invalid = rng.random(n) < lc.P_INVALID
+        late_cancel = ~self.invalid & (rng.random(n) < lc.P_CANCEL)
         normal = ~self.invalid & ~late_cancel
-        self.registered = reported + _delays(rng, n, 300, (600, 2700), (3600, 28800), 0.05, 0.02)
+        self.registered = reported + lc.REGISTER_DELAY.sample(rng, n)
         self.cancelled = np.full(n, FAR)
-        self.cancelled[self.invalid] = (reported[self.invalid]
-                                        + rng.integers(300, 3600, int(self.invalid.sum())))
-        self.cancelled[late_cancel] = (self.registered[late_cancel]
-                                       + rng.integers(600, 6 * 3600, int(late_cancel.sum())))
+        k = int(self.invalid.sum())
+        self.cancelled[self.invalid] = reported[self.invalid] + lc.draw_between(
+            rng, lc.INVALID_S, k)
+        k = int(late_cancel.sum())
+        self.cancelled[late_cancel] = self.registered[late_cancel] + lc.draw_between(
+            rng, lc.CANCEL_S, k)
         self.registered[self.invalid] = FAR
-        first_dispatch = self.registered + _delays(rng, n, 300, (900, 3600), (7200, 28800),
-                                                   0.05, 0.01)
-        wrong = normal & (rng.random(n) < P_MISDISPATCH)
+        first_dispatch = self.registered + lc.DISPATCH_DELAY.sample(rng, n)
+        wrong = normal & (rng.random(n) < lc.P_MISDISPATCH)
         self.misdispatch = np.where(wrong, first_dispatch, FAR)
-        self.dispatched = np.where(
-            normal, first_dispatch + np.where(wrong, rng.integers(1800, 4 * 3600, n), 0), FAR)
+        bounce = lc.draw_between(rng, lc.MISDISPATCH_S, n)
+        self.dispatched = np.where(normal, first_dispatch + np.where(wrong, bounce, 0), FAR)
 
         live = np.flatnonzero(normal)
         self.first_deadline = np.full(n, FAR)
         self.first_deadline[live] = clock.add(self.dispatched[live], limit[live])
-        extend = normal & (rng.random(n) < P_EXTEND)
-        used = rng.uniform(0.3, 0.9, n)  # share of the limit gone when the extension is granted
+        outcome = np.full(n, -1)
+        outcome[live] = lc.draw_outcomes(rng, len(live))
+        extend = outcome == lc.EXTEND
         ext = np.flatnonzero(extend)
+        used = lc.draw_extension_used(rng, np.zeros(len(ext)))
         self.extension = np.full(n, FAR)
-        self.extension[ext] = clock.add(self.dispatched[ext], used[ext] * limit[ext])
+        self.extension[ext] = clock.add(self.dispatched[ext], used * limit[ext])
         self.second_deadline = np.full(n, FAR)
         self.second_deadline[ext] = clock.add(self.first_deadline[ext], limit[ext])
 
-        share = 0.02 + 0.98 * rng.beta(1.6, 2.6, n)  # of the limit, in working hours
-        late = 1.01 + np.minimum(rng.exponential(0.4, n), 3)
-        share = np.where(rng.random(n) < P_LATE, late, share)
-        share = np.where(extend, used + rng.uniform(0.1, 0.97, n) * (2 - used), share)
+        zero = np.zeros(n)
+        share = lc.draw_share(rng, outcome, zero, zero)
+        share[ext] = lc.draw_extended_share(rng, used)
         self.handling = np.full((3, n), FAR)
-        self.handling[0, live] = clock.add(self.dispatched[live], share[live] * limit[live])
-        rota = live[(share[live] < 1) & ~extend[live] & (rng.random(len(live)) < P_ROUND_THE_CLOCK)]
-        self.handling[0, rota] = self.dispatched[rota] + (share[rota] * limit[rota] * 3600).astype(
-            np.int64)
+        working = np.flatnonzero(np.isin(outcome, (lc.PLAIN, lc.LATE, lc.EXTEND)))
+        self.handling[0, working] = clock.add(self.dispatched[working],
+                                              share[working] * limit[working])
+        rota = np.flatnonzero(outcome == lc.PLAIN_CLOCK)
+        self.handling[0, rota] = self.dispatched[rota] + (
+            share[rota] * limit[rota] * 3600).astype(np.int64)
+        stuck = np.flatnonzero(outcome == lc.STUCK)
+        self.handling[0, stuck] = self.first_deadline[stuck] + lc.draw_stuck_overdue(
+            rng, np.full(len(stuck), -np.inf))
         draw = rng.random(n)
-        self.rounds = np.where(normal & ~extend & (draw < P_REWORK),
-                               np.where(draw < P_REWORK * 0.15, 2, 1), 0)
+        self.rounds = np.where(normal & ~extend & (outcome != lc.STUCK) & (draw < lc.P_REWORK),
+                               np.where(draw < lc.P_REWORK * lc.P_REWORK_AGAIN, 2, 1), 0)
         self.failed = np.full((2, n), FAR)
         for k in (1, 2):
             again = np.flatnonzero(self.rounds >= k)
             self.failed[k - 1, again] = (self.handling[k - 1, again]
-                                         + rng.integers(1200, 3 * 3600, len(again)))
+                                         + lc.draw_between(rng, lc.REWORK_FAIL_S, len(again)))
+            restart = self.failed[k - 1, again] + lc.draw_between(rng, lc.REWORK_RESTART_S,
+                                                                   len(again))
             self.handling[k, again] = clock.add(
-                self.failed[k - 1, again] + rng.integers(300, 1800, len(again)),
-                rng.uniform(0.15, 0.5, len(again)) * limit[again])
-        self._leave_stuck(rng, reported, normal & ~extend & (self.rounds == 0))
+                restart, rng.uniform(*lc.REWORK_SHARE, len(again)) * limit[again])
 
-        self.accepted = self.dispatched + np.minimum(
-            rng.exponential(1500, n), 0.5 * (self.handling[0] - self.dispatched)).astype(np.int64)
+        self.accepted = self.dispatched + lc.draw_accept_delay(
+            rng, self.handling[0] - self.dispatched)
         final = self.handling[self.rounds, np.arange(n)]
         slack = np.where(extend, self.second_deadline, self.first_deadline) - final
         # Verification and closing take minutes to hours, and rarely push a case past its limit.
-        total = rng.integers(360, 4 * 3600, n)
-        room = np.maximum(120, (0.8 * slack).astype(np.int64))
-        total = np.where(slack > 0, np.minimum(total, room), total)
+        total = lc.draw_close_delay(rng, slack)
         self.verified = final + (0.7 * total).astype(np.int64)
         self.closed = final + total
-
-    def _leave_stuck(self, rng: np.random.Generator, reported: np.ndarray,
-                     eligible: np.ndarray) -> None:
-        """Leave a few recent cases unhandled long past their deadline (超期未结案 now)."""
-        recent = reported >= self.now - 45 * 86400
-        candidates = np.flatnonzero(eligible & recent & (self.first_deadline < self.now - 86400))
-        count = min(len(candidates), max(3, round(P_STUCK * int(recent.sum()))))
-        self.handling[0, rng.choice(candidates, size=count, replace=False)] = FAR
 
     def shown(self, moment: np.ndarray) -> np.ndarray:
         """Return the times already reached at ``now``; the rest become ``FAR``."""
@@ -819,15 +821,6 @@ class _Lifecycle:
         states = [STATUS_CANCELLED, STATUS_CLOSED, STATUS_VERIFYING, STATUS_HANDLING,
                   STATUS_DISPATCHED, STATUS_REGISTERED]
         return np.select([t <= self.now for t in reached], states, STATUS_REPORTED).astype(object)
-
-
-def _delays(rng: np.random.Generator, n: int, fast_mean: float, medium: tuple[int, int],
-            slow: tuple[int, int], p_medium: float, p_slow: float) -> np.ndarray:
-    """Draw delays in seconds: mostly minutes, some within hours, a few late."""
-    draw = rng.random(n)
-    fast = 30 + rng.exponential(fast_mean, n)
-    medium_or_fast = np.where(draw < p_slow + p_medium, rng.uniform(*medium, n), fast)
-    return np.where(draw < p_slow, rng.uniform(*slow, n), medium_or_fast).astype(np.int64)
 
 
 def _nullable(values: np.ndarray, present: np.ndarray) -> np.ndarray:

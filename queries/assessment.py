@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from queries.areas import district as find_district
 from queries.assessment_data import (
@@ -42,6 +42,13 @@ from queries.models import (
     AssessmentPublication,
     Case,
 )
+from queries.month_figures import (
+    FiguresError,
+    MonthFigures,
+    figures_from_data,
+    figures_to_data,
+    month_figures,
+)
 from queries.rules import (
     CAUSES,
     NORMALISE_PER_GRID,
@@ -55,6 +62,10 @@ UNGROUPED = "未分组"
 STREAK_LOOKBACK_MONTHS = 24  # how far back consecutive_bottom_two looks through unpublished months
 JSON_FORMAT = 1
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The months a case database can hold: a month outside them (0001-01, 9999-12) is a typo, and
+# its neighbours (last month, next month) would leave what a datetime can represent.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+MAX_PUBLISHER = 64  # AssessmentPublication.published_by
 
 
 class AssessmentError(ValueError):
@@ -66,7 +77,16 @@ class MonthError(AssessmentError):
 
 
 class PublishError(AssessmentError):
-    """A month cannot be published (already published, or not over yet)."""
+    """A month cannot be published now; ``reason`` and ``details`` let a page say it its way.
+
+    Reasons: "not_over" (details: at), "before_data" (first), "already" (at, by),
+    "publisher" (limit).
+    """
+
+    def __init__(self, message: str, reason: str = "", **details: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -204,6 +224,8 @@ class PublishedMonth:
     rules_sha256: str
     rules_text: str
     assessment: MonthAssessment
+    # The deck's figures as they were at publication (None: published by an older version).
+    figures: MonthFigures | None = None
 
 
 # ---------------------------------------------------------------------------- public API
@@ -215,8 +237,23 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     if not found:
         raise MonthError(f"{month!r} is not a month: write YYYY-MM, e.g. 2026-02")
     year, number = int(found[1]), int(found[2])
-    start = datetime(year, number, 1)
-    return start, datetime(year + number // 12, number % 12 + 1, 1)
+    try:
+        return datetime(year, number, 1), datetime(year + number // 12, number % 12 + 1, 1)
+    except ValueError as exc:  # year 0, or a month ending after 9999-12
+        raise MonthError(f"{month!r} is not a month a calendar can hold") from exc
+
+
+def check_month(month: str) -> tuple[datetime, datetime]:
+    """Return a month's bounds when a reader may ask for it (an assessment, a deck, a page).
+
+    Raise MonthError for a malformed month and for one outside FIRST_YEAR..LAST_YEAR, so a
+    typo such as 0001-01 or 9999-12 gets one clear line instead of reaching the database.
+    """
+    found = _MONTH.match(month) if isinstance(month, str) else None
+    if found and not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
+        raise MonthError(f"{month!r} is outside the months Gridwatch handles "
+                         f"({FIRST_YEAR}-01 to {LAST_YEAR}-12)")
+    return month_bounds(month)
 
 
 def shift_month(month: str, months: int) -> str:
@@ -232,41 +269,57 @@ def assess_month(session: Session, month: str, rules: Rules, *, now: datetime) -
     Last month's figures and the bottom-of-group streak come from published months where they
     exist, and are computed under ``rules`` otherwise.
     """
-    month_bounds(month)
+    check_month(month)
     source = _Source(session, rules, now)
     return _with_history(source, _compute(source, month))
 
 
 def load_month(session: Session, month: str, rules: Rules, *, now: datetime) -> MonthAssessment:
     """Return a published month's frozen figures, or compute it provisionally."""
+    check_month(month)
     published = publication(session, month)
     if published is not None:
         return published.assessment
     return assess_month(session, month, rules, now=now)
 
 
-def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, by: str = "",
-                  force: bool = False) -> PublishedMonth:
-    """Freeze a finished month with the rules that made it, and commit.
+def check_publishable(session: Session, month: str, *, now: datetime, by: str = "",
+                      force: bool = False) -> None:
+    """Raise PublishError unless ``month`` may be published now by ``by``; writes nothing.
 
     A month already published is refused unless ``force``; a month not over at ``now`` is
     always refused, since its figures would still change, and so is a month before the data.
     """
-    _, end = month_bounds(month)
+    _, end = check_month(month)
+    if len(by) > MAX_PUBLISHER:
+        raise PublishError(f"the publisher's name has {len(by)} characters; at most "
+                           f"{MAX_PUBLISHER}", "publisher", limit=str(MAX_PUBLISHER))
     if end > now:
-        raise PublishError(f"{month} is not over yet: it can be published from "
-                           f"{end:%Y-%m-%d %H:%M}")
+        at = f"{end:%Y-%m-%d %H:%M}"
+        raise PublishError(f"{month} is not over yet: it can be published from {at}",
+                           "not_over", at=at)
     first = _first_month(session)
     if first is None or month < first:
         raise PublishError(f"{month} is before the first month with registered cases "
-                           f"({first or 'none yet'}): nothing to publish")
+                           f"({first or 'none yet'}): nothing to publish", "before_data",
+                           first=first or "")
     row = session.scalar(select(AssessmentPublication).where(AssessmentPublication.month == month))
     if row is not None and not force:
         who = f" by {row.published_by}" if row.published_by else ""
-        raise PublishError(f"{month} was already published on {row.published_at:%Y-%m-%d %H:%M}"
-                           f"{who}; publish it again with force (--force) to replace it")
+        at = f"{row.published_at:%Y-%m-%d %H:%M}"
+        raise PublishError(f"{month} was already published on {at}{who}; publish it again with "
+                           f"force (--force) to replace it", "already", at=at,
+                           by=row.published_by)
+
+
+def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, by: str = "",
+                  force: bool = False) -> PublishedMonth:
+    """Freeze a finished month with the rules that made it, and commit (``check_publishable``)."""
+    check_publishable(session, month, now=now, by=by, force=force)
+    row = session.scalar(select(AssessmentPublication).where(AssessmentPublication.month == month))
     frozen = replace(assess_month(session, month, rules, now=now), published=True,
                      published_at=now, published_by=by)
+    figures = month_figures(session, month, now=now)  # what the deck shows beside the ranking
     if row is None:
         row = AssessmentPublication(month=month)
         session.add(row)
@@ -275,9 +328,21 @@ def publish_month(session: Session, month: str, rules: Rules, *, now: datetime, 
     row.rules_source = rules.source
     row.rules_sha256 = rules.sha256
     row.rules_text = rules.text
-    row.result_json = assessment_to_json(frozen)
+    row.result_json = assessment_to_json(frozen, figures)
     session.commit()
     return _published(row)
+
+
+def publish(sessions: sessionmaker[Session], month: str, rules: Rules, *, now: datetime,
+            by: str = "", force: bool = False) -> PublishedMonth:
+    """Publish a month in a transaction of its own: the one write of the rankings page and CLI.
+
+    The command owns the unit of work (a session, the checks, the commit; closing the session
+    rolls back whatever a failure left), so neither a callback nor a command-line handler holds
+    publishing logic.
+    """
+    with sessions() as session:
+        return publish_month(session, month, rules, now=now, by=by.strip(), force=force)
 
 
 def publication(session: Session, month: str) -> PublishedMonth | None:
@@ -301,10 +366,27 @@ def list_months(session: Session) -> list[tuple[str, bool]]:
     return [(m, m in published) for m in sorted(months)]
 
 
-def assessment_to_json(assessment: MonthAssessment) -> str:
-    """Serialise a month's figures; floats survive the round trip exactly."""
-    return json.dumps({"format": JSON_FORMAT, "assessment": asdict(assessment)},
-                      ensure_ascii=False, default=_json_default)
+def assessment_to_json(assessment: MonthAssessment, figures: MonthFigures | None = None) -> str:
+    """Serialise a month's figures (and the deck's, when given); floats round-trip exactly.
+
+    The deck's figures ride in the same JSON under "deck" rather than in a column of their own:
+    no schema change for databases made by an earlier version, and one frozen record a month.
+    """
+    data: dict[str, Any] = {"format": JSON_FORMAT, "assessment": asdict(assessment)}
+    if figures is not None:
+        data["deck"] = figures_to_data(figures)
+    return json.dumps(data, ensure_ascii=False, default=_json_default)
+
+
+def figures_from_json(text: str) -> MonthFigures | None:
+    """Return the deck's figures frozen in ``assessment_to_json`` output, or None without them."""
+    deck = json.loads(text).get("deck")
+    if deck is None:
+        return None
+    try:
+        return figures_from_data(deck)
+    except FiguresError:
+        return None  # an older version's copy: the caller reads the figures live
 
 
 def assessment_from_json(text: str) -> MonthAssessment:
@@ -665,4 +747,5 @@ def _published(row: AssessmentPublication) -> PublishedMonth:
         month=row.month, published_at=row.published_at, published_by=row.published_by,
         rules_sha256=row.rules_sha256, rules_text=row.rules_text,
         assessment=assessment_from_json(row.result_json),
+        figures=figures_from_json(row.result_json),
     )

@@ -1,12 +1,15 @@
-"""Read one month's deck inputs from the database: the only place the deck meets SQL.
+"""Read one month's deck inputs: the assessment and the figures around it.
 
 ``gather`` is what the ``gridwatch report`` command and the rankings page's button call: the
 month's assessment (frozen if published), the district's indicators for the month and the month
-before, the daily trend, and the problems by minor class. ``dashboard.deck`` draws the slides.
+before, the daily trend, and the problems by minor class — frozen with the publication for a
+published month (``queries.month_figures``), read live otherwise. ``dashboard.deck`` draws the
+slides.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,27 +19,19 @@ from queries.areas import district
 from queries.assessment import (
     AssessmentError,
     MonthAssessment,
+    check_month,
     list_months,
     load_month,
-    month_bounds,
+    publication,
 )
-from queries.grid_view import worst_categories
-from queries.indicators import DEFAULT, IndicatorSet, IndicatorSettings, indicators
-from queries.periods import parse_period, previous
+from queries.indicators import DEFAULT, IndicatorSet, IndicatorSettings
+from queries.month_figures import CategoryCount, MonthFigures, month_figures
 from queries.rules import Rules
-from queries.trends import DailySeries, reported_vs_closed
+from queries.trends import DailySeries
 
-TREND_DAYS = 30
-TOP_CATEGORIES = 12
+__all__ = ["CategoryCount", "DeckInputs", "gather"]  # CategoryCount: the deck draws it
 
-
-@dataclass(frozen=True)
-class CategoryCount:
-    """A minor class with its problems this month and last month."""
-
-    minor: str
-    problems: int
-    previous: int
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,11 +47,10 @@ class DeckInputs:
 
 
 def gather(session: Session, month: str, rules: Rules, *, now: datetime,
-           figures: IndicatorSettings = DEFAULT) -> DeckInputs:
+           indicator_rules: IndicatorSettings = DEFAULT) -> DeckInputs:
     """Read everything the month's deck shows (AssessmentError when it cannot be made)."""
-    month_bounds(month)
-    area = district(session)
-    if area is None:
+    check_month(month)
+    if district(session) is None:
         raise AssessmentError("the database holds no district: generate or import a city first")
     known = [m for m, _ in list_months(session)]
     if month not in known:
@@ -64,16 +58,25 @@ def gather(session: Session, month: str, rules: Rules, *, now: datetime,
         raise AssessmentError(f"{month} has no registered cases and was never published "
                               f"(months with data: {span})")
     assessment = load_month(session, month, rules, now=now)
-    period = parse_period(month, now)
-    before = previous(period)
-    last_day = max(min(period.last_day, now.date()), period.start.date())
-    counts = worst_categories(session, period, area, limit=TOP_CATEGORIES)
-    earlier = dict(worst_categories(session, before, area, limit=None))
+    figures = _frozen(session, month) if assessment.published else None
+    if figures is None:
+        figures = month_figures(session, month, now=now, settings=indicator_rules)
     return DeckInputs(
         assessment=assessment,
-        kpis=indicators(session, period, now=now, settings=figures),
-        previous_kpis=indicators(session, before, now=now, settings=figures),
-        trend=reported_vs_closed(session, last_day=last_day, days=TREND_DAYS, area=area),
-        categories=tuple(CategoryCount(minor, n, earlier.get(minor, 0)) for minor, n in counts),
+        kpis=figures.kpis,
+        previous_kpis=figures.previous_kpis,
+        trend=figures.trend,
+        categories=figures.categories,
         generated_at=now,
     )
+
+
+def _frozen(session: Session, month: str) -> MonthFigures | None:
+    """Return the figures frozen with a published month, or None for an older publication."""
+    published = publication(session, month)
+    if published is None or published.figures is None:
+        log.warning("%s was published before its deck figures were frozen: reading them live; "
+                    "publish it again with --force to freeze them", month)
+        return None
+    return published.figures
+

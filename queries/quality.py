@@ -143,6 +143,11 @@ def quarantine_samples(session: Session, *, reason_code: str | None = None,
             for s, f, r, e, c, reason, p, at in session.execute(stmt)]
 
 
+def total_cases(session: Session) -> int:
+    """Return how many cases the database holds (the base of the imprecise share)."""
+    return int(session.scalar(select(func.count(Case.id))) or 0)
+
+
 def _source_totals(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Case.source_system, func.count(Case.id))
                                 .group_by(Case.source_system)).all())

@@ -8,6 +8,7 @@ yet (``queries/data/calendar_extra.yaml`` by default). No dates live in code.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -15,12 +16,19 @@ from pathlib import Path
 
 import chinese_calendar
 import yaml
+from yaml.error import Mark
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EXTRA_FILE = Path(__file__).with_name("data") / "calendar_extra.yaml"
 # The working day: two sittings, eight hours in all (the usual 数字城管 工作时).
-DEFAULT_SITTINGS: tuple[tuple[time, time], ...] = ((time(8, 0), time(12, 0)), (time(14, 0), time(18, 0)))
+DEFAULT_SITTINGS: tuple[tuple[time, time], ...] = (
+    (time(8, 0), time(12, 0)), (time(14, 0), time(18, 0)))
+
+
+CALENDAR_KEYS = ("holidays", "workdays")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class CalendarFileError(ValueError):
@@ -28,20 +36,64 @@ class CalendarFileError(ValueError):
 
 
 def load_extra_days(path: Path) -> tuple[frozenset[date], frozenset[date]]:
-    """Read a calendar data file into (holidays, make-up workdays)."""
+    """Read a calendar data file into (holidays, make-up workdays).
+
+    Every mistake is one line naming the file and, when known, the line: the YAML is composed
+    into nodes (which keep their line) and each date is parsed here, since YAML's own timestamp
+    constructor raises a bare ValueError on a date such as 2026-13-01.
+    """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise CalendarFileError(f"{path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise CalendarFileError(f"{path}: expected keys 'holidays' and 'workdays'")
-    out: list[frozenset[date]] = []
-    for key in ("holidays", "workdays"):
-        items = data.get(key) or []
-        if not all(isinstance(d, date) for d in items):
-            raise CalendarFileError(f"{path}: every entry of '{key}' must be a date YYYY-MM-DD")
-        out.append(frozenset(items))
-    return out[0], out[1]
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CalendarFileError(f"{path}: no such calendar file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CalendarFileError(f"{path}: cannot read the calendar file: {exc}") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise CalendarFileError(f"{_where(path, mark)}: not valid YAML: {problem}") from exc
+    except yaml.YAMLError as exc:
+        raise CalendarFileError(f"{path}: not valid YAML: {exc}") from exc
+    if root is None:
+        return frozenset(), frozenset()
+    if not isinstance(root, MappingNode):
+        raise CalendarFileError(f"{_where(path, root.start_mark)}: expected keys 'holidays' and "
+                                f"'workdays'")
+    found: dict[str, frozenset[date]] = {}
+    for key_node, value_node in root.value:
+        key = key_node.value if isinstance(key_node, ScalarNode) else None
+        if key not in CALENDAR_KEYS:
+            raise CalendarFileError(f"{_where(path, key_node.start_mark)}: unknown key {key!r} "
+                                    f"(expected 'holidays' and 'workdays')")
+        found[key] = _dates(path, key, value_node)
+    return found.get("holidays", frozenset()), found.get("workdays", frozenset())
+
+
+def _dates(path: Path, key: str, node: Node) -> frozenset[date]:
+    """Return the dates listed under one key, failing on the line of the first bad entry."""
+    if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        return frozenset()
+    if not isinstance(node, SequenceNode):
+        raise CalendarFileError(f"{_where(path, node.start_mark)}: '{key}' must be a list of "
+                                f"dates YYYY-MM-DD")
+    days = []
+    for item in node.value:
+        try:
+            if not isinstance(item, ScalarNode) or not _DATE.fullmatch(item.value):
+                raise ValueError
+            days.append(date.fromisoformat(item.value))
+        except ValueError:
+            shown = item.value if isinstance(item, ScalarNode) else "a nested value"
+            raise CalendarFileError(
+                f"{_where(path, item.start_mark)}: every entry of '{key}' must be a date "
+                f"YYYY-MM-DD, not {shown!r}") from None
+    return frozenset(days)
+
+
+def _where(path: Path, mark: Mark | None) -> str:
+    return f"{path}, line {mark.line + 1}" if mark is not None else str(path)
 
 
 @dataclass(frozen=True)

@@ -221,7 +221,10 @@ class SnapshotStore:
             return
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            log.warning("snapshot %r failed, keeping the last good one: %s", area_code, reason)
+            # One warning per outage (per reason), not one per area every interval.
+            level = logging.DEBUG if self.error(area_code) == reason else logging.WARNING
+            log.log(level, "snapshot %r failed, keeping the last good one: %s", area_code or
+                    "district", reason)
             self._record_error(area_code, reason)
             return
         except Exception as exc:  # noqa: BLE001 - the job boundary: a bug must not blank the wall
@@ -233,10 +236,13 @@ class SnapshotStore:
             if slot.snapshot is None or slot.snapshot.version != snapshot.version:
                 slot.snapshot = snapshot
             slot.refreshed_at = time.monotonic()
-            slot.error = None
+            recovered, slot.error = slot.error is not None, None
             self._unknown.discard(area_code)
         log.info("snapshot %r built in %.0f ms (version %s)", area_code or "district",
                  (time.perf_counter() - started) * 1000, snapshot.version)
+        if recovered:
+            log.warning("snapshot %r recovered: the database answers again",
+                        area_code or "district")
 
     def _record_error(self, area_code: str, reason: str) -> None:
         with self._lock:

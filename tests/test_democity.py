@@ -304,15 +304,17 @@ def test_work_clock_agrees_with_calendar(hours: float) -> None:
 
 
 def test_repeats_point_to_an_earlier_nearby_case(cases: list[Case]) -> None:
+    """The rule orders cases by REGISTRATION time (then id), not by report time or by id."""
     by_id = {c.id: c for c in cases}
     repeats = [c for c in cases if c.repeat_of_id is not None]
-    assert 0.04 < len(repeats) / len(cases) < 0.06
+    assert 0.04 < len(repeats) / len(cases) < 0.07
     for c in repeats:
         first = by_id[c.repeat_of_id]
-        assert first.id < c.id and first.reported_at < c.reported_at
-        assert c.reported_at - first.reported_at <= timedelta(days=30)
+        assert c.status != "作废" and first.status != "作废"
+        assert (first.registered_at, first.id) < (c.registered_at, c.id)
+        assert c.registered_at - first.registered_at <= timedelta(days=30)
         assert first.category_id == c.category_id
-        assert pair_distance_m(first.lat, first.lon, c.lat, c.lon) <= 50.0
+        assert pair_distance_m(first.lat, first.lon, c.lat, c.lon) <= 50.0 + 1e-3
 
 
 def test_overdue_and_open_cases(cases: list[Case]) -> None:
@@ -468,18 +470,40 @@ def test_stored_repeat_links_match_the_assessment(tmp_path) -> None:  # type: ig
         assert repeat_problems(s, parse_period("2026-10", now)) == detected
 
 
-def test_repeats_linking_forward_in_insert_order_are_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A repeat may point to a case inserted in a later chunk (registered earlier, reported later)."""
+def test_repeats_linking_forward_in_insert_order_are_written(tmp_path: Path) -> None:
+    """Stored links are exactly what detection finds, forward links in insert order included.
+
+    Cases are inserted in report order, but the rule runs by registration time: a case
+    reported later and registered sooner (registration can take hours) may be the earlier
+    problem, and links are written once every chunk is in.
+    """
     from ingest import democity
-    from queries.engine import make_session_factory
+    from ingest.lifecycle import EPOCH
+    from queries.repeats import find_repeats
+    from queries.rules import load_rules
 
     eng = make_engine(f"sqlite:///{tmp_path / 'chunks.sqlite3'}")
     init_db(eng)
     original = democity.CHUNK
-    democity.CHUNK = 97  # many chunks: links across chunk boundaries are certain
+    democity.CHUNK = 997  # many chunks: links across chunk boundaries are certain
     try:
-        generate(eng, cases=4000, seed=9, now=datetime(2026, 11, 23, 10, 0))
+        generate(eng, cases=30_000, seed=9, now=datetime(2026, 11, 23, 10, 0))
     finally:
         democity.CHUNK = original
-    with make_session_factory(eng)() as s:
-        assert s.scalar(select(func.count()).select_from(Case).where(Case.repeat_of_id.is_not(None))) > 0
+    rule = load_rules().repeat
+    with Session(eng) as s:
+        rows = s.execute(select(Case.id, Case.category_id, Case.lat, Case.lon,
+                                Case.registered_at, Case.status, Case.repeat_of_id)).all()
+    eng.dispose()
+    stored = {r.id: r.repeat_of_id for r in rows if r.repeat_of_id is not None}
+    kept = [r for r in rows if r.registered_at is not None and r.status != "作废"]
+    ids = np.array([r.id for r in kept])
+    micros = np.array([(r.registered_at - EPOCH) // timedelta(microseconds=1) for r in kept])
+    match, _ = find_repeats(ids, np.array([r.category_id for r in kept]),
+                            np.array([r.lat for r in kept]), np.array([r.lon for r in kept]),
+                            micros, radius_m=rule.radius_m, days=rule.days)
+    detected = {int(ids[k]): int(ids[m]) for k, m in enumerate(match.tolist()) if m >= 0}
+    assert len(detected) > 1200
+    assert stored == detected
+    forward = [c for c, origin in stored.items() if origin > c]
+    assert forward  # a link that points to a case inserted later

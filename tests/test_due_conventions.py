@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.deck.build import kpi_texts
 from dashboard.grids.view import indicator_parts, indicator_text, row
@@ -385,3 +385,36 @@ def test_a_bad_due_convention_names_the_variable() -> None:
         Settings.from_env({"GRIDWATCH_DUE_CONVENTION": "cohort"})
     with pytest.raises(ValueError, match="due_convention"):
         IndicatorSettings(due_convention="cohort")  # type: ignore[arg-type]
+
+
+# --- The shipped 311 sample, imported ---------------------------------------------------------
+
+
+def test_an_imported_311_export_reads_not_applicable_where_it_has_no_times(
+    engine: Engine, session_factory: sessionmaker[Session],
+) -> None:
+    # tests/data/cases_311.csv through ingest/mappings/cases_311.yaml: the registration time is
+    # the report time (copied by the mapping), there are no dispatch or handling times, and
+    # most requests have a target date. Those rates say why instead of 100% or 0%.
+    from tests.city311 import build_city311
+    from tests.test_import_cases import DATA, MAPPINGS, NOW_311, run
+
+    with session_factory() as s:
+        build_city311(s)
+        s.commit()
+    run(engine, DATA / "cases_311.csv", MAPPINGS / "cases_311.yaml")
+    november = parse_period("2026-11", NOW_311)
+    with session_factory() as s:
+        for rules in (BULLETIN_RULES, CLOSED_RULES):
+            got = indicators(s, november, now=NOW_311, settings=rules)
+            na = _na(got)
+            assert na["register_rate"] == na["ontime_register_rate"] == (
+                "register_time_is_report_time")
+            assert na["ontime_dispatch_rate"] == na["accurate_dispatch_rate"] == (
+                "no_dispatch_time")
+            assert na["ontime_handle_rate"] == "no_handling_time"
+            # The closure figures are measured: most requests carry a target date.
+            assert got.ontime_close_rate.applicable and got.ontime_close_rate.denominator > 0
+        assert got.due == got.closed  # the 311 set is the month's closures
+        assert got.close_rate.na_reason == "closed_convention"
+        assert backlog_by_age(s, as_of=NOW_311).total > 0

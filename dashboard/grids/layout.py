@@ -13,6 +13,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.exports import csv_params
 from dashboard.formatting import delta_text
 from dashboard.grids.state import (
     PATH,
@@ -25,7 +26,9 @@ from dashboard.grids.state import (
 from dashboard.grids.view import Tile, column_defs, standings
 from dashboard.i18n import t, term
 from dashboard.nav import create_nav
+from dashboard.placeholders import empty_figure
 from dashboard.routing import PageRequest
+from dashboard.shell import RETRY_MS
 from dashboard.tiles import change_class as delta_class
 from queries.grid_view import AreaRef, GridView, OpenCases
 from queries.indicators import DASH, INDICATOR_BY_KEY, INDICATORS
@@ -42,10 +45,11 @@ GRID_THEME = (
     "fontFamily: 'Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif'})")
 
 
-def table_options(pinned: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def table_options(pinned: list[dict[str, Any]] | None = None, lang: str = "zh") -> dict[str, Any]:
     """Return the children table's grid options (the pinned row is the area's own total)."""
     return {"theme": {"function": GRID_THEME}, "tooltipShowDelay": 200,
             "pinnedBottomRowData": pinned or [],
+            "localeText": {"noRowsToShow": t("figure_empty", lang)},
             "rowClassRules": {"gw-g-row-selected": "params.data && params.data._selected"},
             "suppressCellFocus": True, "animateRows": False}
 
@@ -56,9 +60,10 @@ def create_language_link(state: GridsState, lang: str) -> html.A:
                   id=ids.GRIDS_LANG, className="gw-nav-link gw-nav-lang")
 
 
-def create_graph(graph_id: str) -> dcc.Graph:
-    """Return a figure slot that fills its panel, without plotly's toolbar."""
-    return dcc.Graph(id=graph_id, config={"displayModeBar": False, "responsive": True},
+def create_graph(graph_id: str, lang: str) -> dcc.Graph:
+    """Return a figure slot that fills its panel, without plotly's toolbar (dark while empty)."""
+    return dcc.Graph(id=graph_id, figure=empty_figure(lang),
+                     config={"displayModeBar": False, "responsive": True},
                      responsive=True, className="gw-g-graph")
 
 
@@ -136,7 +141,8 @@ def create_children_grid(state: GridsState, lang: str) -> dag.AgGrid:
     """Return the sortable table of the children areas with every indicator."""
     return dag.AgGrid(id=ids.GRIDS_TABLE, columnDefs=column_defs(state.kpi, lang), rowData=[],
                       defaultColDef={"sortable": True, "resizable": True},
-                      dashGridOptions=table_options(), csvExportParams={"fileName": "grids.csv"},
+                      dashGridOptions=table_options(lang=lang),
+                      csvExportParams=csv_params("grids.csv"),
                       getRowId="params.data.code", className="gw-g-aggrid",
                       style={"height": "100%", "width": "100%"})
 
@@ -172,9 +178,9 @@ def page(req: PageRequest) -> html.Div:
                          html.Div(create_children_grid(state, lang), className="gw-g-grid-box"),
                          class_name="gw-g-tablebox", tools=exports)
     charts = html.Div([
-        create_panel(t("grids_worst", lang), create_graph(ids.GRIDS_CATEGORIES),
+        create_panel(t("grids_worst", lang), create_graph(ids.GRIDS_CATEGORIES, lang),
                      class_name="gw-g-chart"),
-        create_panel(t("grids_trend", lang), create_graph(ids.GRIDS_TREND),
+        create_panel(t("grids_trend", lang), create_graph(ids.GRIDS_TREND, lang),
                      class_name="gw-g-chart"),
     ], className="gw-g-pair gw-g-charts")
     return html.Div(
@@ -187,7 +193,12 @@ def page(req: PageRequest) -> html.Div:
                                **{"aria-label": "breadcrumb"}),
                       create_controls(state, lang)], className="gw-g-toolbar"),
             html.Div(id=ids.GRIDS_STATUS, className="gw-g-status"),
-            html.Main([map_box, side, table, charts], className="gw-g-body"),
+            # Hidden until the first view arrives; covers the panels for an unknown area or
+            # while the database is unreachable (then GRIDS_RETRY asks again).
+            dcc.Interval(id=ids.GRIDS_RETRY, interval=RETRY_MS, disabled=True),
+            html.Main([map_box, side, table, charts,
+                       html.Div(id=ids.GRIDS_SHEET, className="gw-sheet", role="status",
+                                hidden=True)], className="gw-g-body"),
         ],
         id=ids.GRIDS,
         className="gw-grids",

@@ -17,7 +17,6 @@ from queries.periods import CUSTOM, KINDS, MONTH, Period, PeriodError, custom, p
 PATH = "/grids"
 DEFAULT_PERIOD = MONTH  # 月通报: the cadence of the monthly bulletin
 DEFAULT_KPI = "composite"
-PERIOD_CHOICES = (*KINDS, CUSTOM)
 
 
 @dataclass(frozen=True)

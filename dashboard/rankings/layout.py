@@ -16,6 +16,7 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.i18n import t, term
 from dashboard.nav import create_nav
+from dashboard.placeholders import empty_figure
 from dashboard.rankings.view import (
     PATH,
     SummaryItem,
@@ -90,6 +91,12 @@ def create_toolbar(month: str, lang: str) -> html.Div:
     )
 
 
+def create_graph(graph_id: str, lang: str) -> dcc.Graph:
+    """Return a chart slot, dark with "无数据" until its figure arrives."""
+    return dcc.Graph(id=graph_id, figure=empty_figure(lang), config=GRAPH_CONFIG,
+                     responsive=True, className="gw-r-graph")
+
+
 def page(req: PageRequest) -> html.Div:
     """Return the page for the URL's month (this month by default); panels fill from the URL."""
     lang, params, now = req.lang, req.query, req.now
@@ -97,19 +104,17 @@ def page(req: PageRequest) -> html.Div:
     explicit_lang = params.get("lang", "") if params.get("lang") in ("zh", "en") else ""
     charts = [
         create_panel(t("rank_chart_change", lang),
-                     dcc.Graph(id=ids.RANK_CHART_CHANGE, config=GRAPH_CONFIG, responsive=True,
-                               className="gw-r-graph"), class_name="gw-r-change"),
+                     create_graph(ids.RANK_CHART_CHANGE, lang), class_name="gw-r-change"),
         create_panel(t("rank_chart_causes", lang),
-                     dcc.Graph(id=ids.RANK_CHART_CAUSES, config=GRAPH_CONFIG, responsive=True,
-                               className="gw-r-graph"), class_name="gw-r-causes"),
+                     create_graph(ids.RANK_CHART_CAUSES, lang), class_name="gw-r-causes"),
         create_panel(t("rank_chart_repeats", lang),
-                     dcc.Graph(id=ids.RANK_CHART_REPEATS, config=GRAPH_CONFIG, responsive=True,
-                               className="gw-r-graph"), class_name="gw-r-repeats"),
+                     create_graph(ids.RANK_CHART_REPEATS, lang), class_name="gw-r-repeats"),
     ]
     return html.Div(
         [
+            # A bad month stays in the URL as typed, so the page can say why it shows another.
             dcc.Location(id=ids.RANK_URL, refresh=False, pathname=PATH,
-                         search=search_for(month, explicit_lang)),
+                         search=search_for(params.get("month") or month, explicit_lang)),
             dcc.Download(id=ids.RANK_DOWNLOAD),
             dcc.Store(id=ids.RANK_STREET),
             dcc.Store(id=ids.RANK_VERSION, data=0),
@@ -132,6 +137,8 @@ def page(req: PageRequest) -> html.Div:
                                  html.Div(id=ids.RANK_LISTS, className="gw-r-lists-body"),
                                  class_name="gw-r-lists"),
                     *charts,
+                    html.Div(id=ids.RANK_SHEET, className="gw-sheet", role="status",
+                             hidden=True),
                 ],
                 className="gw-r-body",
             ),

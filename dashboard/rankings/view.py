@@ -15,11 +15,15 @@ from typing import Any
 from dashboard.exports import xlsx_bytes
 from dashboard.i18n import t, term
 from queries.assessment import (
+    FIRST_YEAR,
     FLAG_MIN_SAMPLE,
+    LAST_YEAR,
     Change,
     MonthAssessment,
     MonthError,
+    PublishError,
     StreetResult,
+    check_month,
     month_bounds,
 )
 from queries.indicators import DASH
@@ -49,10 +53,35 @@ def month_token(moment: datetime) -> str:
 def resolve_month(value: str | None, current: str) -> str:
     """Return the month a URL asks for, or ``current`` when it is missing or malformed."""
     try:
-        month_bounds(value or "")
+        check_month(value or "")
     except MonthError:
         return current
     return value or current
+
+
+def month_notice(value: str | None, shown: str, lang: str) -> str | None:
+    """Say that the URL's month cannot be shown (and which month is shown instead), or None."""
+    if not value or resolve_month(value, "") == value:
+        return None
+    return t("rank_bad_month", lang).format(month=value, first=f"{FIRST_YEAR}-01",
+                                            last=f"{LAST_YEAR}-12", shown=shown)
+
+
+def refusal_text(exc: Exception, month: str, lang: str) -> str:
+    """Say in the page's language why publishing ``month`` was refused (``PublishError``)."""
+    if not isinstance(exc, PublishError):
+        return str(exc)
+    d = exc.details
+    if exc.reason == "not_over":
+        return t("rank_not_over", lang).format(month=month, at=d["at"])
+    if exc.reason == "already":
+        who = f" ({d['by']})" if d.get("by") else ""
+        return t("rank_already", lang).format(month=month, at=f"{d['at']}{who}")
+    if exc.reason == "before_data":
+        return t("rank_before_data", lang).format(month=month, first=d["first"] or "—")
+    if exc.reason == "publisher":
+        return t("rank_publisher_long", lang).format(limit=d["limit"])
+    return str(exc)
 
 
 def month_label(month: str, lang: str) -> str:

@@ -53,7 +53,8 @@ def trend_figure(days: list[str], reported: list[int], closed: list[int], *, lan
         autosize=True,
         uirevision="trend",  # keeps hover and legend toggles across refreshes
     )
-    fig.update_xaxes(showgrid=False, nticks=6, tickfont={"size": round(13 * scale)})
+    # Category, not date: plotly would read "11-03" as a date in 2011.
+    fig.update_xaxes(type="category", showgrid=False, nticks=6, tickfont={"size": round(13 * scale)})
     fig.update_yaxes(gridcolor=colors["grid"], zeroline=False, rangemode="tozero",
                      tickfont={"size": round(13 * scale)})
     return fig
