@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from callbacks import register_all
 from dashboard import pages, shell
 from dashboard.i18n import use_vocabulary
+from ingest.importer.mapping import MappingError, load_mapping
+from ingest.open311 import Open311Error, Open311Job, Open311Settings
 from queries.engine import (
     make_engine,
     make_session_factory,
@@ -87,7 +89,8 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
 
 
 def create_jobs(ctx: Context, *, snapshot: bool = True) -> list[JobDefinition]:
-    """Return the periodic jobs of a deployment: the snapshot, and the simulator in demo mode."""
+    """Return the periodic jobs of a deployment: the snapshot, the simulator in demo mode, and
+    the Open311 pull when ``GRIDWATCH_OPEN311_ENDPOINT`` is set."""
     jobs = []
     if snapshot:
         jobs.append(JobDefinition("snapshot-refresh", ctx.store.refresh,
@@ -98,9 +101,32 @@ def create_jobs(ctx: Context, *, snapshot: bool = True) -> list[JobDefinition]:
         simulator = Simulator(ctx.sessions,
                               repeat=load_rules(ctx.settings.rules_file or None).repeat,
                               calendar=default_calendar(ctx.settings.calendar_file),
-                              clock=ctx.settings.now)
+                              clock=ctx.settings.now,
+                              tick_seconds=ctx.settings.simulator_seconds)
         jobs.append(JobDefinition("demo-simulator", simulator.tick, ctx.settings.simulator_seconds))
+    pull = open311_job(ctx)
+    if pull is not None:
+        jobs.append(JobDefinition(pull.id, pull, pull.seconds))
     return jobs
+
+
+def open311_job(ctx: Context) -> Open311Job | None:
+    """Return the scheduled Open311 pull, or None when no endpoint is configured.
+
+    A bad Open311 setting or mapping stops the start with one line (SettingsError).
+    """
+    try:
+        settings = Open311Settings.from_env()
+        if not settings.endpoint:
+            return None
+        mapping = load_mapping(settings.mapping_file)
+    except Open311Error as exc:
+        raise SettingsError(str(exc)) from exc
+    except MappingError as exc:
+        raise SettingsError(f"GRIDWATCH_OPEN311_MAPPING: {exc}") from exc
+    return Open311Job(engine=ctx.engine, settings=settings, mapping=mapping, clock=ctx.settings.now,
+                      city_timezone=ctx.settings.timezone,
+                      calendar=default_calendar(ctx.settings.calendar_file))
 
 
 def wsgi() -> Flask:

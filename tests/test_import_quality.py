@@ -224,7 +224,8 @@ def test_the_demo_city_and_simulator_write_source_system_demo(
 
     now = datetime(2026, 11, 20, 12)
     generate(engine, cases=300, seed=1, now=now)
-    simulator = Simulator(session_factory, seed=3, clock=lambda: now, daily_cases=20_000)
+    # A fixed, busy rate: an hour at noon brings new cases whatever the small city measures.
+    simulator = Simulator(session_factory, seed=3, clock=lambda: now, daily_cases=5000)
     for minute in range(1, 60):
         simulator.tick(now.replace(minute=minute))
     rows = session.execute(select(Case.source_system, Case.location_precise, func.count())

@@ -190,3 +190,21 @@ def test_settings_from_env() -> None:
         Open311Settings.from_env({"GRIDWATCH_OPEN311_INTERVAL_SECONDS": "soon"})
     with pytest.raises(Open311Error, match="http"):
         Open311Settings.from_env({"GRIDWATCH_OPEN311_ENDPOINT": "ftp://x"})
+
+
+def test_the_pull_is_a_job_of_the_deployment_only_with_an_endpoint(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from app import create_context, create_jobs
+    from settings import Settings, SettingsError
+
+    ctx = create_context(Settings(database_url=f"sqlite:///{tmp_path / 'g.sqlite3'}"))
+    monkeypatch.delenv("GRIDWATCH_OPEN311_ENDPOINT", raising=False)
+    assert [j.id for j in create_jobs(ctx)] == ["snapshot-refresh"]
+    monkeypatch.setenv("GRIDWATCH_OPEN311_ENDPOINT", "http://127.0.0.1:9/open311/v2")
+    monkeypatch.setenv("GRIDWATCH_OPEN311_INTERVAL_SECONDS", "120")
+    jobs = {j.id: j for j in create_jobs(ctx)}
+    assert set(jobs) == {"snapshot-refresh", "open311-pull"}
+    assert jobs["open311-pull"].seconds == 120
+    monkeypatch.setenv("GRIDWATCH_OPEN311_INTERVAL_SECONDS", "soon")
+    with pytest.raises(SettingsError, match="GRIDWATCH_OPEN311_INTERVAL_SECONDS"):
+        create_jobs(ctx)

@@ -41,14 +41,14 @@ def test_unknown_paths_answer_404_with_the_app(client: FlaskClient, path: str) -
     assert b"_dash-config" in resp.data  # the app itself, which draws the styled 404
 
 
-@pytest.mark.parametrize("path", ["/", "/screen", "/screen/", "/grids", "/rankings",
+@pytest.mark.parametrize("path", ["/", "/screen", "/screen/", "/grids", "/rankings", "/quality",
                                   "/present", "/grids?area=garbage", "/rankings?month=0001-01"])
 def test_every_registered_page_answers_200(client: FlaskClient, path: str) -> None:
     assert client.get(path).status_code == 200
 
 
 def test_the_registry_and_the_test_agree() -> None:
-    assert pages.page_paths() == {"/", "/screen", "/grids", "/rankings", "/present"}
+    assert pages.page_paths() == {"/", "/screen", "/grids", "/rankings", "/quality", "/present"}
 
 
 @pytest.mark.parametrize("path", ["/api/open-cases.geojson", "/api/open-density.geojson",
