@@ -1,4 +1,4 @@
-"""Command-line commands of the importers: ``gridwatch import-cases``, ``quality``, ``pull-open311``.
+"""The importers' commands: ``gridwatch import-cases``, ``quality``, ``pull-open311``.
 
 The lead registers them on the ``gridwatch`` group (``cli.add_command(import_cases)``). Every
 failure the user can fix — a bad mapping, an unreadable file, an unreachable database, a bad

@@ -71,16 +71,71 @@ def init_db(engine: Engine) -> None:
 
 # Columns added to existing tables since the first release: (table, column, DDL type + default).
 # create_all makes missing tables only, so a database from an older version gets these here.
-_NEW_COLUMNS = (("areas", "derived", "BOOLEAN NOT NULL DEFAULT FALSE"),)
+_NEW_COLUMNS = (
+    ("areas", "derived", "BOOLEAN NOT NULL DEFAULT FALSE"),
+    # Real cases (issue 10): the source system, imprecise locations, raw source strings.
+    ("cases", "source_system", "VARCHAR(64) NOT NULL DEFAULT 'demo'"),
+    ("cases", "source_raw", "TEXT"),
+    ("cases", "location_precise", "BOOLEAN NOT NULL DEFAULT TRUE"),
+    ("cases", "location_note", "VARCHAR(32)"),
+    ("cases", "status_raw", "TEXT"),
+    ("quarantined_rows", "source_system", "VARCHAR(64) NOT NULL DEFAULT ''"),
+    ("quarantined_rows", "file_name", "TEXT NOT NULL DEFAULT ''"),
+    ("quarantined_rows", "external_id", "VARCHAR(128)"),
+    ("quarantined_rows", "reason_code", "VARCHAR(32) NOT NULL DEFAULT ''"),
+)
+# Indexes a newer version needs on tables an older one created (IF NOT EXISTS: both dialects).
+_NEW_INDEXES = (
+    ("CREATE UNIQUE INDEX IF NOT EXISTS uq_cases_source_external "
+    "ON cases (source_system, external_id)"),
+    ("CREATE INDEX IF NOT EXISTS ix_quarantine_source_row "
+    "ON quarantined_rows (source_system, row_number)"),
+    ("CREATE INDEX IF NOT EXISTS ix_quarantine_source_external "
+    "ON quarantined_rows (source_system, external_id)"),
+    ("CREATE INDEX IF NOT EXISTS ix_quarantined_rows_reason_code "
+    "ON quarantined_rows (reason_code)"),
+)
+# PostgreSQL enforces VARCHAR widths and NOT NULL: older tables get the wider types and the
+# nullable area columns real cases need. (SQLite ignores widths; an older SQLite file keeps
+# NOT NULL on grid_id/community_id until it is rebuilt.)
+_PG_ALTERATIONS = (
+    "ALTER TABLE cases ALTER COLUMN external_id TYPE VARCHAR(128)",
+    "ALTER TABLE cases ALTER COLUMN source TYPE VARCHAR(64)",
+    "ALTER TABLE cases ALTER COLUMN address TYPE TEXT",
+    "ALTER TABLE cases ALTER COLUMN grid_id DROP NOT NULL",
+    "ALTER TABLE cases ALTER COLUMN community_id DROP NOT NULL",
+    "ALTER TABLE cases DROP CONSTRAINT IF EXISTS cases_external_id_key",
+    "ALTER TABLE categories ALTER COLUMN code TYPE VARCHAR(64)",
+    "ALTER TABLE categories ALTER COLUMN major TYPE VARCHAR(255)",
+    "ALTER TABLE categories ALTER COLUMN minor TYPE VARCHAR(255)",
+    "ALTER TABLE categories ALTER COLUMN department_code TYPE VARCHAR(64)",
+    "ALTER TABLE departments ALTER COLUMN code TYPE VARCHAR(64)",
+    "ALTER TABLE departments ALTER COLUMN name TYPE VARCHAR(255)",
+    "ALTER TABLE quarantined_rows ALTER COLUMN source TYPE VARCHAR(255)",
+)
 
 
 def _add_new_columns(engine: Engine) -> None:
-    """Add the columns a newer version needs to tables an older version created."""
-    inspector = inspect(engine)
+    """Add the columns a newer version needs to tables an older version created.
+
+    Views standing for Gridwatch's tables (an existing database, docs/import.md) are left
+    alone: they already name every column, and views take no ALTER and no index.
+    """
     with engine.begin() as conn:
+        inspector = inspect(conn)  # on the connection that alters: one consistent schema
+        views = set(inspector.get_view_names())
         for table, column, ddl in _NEW_COLUMNS:
+            if table in views:
+                continue
             if column not in {c["name"] for c in inspector.get_columns(table)}:
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+        for statement in _NEW_INDEXES:
+            if statement.split(" ON ")[1].split(" ")[0] not in views:
+                conn.execute(text(statement))
+        if engine.dialect.name == "postgresql":
+            for statement in _PG_ALTERATIONS:
+                if statement.split(" ")[2] not in views:
+                    conn.execute(text(statement))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -153,7 +153,7 @@ def detect_repeats(points: Sequence[RepeatInput], *, radius_m: float,
 
 def repeat_inputs(session: Session, start: datetime, end: datetime,
                   lookback_days: int) -> list[RepeatInput]:
-    """Load the cases registered in [start − lookback_days, end), not cancelled, precisely placed."""
+    """Load the precisely placed, not cancelled cases registered in [start − lookback, end)."""
     rows = session.execute(
         select(Case.id, Case.category_id, Case.lat, Case.lon, Case.registered_at)
         .where(Case.registered_at >= start - timedelta(days=lookback_days),

@@ -92,6 +92,7 @@ FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y %H:%M:%S",
            "%m/%d/%Y %I:%M:%S %p", "%Y%m%d%H%M%S")
 
 
+@settings(deadline=None)
 @given(NAIVE, st.sampled_from(FORMATS))
 def test_any_formatted_time_parses_back_in_a_zone_without_dst(moment: datetime, fmt: str,
                                                              ) -> None:
@@ -100,6 +101,7 @@ def test_any_formatted_time_parses_back_in_a_zone_without_dst(moment: datetime, 
     assert parser.parse(moment.strftime(fmt), "t") == moment
 
 
+@settings(deadline=None)
 @given(NAIVE, st.integers(min_value=-12 * 60, max_value=14 * 60))
 def test_a_time_with_an_offset_converts_exactly(moment: datetime, offset_minutes: int) -> None:
     zone = timezone(timedelta(minutes=offset_minutes))
@@ -110,6 +112,7 @@ def test_a_time_with_an_offset_converts_exactly(moment: datetime, offset_minutes
     assert parser.parse(text, "t") == expected
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=2007, max_value=2035), st.integers(min_value=0, max_value=3599))
 def test_the_repeated_autumn_hour_is_ambiguous(year: int, second: int) -> None:
     first_sunday = next(d for d in (datetime(year, 11, day) for day in range(1, 8))
@@ -132,6 +135,7 @@ def test_the_skipped_spring_hour_does_not_exist() -> None:
     assert parser.parse("2026-03-08 03:30:00", "t") == datetime(2026, 3, 8, 3, 30)
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="0123456789/-: abcxyz", max_size=20))
 def test_garbage_is_rejected_never_crashes(text: str) -> None:
     parser = TimeParser(("%Y/%m/%d %H:%M",), "Asia/Shanghai", "Asia/Shanghai")
@@ -143,6 +147,7 @@ def test_garbage_is_rejected_never_crashes(text: str) -> None:
         assert value is None or isinstance(value, datetime)
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=1, max_value=99), st.sampled_from(["Ward {}", "0{}", "{}",
                                                                 "ward {}", "Ward  {}"]))
 def test_ward_spellings_normalise_to_one_name(ward: int, spelling: str) -> None:
@@ -152,6 +157,7 @@ def test_ward_spellings_normalise_to_one_name(ward: int, spelling: str) -> None:
     assert apply_rules(rules, text) == f"Ward {ward}"
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=100, max_value=9999), st.sampled_from(["", "A", "B"]),
        st.sampled_from(["{n}.0", "0{n}", "{n}", "00{n}"]))
 def test_precinct_codes_normalise_to_one_code(number: int, letter: str, spelling: str) -> None:
@@ -178,6 +184,7 @@ def apply_rules(rules, text: str) -> str:
     return value
 
 
+@settings(deadline=None)
 @given(st.floats(min_value=-180, max_value=180, allow_nan=False),
        st.integers(min_value=0, max_value=8))
 def test_decimals_of_a_written_coordinate(value: float, decimals: int) -> None:
@@ -198,7 +205,7 @@ def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
                                  np.array([b[0]]))[0])
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(CHINA)
 def test_gcj02_round_trip_within_a_metre(point: tuple[float, float]) -> None:
     shifted = wgs84_to_gcj02(*point)
@@ -207,7 +214,7 @@ def test_gcj02_round_trip_within_a_metre(point: tuple[float, float]) -> None:
     assert _metres(shifted, wgs84_to_gcj02(*gcj02_to_wgs84(*shifted))) < 1.0
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(CHINA)
 def test_bd09_round_trips_within_a_metre(point: tuple[float, float]) -> None:
     assert _metres(point, bd09_to_gcj02(*gcj02_to_bd09(*point))) < 1.0

@@ -231,3 +231,22 @@ def test_the_demo_city_and_simulator_write_source_system_demo(
     rows = session.execute(select(Case.source_system, Case.location_precise, func.count())
                            .group_by(Case.source_system, Case.location_precise)).all()
     assert len(rows) == 1 and rows[0][:2] == ("demo", True) and rows[0][2] > 300
+
+
+def test_init_db_brings_an_older_database_up_to_date(engine: Engine) -> None:
+    from sqlalchemy import inspect
+
+    from queries.engine import init_db
+
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_quarantined_rows_reason_code")
+        for table, column in (("cases", "source_raw"), ("cases", "status_raw"),
+                              ("cases", "location_note"), ("quarantined_rows", "file_name"),
+                              ("quarantined_rows", "reason_code")):
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+    init_db(engine)
+    columns = {c["name"] for c in inspect(engine).get_columns("cases")}
+    assert {"source_raw", "status_raw", "location_note", "source_system"} <= columns
+    assert {"file_name", "reason_code"} <= {
+        c["name"] for c in inspect(engine).get_columns("quarantined_rows")}
+    init_db(engine)  # a second run changes nothing and does not fail

@@ -200,7 +200,8 @@ class _Reader:
         if isinstance(value, bool) and kind in (int, float, (int, float)):
             raise self.fail(node, key, "expected a number")
         if not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            kinds = (kind,) if isinstance(kind, type) else kind
+            names = " or ".join(k.__name__ for k in kinds)
             raise self.fail(node, key, f"expected {_plain(names)}, got {value!r}")
         return value
 

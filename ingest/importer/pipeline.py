@@ -189,7 +189,8 @@ class CaseImporter:
     """Imports one source's rows with one mapping into the case database."""
 
     def __init__(self, engine: Engine, mapping: Mapping, *, now: datetime, city_timezone: str,
-                 calendar: WorkCalendar, locator_factory: Callable[[Session], Locator] | None = None,
+                 calendar: WorkCalendar,
+                 locator_factory: Callable[[Session], Locator] | None = None,
                  batch_size: int = BATCH_SIZE, progress: bool = False,
                  source_system: str | None = None) -> None:
         self.engine = engine
@@ -207,6 +208,7 @@ class CaseImporter:
         self.projected = mapping.crs.startswith("EPSG:") and mapping.crs != "EPSG:4326"
         self.default_points = [(*self.to_wgs84(g.lon, g.lat), g.radius_m)
                                for g in mapping.default_geocodes]
+        self._getters = {name: _getter(mapping, name) for name in mapping.fields}
         # Filled per run by _load.
         self.locator: Locator | None = None
         self.centres: dict[int, tuple[float, float]] = {}
@@ -328,24 +330,10 @@ class CaseImporter:
             placed.append(p)
         return placed, rejected
 
-    def _pick(self, raw: RawRow, name: str, _depth: int = 0) -> Any:
+    def _pick(self, raw: RawRow, name: str) -> Any:
         """Return the raw value of a case field: first non-empty column, constant, or copy."""
-        spec = self.mapping.fields.get(name)
-        if spec is None:
-            return None
-        if spec.copy is not None:
-            return self._pick(raw, spec.copy, _depth + 1) if _depth < 4 else None
-        if spec.const is not None:
-            return spec.const
-        values = raw.values
-        for column in spec.columns:
-            value = values.get(column)
-            if value is None or value == "":
-                continue
-            if isinstance(value, str) and value.isspace():
-                continue
-            return value
-        return None
+        getter = self._getters.get(name)
+        return None if getter is None else getter(raw.values)
 
     def _text(self, raw: RawRow, name: str) -> str:
         value = self._pick(raw, name)
@@ -751,6 +739,40 @@ def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
             batch = []
     if batch:
         yield batch
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, str) and value.isspace())
+
+
+def _getter(mapping: Mapping, name: str, depth: int = 0) -> Callable[[dict[str, Any]], Any]:
+    """Return a function picking one field's raw value from a row's values (built once)."""
+    spec = mapping.fields[name]
+    if spec.copy is not None:
+        if depth > 4 or spec.copy not in mapping.fields:
+            return lambda values: None
+        return _getter(mapping, spec.copy, depth + 1)
+    if spec.const is not None:
+        const = spec.const
+        return lambda values: const
+    if len(spec.columns) == 1:
+        column = spec.columns[0]
+
+        def one(values: dict[str, Any]) -> Any:
+            value = values.get(column)
+            return None if _blank(value) else value
+
+        return one
+    columns = spec.columns
+
+    def first(values: dict[str, Any]) -> Any:
+        for column in columns:
+            value = values.get(column)
+            if not _blank(value):
+                return value
+        return None
+
+    return first
 
 
 def _insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from queries.coords import wgs84_to_gcj02
+from queries.coords import wgs84_to_gcj02  # noqa: E402 (after the path is set)
 
 # ---------------------------------------------------------------------- the 311 export
 
