@@ -97,6 +97,7 @@ RANK_LANG = "rank-lang"
 RANK_MONTH = "rank-month"
 RANK_STATUS = "rank-status"
 RANK_MESSAGE = "rank-message"
+RANK_RUNNING = "rank-running"  # the link to the running month while the last one is shown
 RANK_SUMMARY = "rank-summary"
 RANK_TABLES = "rank-tables"
 RANK_TABLE = "rank-table"

@@ -130,7 +130,9 @@ def tally_month(cases: CaseColumns, start: datetime, end: datetime, rules: Rules
 
     base = points[month.category, np.clip(month.severity, 1, 3) - 1]
     factors = np.array([rules.repeat.multiplier(k) for k in range(int(occurrence.max()) + 1)])
-    overdue = month.deadline < np.where(month.finished == NEVER, micros(now), month.finished)
+    # Overdue as it stood at ``now``: finished after its deadline, or still open past it then
+    # (``now`` may be the end of an earlier span, so later finishes count as open).
+    overdue = month.deadline < np.minimum(month.finished, micros(now))
     costs = {
         CAUSE_PROBLEMS: base,
         CAUSE_REPEAT: base * (factors[occurrence] - 1),

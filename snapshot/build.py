@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from queries.areas import area_by_code, areas_at_level, descendants_at_level, district
+from queries.assessment import shown_month
 from queries.cases import OpenCase, newest_cases, open_cases
 from queries.coords import Transform, shift_geometry, transform_for
 from queries.indicators import (
@@ -43,7 +44,15 @@ from queries.models import (
     SOURCES,
     Area,
 )
-from queries.periods import DAY, MONTH, Period, period_for, previous, same_weekday_last_week
+from queries.periods import (
+    DAY,
+    MONTH,
+    Period,
+    parse_period,
+    period_for,
+    previous,
+    same_weekday_last_week,
+)
 from queries.rules import load_rules
 from queries.trends import reported_vs_closed
 from queries.volunteers import volunteer_counts
@@ -182,11 +191,12 @@ def tile_entries(today: DayFigures, yesterday: DayFigures, last_week: DayFigures
     return tiles
 
 
-def ranking_section(session: Session, area: Area, now: datetime) -> dict[str, Any]:
-    """Rank this month's 综合指标值 of the area's children (a grid: its siblings), best first.
+def ranking_section(session: Session, area: Area, now: datetime,
+                    month: Period | None = None) -> dict[str, Any]:
+    """Rank a month's 综合指标值 of the area's children (a grid: its siblings), best first.
 
-    Provisional until the monthly assessment lands; the bottom two of more than two scored
-    areas are marked (倒数后两名).
+    ``month`` is the month the wall shows (``queries.assessment.shown_month``; default the
+    running one); the bottom two of more than two scored areas are marked (倒数后两名).
     """
     if area.level == LEVEL_GRID:
         parent = session.get(Area, area.parent_id)
@@ -195,7 +205,7 @@ def ranking_section(session: Session, area: Area, now: datetime) -> dict[str, An
         parent, level = area, LEVELS[LEVELS.index(area.level) + 1]
     assert parent is not None
     names = {a.id: (a.code, a.name) for a in descendants_at_level(session, parent, level)}
-    month = period_for(MONTH, now)
+    month = month or period_for(MONTH, now)
     sets = indicators_by_area(session, month, level=level, parent_id=parent.id, now=now)
     rows = []
     for area_id, values in sets.items():
@@ -215,7 +225,8 @@ def ranking_section(session: Session, area: Area, now: datetime) -> dict[str, An
     if len(scored) > 2:
         for row in scored[-2:]:
             row["bottom"] = True
-    return {"level": level, "month": month.token, "rows": rows}
+    return {"level": level, "month": month.token, "kind": "composite",
+            "running": month.start <= now < month.end, "published": False, "rows": rows}
 
 
 def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder:
@@ -256,10 +267,12 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
                          for day in (previous(today), same_weekday_last_week(today))])]
             # The district's wall ranks its streets by the monthly assessment (published
             # months frozen); lower walls rank their children by the composite 综合指标值.
+            # Both show the last finished month until the running one has ranking.min_days.
+            shown = parse_period(shown_month(now, rules), now)
             ranking = rankings.get(
-                (area_code, period_for(MONTH, now).token),
+                (area_code, shown.token),
                 lambda: assessment_ranking(session, now, rules) if area.level == LEVEL_DISTRICT
-                else ranking_section(session, area, now))
+                else ranking_section(session, area, now, shown))
             trend = reported_vs_closed(session, last_day=today.start.date(), days=TREND_DAYS,
                                        area=area)
             volunteers = volunteer_counts(

@@ -49,6 +49,8 @@ February 2026
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -67,7 +69,9 @@ from queries.assessment import (
     month_bounds,
     publication,
     publish_month,
+    same_span_end,
     shift_month,
+    shown_month,
 )
 from queries.models import STATUS_CANCELLED, Case
 from queries.rules import Rules, parse_rules
@@ -252,3 +256,59 @@ def test_a_month_without_cases(session: Session, city: dict[str, int], rules: Ru
         (code, 101.0 if code == A else 100.0, 0, None, FLAG_MIN_SAMPLE) for code in (A, B, C, D)]
     assert dec.district.score is None and dec.red_streets == () and dec.black_grids == ()
     assert [g.deduction for g in dec.red_grids] == [0.0, 0.0]
+
+
+# --- a running month -------------------------------------------------------------------------
+#
+# At 2026-02-06 12:00 February has run 5 days 12 h, so it is compared with 2026-01-01 00:00 –
+# 2026-01-06 12:00, not with the whole of January:
+#   February so far: A a6 3 + rework 0.25, a7 2 + overdue 0.5 → problems 5 (cap 5), 5.75 → 94.25;
+#     B b4 0.5 → 99.5 (1 problem: unranked); C c4 0.5 + repeat 0.5 (c3's place), c5 1 → 2.0,
+#     and no bonus (C1's 30 h start on 2-08, after now) → 98.0; D nothing → 100 (unranked).
+#     Later February cases (a5, b5, d4) are registered after now and do not count.
+#   January's same span: b1 1 + rework 0.5 → 98.5, a1 0.5 → 99.5, d1 0.5 → 99.5, C 100;
+#     3 problems, each street 1 or 0 → nobody ranked, so the district score has no change.
+#   changes: A −5.25 (problems 1 → 2), B +1.0, C −2.0 (0 → 2, pct "—"), D +0.5;
+#     district problems 3 → 5: +2 (+66.67%), where the whole of January (12) would say −7.
+RUNNING = datetime(2026, 2, 6, 12, 0)
+
+
+def test_a_running_month_is_compared_with_the_same_span(session: Session, city: dict[str, int],
+                                                          rules: Rules) -> None:
+    feb = assess_month(session, "2026-02", rules, now=RUNNING)
+    assert feb.running and feb.previous_span_end == datetime(2026, 1, 6, 12, 0)
+    assert [(s.code, s.score, s.rank, s.problems) for s in feb.streets] == [
+        (C, 98.0, 1, 2), (A, 94.25, 2, 2), (B, 99.5, None, 1), (D, 100.0, None, 0)]
+    a, b, c, d = (feb.street(code) for code in (A, B, C, D))
+    assert a.score_change == Change(previous=99.5, delta=-5.25, pct=-5.28)
+    assert a.problems_change == Change(previous=1, delta=1, pct=100.0)
+    assert b.score_change.delta == 1.0 and d.score_change.delta == 0.5
+    assert c.score_change.delta == -2.0 and c.problems_change == Change(0, 2, None)
+    assert (c.bonus, c.volunteer_hours) == (0.0, 0.0)
+    assert feb.district.problems_change == Change(previous=3, delta=2, pct=66.67)
+    assert feb.district.score == 96.12 and feb.district.score_change == Change()
+
+
+def test_a_running_month_counts_in_no_streak(session: Session, city: dict[str, int],
+                                             rules: Rules) -> None:
+    # On 2-21 A is provisionally last of 第一组 again (as in the finished February), but a
+    # running month is never counted: its streak is 0 until the month is over.
+    feb = assess_month(session, "2026-02", rules, now=datetime(2026, 2, 21, 0, 0))
+    assert feb.street(A).bottom_two and feb.street(A).consecutive_bottom_two == 0
+    assert feb.previous_span_end == datetime(2026, 1, 21, 0, 0)
+    finished = assess_month(session, "2026-02", rules, now=NOW)
+    assert not finished.running and finished.previous_span_end is None
+    assert finished.street(A).consecutive_bottom_two == 2
+
+
+def test_same_span_end_is_capped_at_last_months_end() -> None:
+    assert same_span_end("2026-03", datetime(2026, 3, 31, 10, 0)) == datetime(2026, 3, 1, 0, 0)
+    assert same_span_end("2026-02", datetime(2026, 2, 2, 4, 10)) == datetime(2026, 1, 2, 4, 10)
+
+
+def test_the_shown_month_waits_for_min_days(rules: Rules) -> None:
+    assert rules.ranking_min_days == 5
+    assert shown_month(datetime(2026, 12, 2, 4, 10), rules) == "2026-11"
+    assert shown_month(datetime(2026, 12, 5, 23, 59), rules) == "2026-11"
+    assert shown_month(datetime(2026, 12, 6, 0, 0), rules) == "2026-12"
+    assert shown_month(datetime(2027, 1, 1, 0, 0), rules) == "2026-12"  # across a year

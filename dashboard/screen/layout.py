@@ -25,6 +25,7 @@ from dashboard.screen.panels import (
     create_ranking,
     create_ticker_items,
     create_tile,
+    ranking_panel_words,
 )
 from settings import Settings
 from snapshot.store import DISTRICT, Snapshot
@@ -193,11 +194,12 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
                     html.Div(id=ids.MAP_CARD)],
                    className="gw-card", hidden=True, id=ids.MAP_CARD_FRAME),
     ], className="gw-col gw-col-map")
+    rank_title, rank_hint = ranking_panel_words(payload["ranking"], lang)
     right = html.Div([
-        create_panel(t("ranking_panel", lang),
+        create_panel(rank_title,
                      html.Div(create_ranking(payload["ranking"], lang), id=ids.RANKING,
                               className="gw-ranking"),
-                     class_name="gw-panel-rank", hint=t("ranking_hint", lang)),
+                     class_name="gw-panel-rank", hint=rank_hint),
         create_panel(t("trend_panel", lang),
                      dcc.Graph(id=ids.TREND,
                                figure=trend_figure(trend["days"], trend["reported"],

@@ -14,6 +14,7 @@ from dash import html
 from dashboard import ids
 from dashboard.formatting import delta_text, format_value
 from dashboard.i18n import t
+from dashboard.scores import ASSESSMENT, COMPOSITE, score_formula, score_name
 from queries.cases import CaseDetail
 from queries.indicators import DASH, indicator_def
 
@@ -96,12 +97,38 @@ def create_activity_types(types: list[list[Any]], lang: str) -> list[html.Div]:
     ]
 
 
+def ranking_kind(ranking: dict[str, Any]) -> str:
+    """Return which score a ranking section ranks by: the assessment's or the composite."""
+    return ranking.get("kind") or (ASSESSMENT if ranking.get("level") == "street" else COMPOSITE)
+
+
+def ranking_panel_words(ranking: dict[str, Any], lang: str) -> tuple[str, str]:
+    """Return the ranking panel's title and its hover text (what the score is, its formula)."""
+    kind = ranking_kind(ranking)
+    suffix = "" if kind == ASSESSMENT else "_composite"
+    return (t(f"ranking_panel{suffix}", lang),
+            f"{t(f'ranking_hint{suffix}', lang)} {score_formula(kind, lang)}")
+
+
+def create_ranking_caption(ranking: dict[str, Any], lang: str) -> html.Div:
+    """Return the line above the rows: which month, which score, and its state."""
+    year, month = (int(part) for part in ranking["month"].split("-")[:2])
+    state = ("ranking_published" if ranking.get("published") else
+             "ranking_running" if ranking.get("running") else "ranking_provisional")
+    kind = ranking_kind(ranking)
+    return html.Div(
+        [html.Span(t("ranking_month", lang).format(year=year, month=month)),
+         html.Span(score_name(kind, lang)),
+         html.Span(t(state, lang), className=f"gw-rank-state gw-rank-state-{state}")],
+        className="gw-rank-caption", title=score_formula(kind, lang))
+
+
 def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
-    """Return the ranking rows, best first, with the bottom two marked."""
+    """Return the caption and the ranking rows, best first, with the bottom two marked."""
     rows = ranking["rows"]
     if not rows:
         return [html.Div(t("no_data", lang), className="gw-empty")]
-    out = []
+    out = [create_ranking_caption(ranking, lang)]
     for row in rows:
         score, rank = row["score"], row.get("rank")
         classes = ["gw-rank-row"]
