@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from queries.areas import district as find_district
 from queries.assessment_data import (
     CaseColumns,
+    GridTally,
     StreetTally,
     category_points,
     load_case_columns,
@@ -115,13 +116,18 @@ class StreetResult:
 
 @dataclass(frozen=True)
 class GridResult:
-    """A unit grid on the red or black list: the points its problems cost (uncapped)."""
+    """A unit grid on the red or black list: the points its problems cost.
+
+    Scored as a street of one grid: each cause capped at the rules' caps, the total never
+    above the base score, so a grid's deduction reads on the same 100-point scale.
+    """
 
     code: str
     name: str
     street_code: str
     deduction: float
     problems: int
+    capped: tuple[str, ...] = ()  # causes that hit their cap
 
 
 @dataclass(frozen=True)
@@ -364,8 +370,8 @@ def assessment_from_json(text: str) -> MonthAssessment:
            "streets": tuple(_street_from(s) for s in a["streets"]),
            "red_streets": tuple(a["red_streets"]),
            "black_streets": tuple(a["black_streets"]),
-           "red_grids": tuple(GridResult(**g) for g in a["red_grids"]),
-           "black_grids": tuple(GridResult(**g) for g in a["black_grids"]),
+           "red_grids": tuple(_grid_from(g) for g in a["red_grids"]),
+           "black_grids": tuple(_grid_from(g) for g in a["black_grids"]),
            "warnings": tuple(a["warnings"])})
 
 
@@ -432,9 +438,8 @@ def _compute(source: _Source, month: str, cut: datetime | None = None) -> MonthA
     results = [_street(code, name, rules, tally.streets.get(street_id, empty), grid_count[code],
                        hours.get(code, 0.0))
                for code, (street_id, name) in source.streets.items()]
-    grid_rows = [GridResult(code=code, name=name, street_code=code[:9],
-                            deduction=_points(tally.grids.get(gid, (0.0, 0))[0]),
-                            problems=tally.grids.get(gid, (0.0, 0))[1])
+    no_problems = GridTally(causes=dict.fromkeys(CAUSES, 0.0), problems=0)
+    grid_rows = [_grid(code, name, rules, tally.grids.get(gid, no_problems))
                  for gid, (code, name) in source.grids.items()]
     warnings = _group_warnings(rules, source.streets, source.district.name)
     assembled = _assemble(month, start, end, source.now, rules, source.district,
@@ -489,6 +494,21 @@ def _street(code: str, name: str, rules: Rules, tally: StreetTally, grids: int,
     )
 
 
+def _grid(code: str, name: str, rules: Rules, tally: GridTally) -> GridResult:
+    """Cost one unit grid's month: per cause, capped as a street's; never above the base."""
+    total, capped = 0.0, []
+    for cause in CAUSES:
+        points = tally.causes[cause]
+        cap = rules.caps.get(cause)
+        if cap is not None and points > cap:
+            points = cap
+            capped.append(cause)
+        total += _points(points)
+    return GridResult(code=code, name=name, street_code=code[:9],
+                      deduction=_points(min(total, rules.base_score)), problems=tally.problems,
+                      capped=tuple(capped))
+
+
 def _rank(results: list[StreetResult], rules: Rules) -> list[StreetResult]:
     """Fill overall and group ranks and the bottom-of-group flag; order by rank."""
     ranked = [r for r in results if r.ranked]
@@ -531,7 +551,9 @@ def _assemble(month: str, start: datetime, end: datetime, now: datetime, rules: 
             bottom_two=tuple(s.code for s in members if s.bottom_two)))
     red = tuple(s.code for s in ranked[:rules.lists.red_streets])
     black = tuple(s.code for s in reversed(ranked) if s.code not in red)[:rules.lists.black_streets]
-    red_grids = sorted(grids, key=lambda g: (g.deduction, g.problems, g.code))
+    # No cases is not excellence: a red grid has at least lists.red_grid_min_problems problems.
+    red_grids = sorted((g for g in grids if g.problems >= rules.lists.red_grid_min_problems),
+                       key=lambda g: (g.deduction, g.problems, g.code))
     red_grids = red_grids[:rules.lists.red_grids]
     chosen = {g.code for g in red_grids}
     black_grids = sorted((g for g in grids if g.deduction > 0 and g.code not in chosen),
@@ -692,6 +714,10 @@ def _optional_time(value: str | None) -> datetime | None:
 
 def _occurrences(data: dict[str, int] | None) -> dict[int, int] | None:
     return None if data is None else {int(k): v for k, v in data.items()}
+
+
+def _grid_from(g: dict[str, Any]) -> GridResult:
+    return GridResult(**{**g, "capped": tuple(g.get("capped", ()))})
 
 
 def _street_from(s: dict[str, Any]) -> StreetResult:

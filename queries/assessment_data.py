@@ -68,11 +68,19 @@ class StreetTally:
 
 
 @dataclass(frozen=True)
+class GridTally:
+    """What a unit grid's problems cost in a month, per cause (before caps)."""
+
+    causes: dict[str, float]
+    problems: int
+
+
+@dataclass(frozen=True)
 class MonthTally:
-    """A month's tallies: per street area id, and (points, problems) per grid area id."""
+    """A month's tallies: per street area id, and per grid area id."""
 
     streets: dict[int, StreetTally]
-    grids: dict[int, tuple[float, int]]
+    grids: dict[int, GridTally]
 
 
 def micros(moment: datetime) -> int:
@@ -165,10 +173,13 @@ def tally_month(cases: CaseColumns, start: datetime, end: datetime, rules: Rules
         for k, street in enumerate(streets)
     }
     grids, grid_of = np.unique(month.grid, return_inverse=True)
-    grid_points = np.bincount(grid_of, weights=cost, minlength=len(grids))
+    grid_sums = {cause: np.bincount(grid_of, weights=values, minlength=len(grids))
+                 for cause, values in costs.items()}
     grid_counts = np.bincount(grid_of, minlength=len(grids))
     return MonthTally(streets=tallies, grids={
-        int(g): (float(grid_points[k]), int(grid_counts[k])) for k, g in enumerate(grids)})
+        int(g): GridTally(causes={cause: float(grid_sums[cause][k]) for cause in CAUSES},
+                          problems=int(grid_counts[k]))
+        for k, g in enumerate(grids)})
 
 
 def volunteer_hours(session: Session, start: datetime, end: datetime) -> dict[int, float]:

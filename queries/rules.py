@@ -110,6 +110,7 @@ class ListSizes:
     black_streets: int = 3
     red_grids: int = 10
     black_grids: int = 10
+    red_grid_min_problems: int = 1  # a grid with fewer problems is never on the red list
 
 
 @dataclass(frozen=True)
@@ -393,7 +394,8 @@ class _Reader:
     def lists(self, node: Node | None) -> ListSizes:
         if node is None:
             return ListSizes()
-        names = ("red_streets", "black_streets", "red_grids", "black_grids")
+        names = ("red_streets", "black_streets", "red_grids", "black_grids",
+                 "red_grid_min_problems")
         parts = self.fields(node, "lists", required=(), optional=names)
         sizes = {k: int(self.number(v, f"lists.{k}", integer=True)) for k, v in parts.items()}
         return ListSizes(**sizes)

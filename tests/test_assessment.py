@@ -25,7 +25,7 @@ January 2026 (no earlier month has cases, so no changes and streaks start at 1)
     groups: 第一组 B 1, A 2 (A last); 第二组 D 1, C 2 (C last)
     district: (95 + 98.7 + 94.5 + 97) / 4 = 96.3; spread 98.7 − 94.5 = 4.2
     totals: 12 problems, 3 costing ≥ 2, 3 repeats {2: 2, 3: 1}
-    grids: A1 1.5 (2), A2 3.5 (2), B1 1.75 (2), C1 7.0 (3), D1 3.0 (3)
+    grids: A1 1.5 (2), A2 3.5 (2), B1 1.75 (2), C1 5.5 (3: capped as C), D1 3.0 (3)
            red: A1, B1; black: C1, A2
 
 February 2026
@@ -123,8 +123,10 @@ def test_january_groups_district_and_lists(session: Session, city: dict[str, int
     assert (jan.red_streets, jan.black_streets) == ((B,), (C,))
     assert [(g.name, g.deduction, g.problems) for g in jan.red_grids] == [
         ("A1网格", 1.5, 2), ("B1网格", 1.75, 2)]
-    assert [(g.name, g.deduction, g.problems) for g in jan.black_grids] == [
-        ("C1网格", 7.0, 3), ("A2网格", 3.5, 2)]
+    # C1 is capped as C is (a grid is scored as a street of one grid): problems 6.5 → 5,
+    # + overdue 0.5 = 5.5, not the uncapped 7.0.
+    assert [(g.name, g.deduction, g.problems, g.capped) for g in jan.black_grids] == [
+        ("C1网格", 5.5, 3, ("problems",)), ("A2网格", 3.5, 2, ())]
     assert all(s.score_change == Change() and s.previous_rank is None for s in jan.streets)
     assert not jan.published and jan.warnings == ()
 
@@ -255,7 +257,7 @@ def test_a_month_without_cases(session: Session, city: dict[str, int], rules: Ru
     assert [(s.code, s.score, s.problems, s.rank, s.flag) for s in dec.streets] == [
         (code, 101.0 if code == A else 100.0, 0, None, FLAG_MIN_SAMPLE) for code in (A, B, C, D)]
     assert dec.district.score is None and dec.red_streets == () and dec.black_grids == ()
-    assert [g.deduction for g in dec.red_grids] == [0.0, 0.0]
+    assert dec.red_grids == ()  # no problems is not excellence: nobody on the red list
 
 
 # --- a running month -------------------------------------------------------------------------
@@ -312,3 +314,25 @@ def test_the_shown_month_waits_for_min_days(rules: Rules) -> None:
     assert shown_month(datetime(2026, 12, 5, 23, 59), rules) == "2026-11"
     assert shown_month(datetime(2026, 12, 6, 0, 0), rules) == "2026-12"
     assert shown_month(datetime(2027, 1, 1, 0, 0), rules) == "2026-12"  # across a year
+
+
+def test_a_grid_deduction_never_exceeds_the_base_score(session: Session,
+                                                       city: dict[str, int]) -> None:
+    # No caps and a base of 5: C1's January problems cost 3.5 + 3 + 0.5 = 7.0 uncapped, which
+    # reads "扣7分" on a 5-point scale; the grid's deduction stops at the base, 5.0.
+    text = RULES_YAML.replace("caps: {problems: 5, repeat: 3, overdue: 1}\n", "").replace(
+        "base_score: 100", "base_score: 5")
+    jan = assess_month(session, "2026-01", parse_rules(text), now=NOW)
+    c1 = next(g for g in jan.black_grids if g.name == "C1网格")
+    assert (c1.deduction, c1.capped) == (5.0, ())
+
+
+def test_the_red_grid_list_needs_a_minimum_of_problems(session: Session,
+                                                       city: dict[str, int]) -> None:
+    # With lists.red_grid_min_problems 3 only C1 (5.5, 3 problems) and D1 (3.0, 3) may be red:
+    # D1 first (lower deduction); the black list is then the others above 0, worst first.
+    text = RULES_YAML.replace("red_grids: 2,", "red_grids: 2, red_grid_min_problems: 3,")
+    jan = assess_month(session, "2026-01", parse_rules(text), now=NOW)
+    assert [(g.name, g.deduction) for g in jan.red_grids] == [("D1网格", 3.0), ("C1网格", 5.5)]
+    assert [(g.name, g.deduction) for g in jan.black_grids] == [("A2网格", 3.5),
+                                                                 ("B1网格", 1.75)]

@@ -29,9 +29,11 @@ from dashboard.rankings.figures import (
     score_change_figure,
     street_deductions_figure,
 )
+from dashboard.rankings.layout import create_lists
 from dashboard.rankings.layout import page as rankings_layout
 from dashboard.rankings.view import (
     flags,
+    grid_name_parts,
     month_options,
     ranking_xlsx,
     resolve_month,
@@ -326,3 +328,15 @@ def test_the_two_scores_are_named_apart_with_their_formulas() -> None:
     title, hint = ranking_panel_words(composite, "en")
     assert title == "Composite indicator ranking"
     assert "public report rate score × 10%" in hint and "not the assessment score" in hint
+
+
+def test_grid_names_keep_their_number_when_cut() -> None:
+    assert grid_name_parts("东五社区01网格") == ("东五社区", "01网格")
+    assert grid_name_parts("东五社区12号网格") == ("东五社区", "12号网格")
+    assert grid_name_parts("A1网格") == ("A", "1网格")
+    assert grid_name_parts("钟楼广场") == ("", "钟楼广场")  # nothing to split: never cut apart
+
+
+def test_the_grid_lists_show_the_grid_number_apart(february: MonthAssessment) -> None:
+    lists = str(create_lists(february, "zh"))
+    assert "gw-r-list-own" in lists and "'1网格'" in lists

@@ -22,6 +22,7 @@ from dashboard.rankings.view import (
     column_defs,
     default_month,
     flags,
+    grid_name_parts,
     month_token,
     resolve_month,
     running_words,
@@ -267,9 +268,20 @@ def create_breakdown(street: StreetResult | None, assessment: MonthAssessment,
     ]
 
 
-def _list(title: str, rows: list[tuple[str, str, str]], tone: str) -> html.Div:
+def _list_name(name: str, *, grid: bool) -> html.Span:
+    """Return a list entry's name; a grid's number is never cut, only its shared prefix."""
+    if not grid:
+        return html.Span(name, className="gw-r-list-name")
+    prefix, own = grid_name_parts(name)
+    return html.Span([html.Span(prefix, className="gw-r-list-prefix"),
+                      html.Span(own, className="gw-r-list-own")],
+                     className="gw-r-list-name gw-r-list-name-grid")
+
+
+def _list(title: str, rows: list[tuple[str, str, str]], tone: str, *,
+          grid: bool = False) -> html.Div:
     return html.Div([html.H3(title, className=f"gw-r-list-title gw-r-{tone}"),
-                     html.Ol([html.Li(html.Div([html.Span(name, className="gw-r-list-name"),
+                     html.Ol([html.Li(html.Div([_list_name(name, grid=grid),
                                                 html.Span(value, className="gw-r-list-value")],
                                                className="gw-r-list-row"),
                                       title=f"{where} {name} {value}".strip())
@@ -297,8 +309,8 @@ def create_lists(assessment: MonthAssessment, lang: str) -> list[Any]:
             _list(f"{t('rank_black', lang)} · {t('rank_list_streets', lang)}",
                   streets(assessment.black_streets), "black"),
             _list(f"{t('rank_red', lang)} · {t('rank_list_grids', lang)}",
-                  _grid_rows(assessment.red_grids, assessment, lang), "red"),
+                  _grid_rows(assessment.red_grids, assessment, lang), "red", grid=True),
             _list(f"{t('rank_black', lang)} · {t('rank_list_grids', lang)}",
-                  _grid_rows(assessment.black_grids, assessment, lang), "black"),
+                  _grid_rows(assessment.black_grids, assessment, lang), "black", grid=True),
         ], className="gw-r-lists-grid"),
     ]
