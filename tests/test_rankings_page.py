@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks.rankings import OUTPUTS, RankingsPage
 from dashboard import ids
+from dashboard.names import grid_name_parts
 from dashboard.present.layout import playlist, seconds_of
 from dashboard.rankings.figures import (
     deductions_figure,
@@ -33,7 +34,6 @@ from dashboard.rankings.layout import create_lists
 from dashboard.rankings.layout import page as rankings_layout
 from dashboard.rankings.view import (
     flags,
-    grid_name_parts,
     month_options,
     ranking_xlsx,
     resolve_month,

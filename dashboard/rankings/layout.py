@@ -15,6 +15,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
+from dashboard.names import grid_name_parts
 from dashboard.nav import create_nav
 from dashboard.rankings.view import (
     PATH,
@@ -22,7 +23,6 @@ from dashboard.rankings.view import (
     column_defs,
     default_month,
     flags,
-    grid_name_parts,
     month_token,
     resolve_month,
     running_words,

@@ -14,6 +14,7 @@ from dash import html
 from dashboard import ids
 from dashboard.formatting import delta_text, format_value
 from dashboard.i18n import t
+from dashboard.names import grid_name_parts
 from dashboard.scores import ASSESSMENT, COMPOSITE, score_formula, score_name
 from queries.cases import CaseDetail
 from queries.indicators import DASH, indicator_def
@@ -123,6 +124,16 @@ def create_ranking_caption(ranking: dict[str, Any], lang: str) -> html.Div:
         className="gw-rank-caption", title=score_formula(kind, lang))
 
 
+def create_rank_name(name: str, *, grid: bool) -> html.Span:
+    """Return a ranked area's name; a grid keeps its number when its community's name is cut."""
+    if not grid:
+        return html.Span(name, className="gw-rank-name", title=name)
+    prefix, own = grid_name_parts(name)
+    return html.Span([html.Span(prefix, className="gw-rank-prefix"),
+                      html.Span(own, className="gw-rank-own")],
+                     className="gw-rank-name gw-rank-name-grid", title=name)
+
+
 def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
     """Return the caption and the ranking rows, best first, with the bottom two marked."""
     rows = ranking["rows"]
@@ -138,7 +149,7 @@ def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
             classes.append("gw-rank-self")
         out.append(html.Div(
             [html.Span("—" if rank is None else f"{rank}", className="gw-rank-no"),
-             html.Span(row["name"], className="gw-rank-name"),
+             create_rank_name(row["name"], grid=ranking.get("level") == "grid"),
              html.Span(html.Span(style={"width": f"{min(score or 0, 100):.0f}%"}),
                        className="gw-bar-track"),
              html.Span("—" if score is None else f"{score:.2f}", className="gw-rank-score"),
