@@ -27,9 +27,11 @@ WORDS: dict[str, dict[str, str]] = {
     "vol_panel": {"zh": "志愿服务", "en": "Volunteer service"},
     "vol_teams": {"zh": "今日活跃队伍", "en": "Teams active today"},
     "vol_on_duty": {"zh": "当前在岗志愿者", "en": "Volunteers on duty"},
-    "vol_hours": {"zh": "本月服务时长(小时)", "en": "Service hours this month"},
+    "vol_hours": {"zh": "本月服务小时", "en": "Hours this month"},
     "vol_types": {"zh": "今日活动", "en": "Activities today"},
     "vol_none": {"zh": "今日暂无活动", "en": "No activities today"},
+    "vol_types_month": {"zh": "本月活动(今日暂无)", "en": "This month (none today yet)"},
+    "vol_none_month": {"zh": "本月暂无活动", "en": "No activities this month"},
     # Ranking and trend
     "ranking_panel": {"zh": "考核得分排名", "en": "Assessment score ranking"},
     "ranking_panel_composite": {"zh": "综合指标值排名", "en": "Composite indicator ranking"},

@@ -41,6 +41,7 @@ MAP = "map"
 MAP_CASES = "map-cases"
 MAP_DENSITY = "map-density"
 MAP_BOUNDARIES = "map-boundaries"
+MAP_LABELS = "map-labels"  # street (community, grid) names at their centres
 MAP_CARD = "map-card"
 MAP_CARD_FRAME = "map-card-frame"
 MAP_CARD_CLOSE = "map-card-close"

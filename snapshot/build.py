@@ -123,6 +123,19 @@ def boundaries_geojson(session: Session, area: Area, shift: Transform) -> bytes:
     return orjson.dumps({"type": "FeatureCollection", "features": features})
 
 
+def map_labels(session: Session, area: Area, shift: Transform) -> list[dict[str, Any]]:
+    """Return the names the wall's map writes at the centres of the area's first outlines.
+
+    Street names on the district's wall, community names on a street's, grid names below.
+    """
+    labels = []
+    for child in descendants_at_level(session, area, BOUNDARY_LEVELS[area.level][0]):
+        lon, lat = shift(child.center_lon, child.center_lat)
+        labels.append({"code": child.code, "name": child.name,
+                       "lat": round(lat, 5), "lon": round(lon, 5)})
+    return labels
+
+
 def area_bounds(area: Area, shift: Transform) -> list[list[float]]:
     """Return [[south, west], [north, east]] of an area's outline, for the map's first view."""
     positions: list[list[float]] = []
@@ -246,6 +259,7 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
                 "grids": {g.id: (g.center_lon, g.center_lat)
                           for g in descendants_at_level(session, area, LEVEL_GRID)},
                 "streets": {s.id: s.name for s in areas_at_level(session, LEVEL_STREET)},
+                "labels": map_labels(session, area, shift),
             }
         return static[area_code]
 
@@ -287,6 +301,7 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             "area": {"code": area.code, "name": area.name, "level": area.level,
                      "bounds": fixed["bounds"]},
             "layers": {"majors": majors, "sources": sources},
+            "labels": fixed["labels"],
             "tiles": tile_entries(*days, settings.targets),
             "ranking": ranking,
             "trend": {"days": [d.isoformat() for d in trend.days], "reported": trend.reported,
@@ -294,7 +309,9 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             "volunteers": {"teams": volunteers.teams_active_today,
                            "on_duty": volunteers.on_duty_now,
                            "hours": round(volunteers.hours_this_month),
-                           "types": [[k, v] for k, v in volunteers.activities_today.items()]},
+                           "types": [[k, v] for k, v in volunteers.activities_today.items()],
+                           "types_month": [[k, v] for k, v in
+                                           volunteers.activities_this_month.items()]},
             "ticker": [{"id": c.id, "time": f"{c.reported_at:%H:%M}", "source": c.source,
                         "street": fixed["streets"].get(c.street_id, ""), "minor": c.minor,
                         "status": c.status} for c in newest],

@@ -84,17 +84,30 @@ def create_counter(counter_id: str, label: str, value: float) -> html.Div:
                      html.Div(label, className="gw-counter-label")], className="gw-counter")
 
 
-def create_activity_types(types: list[list[Any]], lang: str) -> list[html.Div]:
-    """Return today's activities by service type as labelled bars."""
+ACTIVITY_ROWS = 4  # what fits under the counters at 20 px and more
+
+
+def create_activity_types(types: list[list[Any]], lang: str,
+                          month_types: list[list[Any]] | None = None) -> list[html.Div]:
+    """Return today's activities by service type as labelled bars.
+
+    A quiet day shows this month's activities instead (headed so), never a panel of
+    "今日暂无活动"; only a month without any says there is none.
+    """
+    head: list[html.Div] = [html.Div(t("vol_types", lang), className="gw-bars-head")]
+    if not types and month_types:
+        types = month_types
+        head = [html.Div(t("vol_types_month", lang), className="gw-bars-head")]
     if not types:
-        return [html.Div(t("vol_none", lang), className="gw-empty")]
+        return [html.Div(t("vol_none_month" if month_types is not None else "vol_none", lang),
+                         className="gw-empty")]
     top = max(n for _, n in types)
-    return [
+    return head + [
         html.Div([html.Span(name, className="gw-bar-name"),
                   html.Span(html.Span(style={"width": f"{100 * n / top:.0f}%"}),
                             className="gw-bar-track"),
                   html.Span(f"{n}", className="gw-bar-value")], className="gw-bar-row")
-        for name, n in types[:6]
+        for name, n in types[:ACTIVITY_ROWS]
     ]
 
 
