@@ -84,7 +84,7 @@ def create_counter(counter_id: str, label: str, value: float) -> html.Div:
                      html.Div(label, className="gw-counter-label")], className="gw-counter")
 
 
-ACTIVITY_ROWS = 4  # what fits under the counters at 20 px and more
+ACTIVITY_ROWS = 3  # what fits under the counters at 20 px and more, with the heading
 
 
 def create_activity_types(types: list[list[Any]], lang: str,
