@@ -122,3 +122,31 @@ def test_a_cluster_shows_its_mix_of_lights(open_page: Callable[..., Page]) -> No
     backgrounds = page.evaluate("""() => Array.from(
       document.querySelectorAll('.gw-cluster .gw-cluster-ring')).map(el => el.style.background)""")
     assert backgrounds and all("conic-gradient" in b for b in backgrounds)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
+def test_present_scales_pages_and_keeps_its_indicator_off_them(
+        open_page: Callable[..., Page], artifacts: Path, width: int, height: int) -> None:
+    page = open_page("/present?pages=screen,rankings&seconds=600", width, height)
+    frame = page.locator(".gw-present-frame").first
+    expect(frame).to_be_visible(timeout=15_000)
+    expect(page.locator("#present-indicator")).to_contain_text("1 / 2", timeout=15_000)
+    box, hud = frame.bounding_box(), page.locator(".gw-present-hud").bounding_box()
+    assert box is not None and hud is not None
+    # The pages fill the screen above the indicator's own strip; nothing of them is under it.
+    assert box["y"] + box["height"] <= hud["y"] + 1 and hud["y"] + hud["height"] <= height + 1
+    assert abs(box["width"] - width) <= 1
+    # Drawn at the 1080p design size and scaled as a whole: 2160 / (1080 + 30) on a 4K wall.
+    scale = max(1.0, min(width / 1920, height / 1110))
+    inner = page.frames[1]
+    inner.wait_for_selector(".gw-tile-value", timeout=30_000)
+    assert abs(inner.evaluate("() => innerHeight") * scale - box["height"]) <= 2
+    assert abs(inner.evaluate("() => innerWidth") - width / scale) <= 2
+    expect(inner.locator(".gw-tile-value").first).not_to_have_text("—", timeout=30_000)
+    inner.wait_for_timeout(1_500)
+    small = inner.evaluate(SMALL_TEXT_JS, MIN_PX)  # CSS px inside the frame, before the scale
+    assert not small, "\n".join(small)
+    hud_px = float(page.locator(".gw-present-hud").evaluate(
+        "el => parseFloat(getComputedStyle(el).fontSize)"))
+    assert hud_px >= MIN_PX * scale - 0.5
+    page.screenshot(path=str(artifacts / f"present-{width}x{height}.png"))
