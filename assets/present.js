@@ -42,11 +42,11 @@
     var root = document.querySelector(".gw-present");
     if (!root) { return; }
     var s = Math.max(1, Math.min(window.innerWidth / DESIGN_W,
-                                 window.innerHeight / (DESIGN_H + HUD)));
-    root.style.setProperty("--gw-s", s.toFixed(4));
+                                 window.innerHeight / (DESIGN_H + HUD))).toFixed(4);
+    // Only a change is written: rewriting it would lay both framed pages out again.
+    if (root.style.getPropertyValue("--gw-s") !== s) { root.style.setProperty("--gw-s", s); }
   }
   window.addEventListener("resize", fit);
-  new MutationObserver(fit).observe(document.documentElement, { childList: true, subtree: true });
 
   window.addEventListener("keydown", onKey);
   /* load does not bubble, but it can be captured: every iframe that (re)loads is adopted. */
@@ -88,6 +88,7 @@
         if (state.paused) { label += " · ⏸ " + state.pausedWord; }
         var share = Math.min(1, state.elapsed / (state.seconds * 1000));
         document.querySelectorAll(".gw-present-frame").forEach(adopt);
+        fit();
         return [classes, label, { width: (share * 100).toFixed(1) + "%" }];
       }
     }
