@@ -20,9 +20,9 @@ from queries.assessment import (
     load_month,
     month_bounds,
 )
-from queries.grid_view import worst_categories
+from queries.grid_view import compared_period, worst_categories
 from queries.indicators import IndicatorSet, indicators
-from queries.periods import parse_period, previous
+from queries.periods import parse_period
 from queries.rules import Rules
 from queries.trends import DailySeries, reported_vs_closed
 
@@ -64,7 +64,8 @@ def gather(session: Session, month: str, rules: Rules, *, now: datetime) -> Deck
                               f"(months with data: {span})")
     assessment = load_month(session, month, rules, now=now)
     period = parse_period(month, now)
-    before = previous(period)
+    # A running month is compared with the same elapsed span of last month, as the page does.
+    before, _ = compared_period(period, now)
     last_day = max(min(period.last_day, now.date()), period.start.date())
     counts = worst_categories(session, period, area, limit=TOP_CATEGORIES)
     earlier = dict(worst_categories(session, before, area, limit=None))
