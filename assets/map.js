@@ -54,12 +54,25 @@ window.gridwatch = Object.assign({}, window.gridwatch, {
         if (p.s === "r") { red++; } else if (p.s === "y") { yellow++; }
       }
       if (shown === 0) { return L.layerGroup(); }
-      var size = (shown < 10 ? 36 : shown < 100 ? 46 : shown < 1000 ? 56 : 66) * window.gridwatch.map.scale();
-      var cls = red > 0 ? "gw-cluster gw-cluster-red" : yellow > 0 ? "gw-cluster gw-cluster-yellow" : "gw-cluster";
+      var size = (shown < 10 ? 44 : shown < 100 ? 54 : shown < 1000 ? 64 : 76) * window.gridwatch.map.scale();
       var label = shown >= 10000 ? Math.round(shown / 1000) + "k" : String(shown);
-      var html = "<div><span>" + label + "</span></div>";
-      var icon = L.divIcon({ html: html, className: cls, iconSize: L.point(size, size) });
-      return L.marker(latlng, { icon: icon, title: shown + (red ? " / " + red : "") });
+      // The ring shows the mix of lights (red, yellow, green shares), not the worst member:
+      // 59 overdue of 338 reads as a sixth of red, not as an all-red map.
+      var ring = window.gridwatch.map.clusterRing(red, yellow, shown);
+      var html = '<div class="gw-cluster-ring" style="background:' + ring + '">' +
+                 "<span>" + label + "</span></div>";
+      var icon = L.divIcon({ html: html, className: "gw-cluster", iconSize: L.point(size, size) });
+      var green = shown - red - yellow;
+      return L.marker(latlng, { icon: icon,
+                                title: shown + " · " + red + " / " + yellow + " / " + green });
+    },
+    /* A conic gradient splitting a ring by light, clockwise from the top: red, yellow, green. */
+    clusterRing: function (red, yellow, shown) {
+      var c = window.gridwatch.map.colors;
+      if (!shown) { return c.g; }
+      var r = (100 * red / shown).toFixed(2), y = (100 * (red + yellow) / shown).toFixed(2);
+      return "conic-gradient(" + c.r + " 0 " + r + "%, " + c.y + " " + r + "% " + y + "%, " +
+             c.g + " " + y + "% 100%)";
     },
     /* The heat layer: one translucent disc per unit grid, sized and coloured by its open cases
        (w = count / the busiest grid's count, worked out on the server). */

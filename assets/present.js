@@ -35,6 +35,19 @@
     } catch (e) { /* a page from elsewhere: no keys from inside it */ }
   }
 
+  /* The wall's size against the 1920×1080 design (the indicator's 30 px strip included),
+     never below 1: the frames are drawn at the design size and scaled by it (present.css). */
+  var DESIGN_W = 1920, DESIGN_H = 1080, HUD = 30;
+  function fit() {
+    var root = document.querySelector(".gw-present");
+    if (!root) { return; }
+    var s = Math.max(1, Math.min(window.innerWidth / DESIGN_W,
+                                 window.innerHeight / (DESIGN_H + HUD))).toFixed(4);
+    // Only a change is written: rewriting it would lay both framed pages out again.
+    if (root.style.getPropertyValue("--gw-s") !== s) { root.style.setProperty("--gw-s", s); }
+  }
+  window.addEventListener("resize", fit);
+
   window.addEventListener("keydown", onKey);
   /* load does not bubble, but it can be captured: every iframe that (re)loads is adopted. */
   document.addEventListener("load", function (event) {
@@ -75,6 +88,7 @@
         if (state.paused) { label += " · ⏸ " + state.pausedWord; }
         var share = Math.min(1, state.elapsed / (state.seconds * 1000));
         document.querySelectorAll(".gw-present-frame").forEach(adopt);
+        fit();
         return [classes, label, { width: (share * 100).toFixed(1) + "%" }];
       }
     }

@@ -101,7 +101,8 @@ def view_outputs(view: GridView, state: GridsState, lang: str,
     return {
         (ids.GRIDS_CRUMBS, "children"): page.create_breadcrumb(view.lineage, lang),
         (ids.GRIDS_STATUS, "children"): page.create_status(view, lang, notice),
-        (ids.GRIDS_TILES, "children"): page.create_tiles(tiles(view, kpi), lang),
+        (ids.GRIDS_TILES, "children"): page.create_tiles(tiles(view, kpi), lang,
+                                                          view.same_span),
         (ids.GRIDS_AREAS, "url"): routes_grids.areas_url(view.map_parent.code),
         (ids.GRIDS_AREAS, "hideout"): map_hideout(view, kpi, lang),
         (ids.GRIDS_LEGEND, "children"): page.create_legend(

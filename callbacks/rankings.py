@@ -33,6 +33,8 @@ from dashboard.rankings.figures import (
 )
 from dashboard.rankings.view import (
     PATH,
+    compared_words,
+    default_month,
     default_street,
     group_mean_deductions,
     month_notice,
@@ -105,7 +107,8 @@ class RankingsPage:
         """Return the month, the language shown and the language the URL asks for."""
         params = query_params(search)
         asked = params.get("lang", "") if params.get("lang") in ("zh", "en") else ""
-        month = resolve_month(params.get("month"), month_token(self.now()))
+        shown, _ = default_month(self.now(), self.settings.rules_file)
+        month = resolve_month(params.get("month"), shown)
         return month, pick_language(asked or None, self.settings.language), asked
 
     def rules(self) -> Rules:
@@ -159,7 +162,8 @@ class RankingsPage:
         return {
             (ids.RANK_MONTH, "value"): a.month,
             (ids.RANK_STATUS, "children"): page.create_status(a, lang),
-            (ids.RANK_SUMMARY, "children"): page.create_summary(summary_items(a, lang), lang),
+            (ids.RANK_SUMMARY, "children"): page.create_summary(summary_items(a, lang), lang,
+                                                                compared_words(a, lang)),
             (ids.RANK_TABLES, "children"): page.create_group_tables(a, lang, street),
             (ids.RANK_BREAKDOWN, "children"): self.breakdown(a, street, lang),
             (ids.RANK_LISTS, "children"): page.create_lists(a, lang),

@@ -68,7 +68,8 @@ def refresh_outputs(snapshot: Snapshot, known: dict[str, str], wall: dict[str, s
         # Keyed by element id: assets/screen.js counts each element up to its new value.
         {ids.VOL_TEAMS: volunteers["teams"], ids.VOL_ON_DUTY: volunteers["on_duty"],
          ids.VOL_HOURS: volunteers["hours"]} if changed("volunteers") else no_update,
-        create_activity_types(volunteers["types"], lang) if changed("volunteers") else no_update,
+        create_activity_types(volunteers["types"], lang, volunteers.get("types_month"))
+        if changed("volunteers") else no_update,
         create_ranking(payload["ranking"], lang) if changed("ranking") else no_update,
         trend_figure(trend["days"], trend["reported"], trend["closed"], lang=lang,
                      scale=scale or 1.0, theme=wall["theme"])

@@ -80,27 +80,30 @@ WORDS: dict[str, dict[str, str]] = {
     "vol_panel": {"zh": "志愿服务", "en": "Volunteer service"},
     "vol_teams": {"zh": "今日活跃队伍", "en": "Teams active today"},
     "vol_on_duty": {"zh": "当前在岗志愿者", "en": "Volunteers on duty"},
-    "vol_hours": {"zh": "本月服务时长(小时)", "en": "Service hours this month"},
+    "vol_hours": {"zh": "本月服务小时", "en": "Hours this month"},
     "vol_types": {"zh": "今日活动", "en": "Activities today"},
     "vol_none": {"zh": "今日暂无活动", "en": "No activities today"},
+    "vol_types_month": {"zh": "本月活动(今日暂无)", "en": "This month (none today yet)"},
+    "vol_none_month": {"zh": "本月暂无活动", "en": "No activities this month"},
     # Ranking and trend
-    "ranking_panel": {"zh": "本月综合排名", "en": "This month's ranking"},
-    # The district's wall ranks streets by the monthly assessment; lower walls rank their
-    # children by the composite 综合指标值 (snapshot/build.py): each hint says which.
-    "ranking_hint_assessment": {
-        "zh": "本月城市管理综合考核得分(按考核细则扣分,发布后冻结),组内排名;每组倒数后两名标红,"
-              "问题数不足最小样本的街道不排名。",
-        "en": "This month's city-management assessment score (deductions under the rules, "
-              "frozen once published), ranked within groups; the bottom two of each group are "
-              "marked red, streets with too few problems are not ranked.",
-    },
-    "ranking_hint_composite": {
-        "zh": "本月综合指标值(监督举报率10%、立案数20%、结案率30%、按期结案率40%);"
-              "多于两个时末两名标红。",
-        "en": "This month's composite indicator (supervision reports 10%, registrations 20%, "
-              "closure rate 30%, on-time closure 40%); with more than two, the bottom two are "
+    "ranking_panel": {"zh": "考核得分排名", "en": "Assessment score ranking"},
+    "ranking_panel_composite": {"zh": "综合指标值排名", "en": "Composite indicator ranking"},
+    "ranking_hint": {
+        "zh": "考核得分:月度城市管理综合考核的得分(与「考核」页同一结果,已发布月份为冻结结果)。"
+              "每组倒数后两名标红(组末位)。",
+        "en": "Assessment score: the monthly assessment's score (the same figures as the "
+              "Rankings page; published months are frozen). The bottom two of each group are "
               "marked red.",
     },
+    "ranking_hint_composite": {
+        "zh": "综合指标值:与「网格」页同一指标,不是考核得分。末两名标红。",
+        "en": "Composite indicator: the Grids page's indicator, not the assessment score. The "
+              "bottom two are marked red.",
+    },
+    "ranking_month": {"zh": "{year}年{month}月", "en": "{year}-{month:02d}"},
+    "ranking_running": {"zh": "进行中·临时", "en": "in progress, provisional"},
+    "ranking_provisional": {"zh": "临时", "en": "provisional"},
+    "ranking_published": {"zh": "已发布", "en": "published"},
     "bottom": {"zh": "末位", "en": "low"},
     "bottom_of_group": {"zh": "组末位", "en": "grp low"},
     "few_cases": {"zh": "样本不足", "en": "few"},
@@ -151,6 +154,9 @@ WORDS: dict[str, dict[str, str]] = {
     "grids_kpi": {"zh": "着色指标", "en": "Colour by"},
     "grids_vs": {"zh": "对比", "en": "vs"},
     "grids_previous": {"zh": "上期", "en": "Prev."},
+    "grids_same_span": {"zh": "同期", "en": "Same span"},
+    "grids_same_span_of": {"zh": "{period}同期(至 {until})",
+                           "en": "{period}, same span (to {until})"},
     "grids_computed": {"zh": "计算于", "en": "Computed at"},
     "grids_bad_period": {"zh": "时段无法识别,显示本月", "en": "Period not understood: showing this month"},
     "grids_unavailable": {"zh": "数据库暂不可达,显示上次结果",
@@ -232,11 +238,19 @@ WORDS: dict[str, dict[str, str]] = {
     "rank_spread": {"zh": "最高最低分差", "en": "Score gap"},
     "rank_ranked": {"zh": "参与排名街道", "en": "Streets ranked"},
     "rank_vs_last": {"zh": "较上月", "en": "vs last month"},
+    "rank_vs_same_span": {"zh": "较上月同期", "en": "vs same span last month"},
+    "rank_running_note": {"zh": "本月进行中:数据截至 {at},与上月同期(至 {until})比较;"
+                                "连续末位只计已结束的月份",
+                          "en": "Month in progress: data to {at}, compared with last month to "
+                                "{until} (same span); streaks count finished months only"},
+    "rank_running_link": {"zh": "本月进行中(临时)→", "en": "This month so far (provisional) →"},
+    "rank_running_early": {"zh": "本月不足 {n} 天,默认显示上月", "en": "This month has run "
+                           "under {n} days: last month is shown"},
     "rank_group_head": {"zh": "均分 {mean} · 分差 {spread}", "en": "mean {mean} · gap {spread}"},
     "rank_col_rank": {"zh": "排名", "en": "Rank"},
     "rank_col_group_rank": {"zh": "组内", "en": "Group"},
     "rank_col_street": {"zh": "街道(镇)", "en": "Street"},
-    "rank_col_score": {"zh": "得分", "en": "Score"},
+    "rank_col_score": {"zh": "考核得分", "en": "Assessment score"},
     "rank_col_dscore": {"zh": "得分变化", "en": "Δ score"},
     "rank_col_drank": {"zh": "名次变化", "en": "Δ rank"},
     "rank_col_problems": {"zh": "问题数", "en": "Problems"},

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from queries.areas import district as find_district
 from queries.assessment_data import (
     CaseColumns,
+    GridTally,
     StreetTally,
     category_points,
     load_case_columns,
@@ -139,13 +140,18 @@ class StreetResult:
 
 @dataclass(frozen=True)
 class GridResult:
-    """A unit grid on the red or black list: the points its problems cost (uncapped)."""
+    """A unit grid on the red or black list: the points its problems cost.
+
+    Scored as a street of one grid: each cause capped at the rules' caps, the total never
+    above the base score, so a grid's deduction reads on the same 100-point scale.
+    """
 
     code: str
     name: str
     street_code: str
     deduction: float
     problems: int
+    capped: tuple[str, ...] = ()  # causes that hit their cap
 
 
 @dataclass(frozen=True)
@@ -204,6 +210,11 @@ class MonthAssessment:
     published: bool = False
     published_at: datetime | None = None
     published_by: str = ""
+    # A running month (not over at computed_at) covers [start, computed_at) and is compared with
+    # the same elapsed span of last month, [last month's start, previous_span_end); None: the
+    # month is over and compared with the whole of last month.
+    running: bool = False
+    previous_span_end: datetime | None = None
 
     def street(self, code: str) -> StreetResult | None:
         """Return one street's result by code."""
@@ -264,14 +275,48 @@ def shift_month(month: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def is_running(month: str, now: datetime) -> bool:
+    """Return whether ``now`` falls inside the month (it has begun and is not over)."""
+    start, end = month_bounds(month)
+    return start <= now < end
+
+
+def same_span_end(month: str, now: datetime) -> datetime:
+    """Return where last month's same elapsed span ends: its start + (now − this month's start).
+
+    Capped at last month's end (the 31st against a 30-day month compares with all of it).
+    """
+    start, _ = month_bounds(month)
+    before_start, before_end = month_bounds(shift_month(month, -1))
+    return min(before_start + (now - start), before_end)
+
+
+def shown_month(now: datetime, rules: Rules) -> str:
+    """Return the month the wall and /rankings show by default.
+
+    The running month once ``rules.ranking_min_days`` whole days of it have passed; before
+    that the last finished month (a day's data does not make a ranking).
+    """
+    current = f"{now:%Y-%m}"
+    start, _ = month_bounds(current)
+    if now - start >= timedelta(days=rules.ranking_min_days):
+        return current
+    return shift_month(current, -1)
+
+
 def assess_month(session: Session, month: str, rules: Rules, *, now: datetime) -> MonthAssessment:
     """Compute a month from the cases as they are now (provisional; never the frozen figures).
 
     Last month's figures and the bottom-of-group streak come from published months where they
-    exist, and are computed under ``rules`` otherwise.
+    exist, and are computed under ``rules`` otherwise. A running month covers its start to
+    ``now`` and is compared with the same elapsed span of last month; its streak is 0, since
+    streaks count finished months only.
     """
     check_month(month)
     source = _Source(session, rules, now)
+    if is_running(month, now):
+        return _with_history(source, _compute(source, month, cut=now),
+                             span_end=same_span_end(month, now))
     return _with_history(source, _compute(source, month))
 
 
@@ -411,6 +456,7 @@ def assessment_from_json(text: str) -> MonthAssessment:
            "end": datetime.fromisoformat(a["end"]),
            "computed_at": datetime.fromisoformat(a["computed_at"]),
            "published_at": _optional_time(a["published_at"]),
+           "previous_span_end": _optional_time(a.get("previous_span_end")),
            "district": _district_from(a["district"]),
            "groups": tuple(GroupSummary(**{**g, "streets": tuple(g["streets"]),
                                            "bottom_two": tuple(g["bottom_two"])})
@@ -418,8 +464,8 @@ def assessment_from_json(text: str) -> MonthAssessment:
            "streets": tuple(_street_from(s) for s in a["streets"]),
            "red_streets": tuple(a["red_streets"]),
            "black_streets": tuple(a["black_streets"]),
-           "red_grids": tuple(GridResult(**g) for g in a["red_grids"]),
-           "black_grids": tuple(GridResult(**g) for g in a["black_grids"]),
+           "red_grids": tuple(_grid_from(g) for g in a["red_grids"]),
+           "black_grids": tuple(_grid_from(g) for g in a["black_grids"]),
            "warnings": tuple(a["warnings"])})
 
 
@@ -464,15 +510,22 @@ class _Source:
         return self._columns
 
 
-def _compute(source: _Source, month: str) -> MonthAssessment:
-    """Compute one month without last month's comparison or the streak."""
+def _compute(source: _Source, month: str, cut: datetime | None = None) -> MonthAssessment:
+    """Compute one month without last month's comparison or the streak.
+
+    ``cut`` ends the month early: only problems registered and volunteer hours started before
+    it count, and overdue is judged as it stood at ``cut`` (a running month, or last month's
+    same elapsed span).
+    """
     rules = source.rules
     start, end = month_bounds(month)
-    tally = tally_month(source.cases(month), start, end, rules, source.points, source.now)
+    until = end if cut is None else min(cut, end)
+    as_of = min(source.now, until) if cut is not None else source.now
+    tally = tally_month(source.cases(month), start, until, rules, source.points, as_of)
     street_of_grid = {gid: street for gid, (_, _, street) in source.grids.items()}
     grid_count = Counter(street_of_grid.values())
     hours: dict[str, float] = defaultdict(float)
-    for grid_id, total in volunteer_hours(source.session, start, end).items():
+    for grid_id, total in volunteer_hours(source.session, start, until).items():
         if grid_id in street_of_grid:
             hours[street_of_grid[grid_id]] += total
     empty = StreetTally(causes=dict.fromkeys(CAUSES, 0.0), problems=0, costly=0, overdue=0,
@@ -480,13 +533,13 @@ def _compute(source: _Source, month: str) -> MonthAssessment:
     results = [_street(code, name, rules, tally.streets.get(street_id, empty), grid_count[code],
                        hours.get(code, 0.0))
                for code, (street_id, name) in source.streets.items()]
-    grid_rows = [GridResult(code=code, name=name, street_code=street,
-                            deduction=_points(tally.grids.get(gid, (0.0, 0))[0]),
-                            problems=tally.grids.get(gid, (0.0, 0))[1])
+    no_problems = GridTally(causes=dict.fromkeys(CAUSES, 0.0), problems=0)
+    grid_rows = [_grid(code, name, street, rules, tally.grids.get(gid, no_problems))
                  for gid, (code, name, street) in source.grids.items()]
     warnings = _group_warnings(rules, source.streets, source.district.name)
-    return _assemble(month, start, end, source.now, rules, source.district,
-                     _rank(results, rules), grid_rows, warnings)
+    assembled = _assemble(month, start, end, source.now, rules, source.district,
+                          _rank(results, rules), grid_rows, warnings)
+    return replace(assembled, running=is_running(month, source.now))
 
 
 def _areas(session: Session, district_id: int
@@ -540,6 +593,21 @@ def _street(code: str, name: str, rules: Rules, tally: StreetTally, grids: int,
     )
 
 
+def _grid(code: str, name: str, street_code: str, rules: Rules, tally: GridTally) -> GridResult:
+    """Cost one unit grid's month: per cause, capped as a street's; never above the base."""
+    total, capped = 0.0, []
+    for cause in CAUSES:
+        points = tally.causes[cause]
+        cap = rules.caps.get(cause)
+        if cap is not None and points > cap:
+            points = cap
+            capped.append(cause)
+        total += _points(points)
+    return GridResult(code=code, name=name, street_code=street_code,
+                      deduction=_points(min(total, rules.base_score)), problems=tally.problems,
+                      capped=tuple(capped))
+
+
 def _rank(results: list[StreetResult], rules: Rules) -> list[StreetResult]:
     """Fill overall and group ranks and the bottom-of-group flag; order by rank."""
     ranked = [r for r in results if r.ranked]
@@ -582,7 +650,9 @@ def _assemble(month: str, start: datetime, end: datetime, now: datetime, rules: 
             bottom_two=tuple(s.code for s in members if s.bottom_two)))
     red = tuple(s.code for s in ranked[:rules.lists.red_streets])
     black = tuple(s.code for s in reversed(ranked) if s.code not in red)[:rules.lists.black_streets]
-    red_grids = sorted(grids, key=lambda g: (g.deduction, g.problems, g.code))
+    # No cases is not excellence: a red grid has at least lists.red_grid_min_problems problems.
+    red_grids = sorted((g for g in grids if g.problems >= rules.lists.red_grid_min_problems),
+                       key=lambda g: (g.deduction, g.problems, g.code))
     red_grids = red_grids[:rules.lists.red_grids]
     chosen = {g.code for g in red_grids}
     black_grids = sorted((g for g in grids if g.deduction > 0 and g.code not in chosen),
@@ -625,10 +695,22 @@ def _group_warnings(rules: Rules, streets: dict[str, tuple[int, str]], district:
 # ---------------------------------------------------------------------------- history
 
 
-def _with_history(source: _Source, current: MonthAssessment) -> MonthAssessment:
-    """Add last month's comparison and the bottom-of-group streak to a computed month."""
-    previous = _past(source, shift_month(current.month, -1))
-    streaks = _streaks(source, current, previous)
+def _with_history(source: _Source, current: MonthAssessment,
+                  span_end: datetime | None = None) -> MonthAssessment:
+    """Add last month's comparison and the bottom-of-group streak to a computed month.
+
+    With ``span_end`` (a running month) last month is cut to the same elapsed span and the
+    streak is 0: a provisional month is never counted in a run.
+    """
+    before = shift_month(current.month, -1)
+    if span_end is None:
+        previous = _past(source, before)
+        streaks = _streaks(source, current, previous)
+    else:
+        first = source.first_month
+        previous = (None if first is None or before < first
+                    else _compute(source, before, cut=span_end))
+        streaks = {}
     streets = []
     for s in current.streets:
         p = previous.street(s.code) if previous else None
@@ -652,7 +734,8 @@ def _with_history(source: _Source, current: MonthAssessment) -> MonthAssessment:
         repeats_change=_change(d.repeat_problems, pd.repeat_problems if pd else None),
         previous_repeats_by_occurrence=pd.repeats_by_occurrence if pd else None,
     )
-    return replace(current, streets=tuple(streets), district=district)
+    return replace(current, streets=tuple(streets), district=district,
+                   previous_span_end=span_end)
 
 
 def _streaks(source: _Source, current: MonthAssessment,
@@ -731,6 +814,10 @@ def _optional_time(value: str | None) -> datetime | None:
 
 def _occurrences(data: dict[str, int] | None) -> dict[int, int] | None:
     return None if data is None else {int(k): v for k, v in data.items()}
+
+
+def _grid_from(g: dict[str, Any]) -> GridResult:
+    return GridResult(**{**g, "capped": tuple(g.get("capped", ()))})
 
 
 def _street_from(s: dict[str, Any]) -> StreetResult:

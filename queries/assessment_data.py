@@ -69,11 +69,19 @@ class StreetTally:
 
 
 @dataclass(frozen=True)
+class GridTally:
+    """What a unit grid's problems cost in a month, per cause (before caps)."""
+
+    causes: dict[str, float]
+    problems: int
+
+
+@dataclass(frozen=True)
 class MonthTally:
-    """A month's tallies: per street area id, and (points, problems) per grid area id."""
+    """A month's tallies: per street area id, and per grid area id."""
 
     streets: dict[int, StreetTally]
-    grids: dict[int, tuple[float, int]]
+    grids: dict[int, GridTally]
 
 
 def micros(moment: datetime) -> int:
@@ -135,7 +143,9 @@ def tally_month(cases: CaseColumns, start: datetime, end: datetime, rules: Rules
 
     base = points[month.category, np.clip(month.severity, 1, 3) - 1]
     factors = np.array([rules.repeat.multiplier(k) for k in range(int(occurrence.max()) + 1)])
-    overdue = month.deadline < np.where(month.finished == NEVER, micros(now), month.finished)
+    # Overdue as it stood at ``now``: finished after its deadline, or still open past it then
+    # (``now`` may be the end of an earlier span, so later finishes count as open).
+    overdue = month.deadline < np.minimum(month.finished, micros(now))
     costs = {
         CAUSE_PROBLEMS: base,
         CAUSE_REPEAT: base * (factors[occurrence] - 1),
@@ -168,11 +178,13 @@ def tally_month(cases: CaseColumns, start: datetime, end: datetime, rules: Rules
         for k, street in enumerate(streets)
     }
     grids, grid_of = np.unique(month.grid, return_inverse=True)
-    grid_points = np.bincount(grid_of, weights=cost, minlength=len(grids))
+    grid_sums = {cause: np.bincount(grid_of, weights=values, minlength=len(grids))
+                 for cause, values in costs.items()}
     grid_counts = np.bincount(grid_of, minlength=len(grids))
     return MonthTally(streets=tallies, grids={  # -1: no grid known (kept at street level)
-        int(g): (float(grid_points[k]), int(grid_counts[k])) for k, g in enumerate(grids)
-        if g >= 0})
+        int(g): GridTally(causes={cause: float(grid_sums[cause][k]) for cause in CAUSES},
+                          problems=int(grid_counts[k]))
+        for k, g in enumerate(grids) if g >= 0})
 
 
 def volunteer_hours(session: Session, start: datetime, end: datetime) -> dict[int, float]:

@@ -8,7 +8,7 @@ cases list, the worst minor classes and the daily trend.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import case, func, select
@@ -99,6 +99,10 @@ class GridView:
     open_cases: OpenCases
     worst_categories: list[tuple[str, int]]
     trend: DailySeries
+    # True when the period is still running at ``now``: ``previous`` is then cut to the same
+    # elapsed span (the 2nd of a month at 04:10 against the 1st of last month to 04:10, not
+    # against the whole of last month), and the page says 同期.
+    same_span: bool = False
 
 
 def child_level(level: str) -> str:
@@ -173,6 +177,18 @@ def trend_window(period: Period, now: datetime) -> tuple[date, int]:
     return last, max((last - first).days + 1, MIN_TREND_DAYS)
 
 
+def compared_period(period: Period, now: datetime) -> tuple[Period, bool]:
+    """Return the period to compare with, and whether it is cut to the same elapsed span.
+
+    A finished period is compared with the whole period before; a running one with the same
+    elapsed span of the period before (never past that period's end).
+    """
+    before = previous(period)
+    if not period.start <= now < period.end:
+        return before, False
+    return replace(before, end=min(before.start + (now - period.start), before.end)), True
+
+
 def grid_view(session: Session, area_code: str, period: Period, now: datetime, *,
               settings: IndicatorSettings = DEFAULT) -> GridView | None:
     """Read the page for an area code ("" for the district) and period; None for no such area."""
@@ -180,7 +196,7 @@ def grid_view(session: Session, area_code: str, period: Period, now: datetime, *
     if area is None:
         return None
     parent, level = hierarchy.listing(session, area)
-    before = previous(period)
+    before, same_span = compared_period(period, now)
     sets = indicators_by_area(session, period, level=level, parent_id=parent.id, now=now,
                               settings=settings)
     kids = {a.id: ref(a) for a in session.scalars(
@@ -201,5 +217,6 @@ def grid_view(session: Session, area_code: str, period: Period, now: datetime, *
         open_cases=open_cases(session, area, now),
         worst_categories=worst_categories(session, period, area),
         trend=reported_vs_closed(session, last_day=last_day, days=days, area=area),
+        same_span=same_span,
     )
 

@@ -326,7 +326,7 @@ INDICATORS: tuple[IndicatorDef, ...] = (
                  "网格层级办结数 / 期内结案中有处置层级者", True, "rate"),
     IndicatorDef("public_report_rate", "监督举报率", "Public report rate",
                  "公众来源立案数 / 立案数(不含作废)", False, "rate"),
-    IndicatorDef("composite", "综合指标值", "Composite score",
+    IndicatorDef("composite", "综合指标值", "Composite indicator",
                  "监督举报率分值×10% + 立案数分值×20% + 结案率分值×30% + 按期结案率分值×40%",
                  True, "score"),
 )

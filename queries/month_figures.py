@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from queries.areas import district
-from queries.grid_view import worst_categories
+from queries.grid_view import compared_period, worst_categories
 from queries.indicators import (
     DEFAULT,
     Composite,
@@ -26,7 +26,7 @@ from queries.indicators import (
     Ratio,
     indicators,
 )
-from queries.periods import parse_period, previous
+from queries.periods import parse_period
 from queries.trends import DailySeries, reported_vs_closed
 
 TREND_DAYS = 30
@@ -64,7 +64,8 @@ def month_figures(session: Session, month: str, *, now: datetime,
     if area is None:
         raise FiguresError("the database holds no district: generate or import a city first")
     period = parse_period(month, now)
-    before = previous(period)
+    # A running month is compared with the same elapsed span of last month, as the pages do.
+    before, _ = compared_period(period, now)
     last_day = max(min(period.last_day, now.date()), period.start.date())
     counts = worst_categories(session, period, area, limit=TOP_CATEGORIES)
     earlier = dict(worst_categories(session, before, area, limit=None))

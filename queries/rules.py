@@ -35,6 +35,7 @@ NORMALISE_NONE = "none"
 NORMALISE_PER_GRID = "per_grid"
 NORMALISE_CHOICES = (NORMALISE_NONE, NORMALISE_PER_GRID)
 SEVERITIES = (1, 2, 3)
+DEFAULT_RANKING_MIN_DAYS = 5
 
 Severities = tuple[float, float, float]
 
@@ -108,6 +109,7 @@ class ListSizes:
     black_streets: int = 3
     red_grids: int = 10
     black_grids: int = 10
+    red_grid_min_problems: int = 1  # a grid with fewer problems is never on the red list
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,9 @@ class Rules:
     source: str
     sha256: str
     text: str = field(repr=False)
+    # A running month is shown by default (wall, /rankings) only once this many whole days of
+    # it have passed; before that the last finished month is shown (section ``ranking``).
+    ranking_min_days: int = DEFAULT_RANKING_MIN_DAYS
 
     def group_of(self, street_code: str) -> str | None:
         """Return the name of the street's group, or None when no group lists it."""
@@ -254,7 +259,7 @@ class _Reader:
             required=("base_score", "deductions", "repeat", "min_sample", "cost_threshold",
                       "groups"),
             optional=("title", "normalise", "overdue", "rework", "caps", "bonus", "bottom_n",
-                      "lists"),
+                      "lists", "ranking"),
         )
         return Rules(
             title=self.label(top["title"], "title") if "title" in top else "",
@@ -275,7 +280,19 @@ class _Reader:
             source=self.source,
             sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             text=text,
+            ranking_min_days=self.ranking(top.get("ranking")),
         )
+
+    def ranking(self, node: Node | None) -> int:
+        if node is None:
+            return DEFAULT_RANKING_MIN_DAYS
+        parts = self.fields(node, "ranking", required=(), optional=("min_days",))
+        if "min_days" not in parts:
+            return DEFAULT_RANKING_MIN_DAYS
+        days = int(self.number(parts["min_days"], "ranking.min_days", integer=True))
+        if days > 27:  # the shortest month must still show itself before it ends
+            raise self.fail(parts["min_days"], f"ranking.min_days: must be ≤ 27, got {days}")
+        return days
 
     def normalise(self, node: Node | None) -> str:
         if node is None:
@@ -377,7 +394,8 @@ class _Reader:
     def lists(self, node: Node | None) -> ListSizes:
         if node is None:
             return ListSizes()
-        names = ("red_streets", "black_streets", "red_grids", "black_grids")
+        names = ("red_streets", "black_streets", "red_grids", "black_grids",
+                 "red_grid_min_problems")
         parts = self.fields(node, "lists", required=(), optional=names)
         sizes = {k: int(self.number(v, f"lists.{k}", integer=True)) for k, v in parts.items()}
         return ListSizes(**sizes)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.tiles import tile_payload
 from queries.areas import area_by_code, areas_at_level, descendants_at_level, district
+from queries.assessment import shown_month
 from queries.cases import OpenCase, newest_cases, open_cases
 from queries.coords import Transform, shift_geometry, transform_for
 from queries.indicators import (
@@ -44,7 +45,15 @@ from queries.models import (
     SOURCES,
     Area,
 )
-from queries.periods import DAY, MONTH, Period, period_for, previous, same_weekday_last_week
+from queries.periods import (
+    DAY,
+    MONTH,
+    Period,
+    parse_period,
+    period_for,
+    previous,
+    same_weekday_last_week,
+)
 from queries.rules import load_rules
 from queries.trends import reported_vs_closed
 from queries.vocabulary import OTHER
@@ -115,6 +124,19 @@ def boundaries_geojson(session: Session, area: Area, shift: Transform) -> bytes:
                              "properties": {"code": child.code, "name": child.name,
                                             "level": level}})
     return orjson.dumps({"type": "FeatureCollection", "features": features})
+
+
+def map_labels(session: Session, area: Area, shift: Transform) -> list[dict[str, Any]]:
+    """Return the names the wall's map writes at the centres of the area's first outlines.
+
+    Street names on the district's wall, community names on a street's, grid names below.
+    """
+    labels = []
+    for child in descendants_at_level(session, area, BOUNDARY_LEVELS[area.level][0]):
+        lon, lat = shift(child.center_lon, child.center_lat)
+        labels.append({"code": child.code, "name": child.name,
+                       "lat": round(lat, 5), "lon": round(lon, 5)})
+    return labels
 
 
 def area_bounds(area: Area, shift: Transform) -> list[list[float]]:
@@ -213,11 +235,12 @@ def tile_entries(days: list[DayFigures], months: list[DayFigures],
 
 
 def ranking_section(session: Session, area: Area, now: datetime,
+                    month: Period | None = None,
                     rules: IndicatorSettings = DEFAULT) -> dict[str, Any]:
-    """Rank this month's 综合指标值 of the area's children (a grid: its siblings), best first.
+    """Rank a month's 综合指标值 of the area's children (a grid: its siblings), best first.
 
-    Provisional until the monthly assessment lands; the bottom two of more than two scored
-    areas are marked (倒数后两名).
+    ``month`` is the month the wall shows (``queries.assessment.shown_month``; default the
+    running one); the bottom two of more than two scored areas are marked (倒数后两名).
     """
     if area.level == LEVEL_GRID:
         parent = session.get(Area, area.parent_id)
@@ -226,7 +249,7 @@ def ranking_section(session: Session, area: Area, now: datetime,
         parent, level = area, LEVELS[LEVELS.index(area.level) + 1]
     assert parent is not None
     names = {a.id: (a.code, a.name) for a in descendants_at_level(session, parent, level)}
-    month = period_for(MONTH, now)
+    month = month or period_for(MONTH, now)
     sets = indicators_by_area(session, month, level=level, parent_id=parent.id, now=now,
                               settings=rules)
     rows = []
@@ -249,7 +272,8 @@ def ranking_section(session: Session, area: Area, now: datetime,
         # so areas tied at the boundary are marked alike whatever their codes.
         for row in scored:
             row["bottom"] = sum(other["score"] < row["score"] for other in scored) < 2
-    return {"level": level, "month": month.token, "rows": rows}
+    return {"level": level, "month": month.token, "kind": "composite",
+            "running": month.start <= now < month.end, "published": False, "rows": rows}
 
 
 def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder:
@@ -272,6 +296,7 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
                 "grids": {g.id: (g.center_lon, g.center_lat)
                           for g in descendants_at_level(session, area, LEVEL_GRID)},
                 "streets": {s.id: s.name for s in areas_at_level(session, LEVEL_STREET)},
+                "labels": map_labels(session, area, shift),
             }
         return static[area_code]
 
@@ -312,10 +337,12 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             ]
             # The district's wall ranks its streets by the monthly assessment (published
             # months frozen); lower walls rank their children by the composite 综合指标值.
+            # Both show the last finished month until the running one has ranking.min_days.
+            shown = parse_period(shown_month(now, rules), now)
             ranking = rankings.get(
-                (key, period_for(MONTH, now).token),
+                (key, shown.token),
                 lambda: assessment_ranking(session, now, rules) if area.level == LEVEL_DISTRICT
-                else ranking_section(session, area, now, figures_rules))
+                else ranking_section(session, area, now, shown, figures_rules))
             trend = reported_vs_closed(session, last_day=today.start.date(), days=TREND_DAYS,
                                        area=area)
             volunteers = volunteer_counts(
@@ -329,6 +356,7 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             "area": {"code": area.code, "name": area.name, "level": area.level,
                      "bounds": fixed["bounds"]},
             "layers": {"majors": majors, "sources": sources},
+            "labels": fixed["labels"],
             "tiles": tile_entries(days, months, settings.targets),
             "ranking": ranking,
             "trend": {"days": [d.isoformat() for d in trend.days], "reported": trend.reported,
@@ -336,7 +364,9 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             "volunteers": {"teams": volunteers.teams_active_today,
                            "on_duty": volunteers.on_duty_now,
                            "hours": round(volunteers.hours_this_month),
-                           "types": [[k, v] for k, v in volunteers.activities_today.items()]},
+                           "types": [[k, v] for k, v in volunteers.activities_today.items()],
+                           "types_month": [[k, v] for k, v in
+                                           volunteers.activities_this_month.items()]},
             "ticker": [{"id": c.id, "time": ticker_time(c.reported_at, now, settings.now_live()),
                         "source": c.source,
                         "street": fixed["streets"].get(c.street_id, ""), "minor": c.minor,

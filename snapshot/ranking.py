@@ -1,7 +1,8 @@
 """The big screen's street ranking from the monthly assessment (城市管理综合考核).
 
-The wall shows the same score as the rankings page: this month's provisional figures, or the
-frozen ones once the month is published. Rows keep the keys the screen's ranking panel reads
+The wall shows the same score (考核得分) and the same month as the rankings page: the running
+month's provisional figures once it has run the rules' ``ranking.min_days``, the last finished
+month before that, frozen once published. Rows keep the keys the screen's ranking panel reads
 (``name``, ``score``, ``grade``, ``self``, ``bottom``) and add the assessment's own.
 """
 
@@ -12,14 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from queries.assessment import load_month
+from queries.assessment import MonthAssessment, load_month, shown_month
 from queries.models import LEVEL_STREET
 from queries.rules import Rules
 
 
-def street_ranking_rows(session: Session, now: datetime, rules: Rules) -> list[dict[str, Any]]:
-    """Return this month's streets by rank (the unranked last), bottom of each group marked."""
-    month = load_month(session, f"{now:%Y-%m}", rules, now=now)
+def _rows(month: MonthAssessment) -> list[dict[str, Any]]:
     return [{"code": s.code, "name": s.name, "score": s.score, "rank": s.rank,
              "group": s.group, "group_rank": s.group_rank, "ranked": s.ranked, "flag": s.flag,
              "bottom": s.bottom_two, "streak": s.consecutive_bottom_two,
@@ -27,7 +26,17 @@ def street_ranking_rows(session: Session, now: datetime, rules: Rules) -> list[d
             for s in month.streets]
 
 
+def street_ranking_rows(session: Session, now: datetime, rules: Rules) -> list[dict[str, Any]]:
+    """Return the shown month's streets by rank (the unranked last), bottom of each group marked."""
+    return _rows(load_month(session, shown_month(now, rules), rules, now=now))
+
+
 def assessment_ranking(session: Session, now: datetime, rules: Rules) -> dict[str, Any]:
-    """Return the district's ranking panel in the snapshot's shape (level, month, rows)."""
-    return {"level": LEVEL_STREET, "month": f"{now:%Y-%m}",
-            "rows": street_ranking_rows(session, now, rules)}
+    """Return the district's ranking panel in the snapshot's shape (level, month, rows).
+
+    ``kind`` names the score (the assessment's 考核得分); ``running`` and ``published`` say
+    whether the month is still going and whether it is frozen.
+    """
+    month = load_month(session, shown_month(now, rules), rules, now=now)
+    return {"level": LEVEL_STREET, "month": month.month, "kind": "assessment",
+            "running": month.running, "published": month.published, "rows": _rows(month)}

@@ -25,7 +25,7 @@ January 2026 (no earlier month has cases, so no changes and streaks start at 1)
     groups: 第一组 B 1, A 2 (A last); 第二组 D 1, C 2 (C last)
     district: (95 + 98.7 + 94.5 + 97) / 4 = 96.3; spread 98.7 − 94.5 = 4.2
     totals: 12 problems, 3 costing ≥ 2, 3 repeats {2: 2, 3: 1}
-    grids: A1 1.5 (2), A2 3.5 (2), B1 1.75 (2), C1 7.0 (3), D1 3.0 (3)
+    grids: A1 1.5 (2), A2 3.5 (2), B1 1.75 (2), C1 5.5 (3: capped as C), D1 3.0 (3)
            red: A1, B1; black: C1, A2
 
 February 2026
@@ -49,6 +49,8 @@ February 2026
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -67,7 +69,9 @@ from queries.assessment import (
     month_bounds,
     publication,
     publish_month,
+    same_span_end,
     shift_month,
+    shown_month,
 )
 from queries.models import STATUS_CANCELLED, Case
 from queries.rules import Rules, RulesError, parse_rules
@@ -119,8 +123,10 @@ def test_january_groups_district_and_lists(session: Session, city: dict[str, int
     assert (jan.red_streets, jan.black_streets) == ((B,), (C,))
     assert [(g.name, g.deduction, g.problems) for g in jan.red_grids] == [
         ("A1网格", 1.5, 2), ("B1网格", 1.75, 2)]
-    assert [(g.name, g.deduction, g.problems) for g in jan.black_grids] == [
-        ("C1网格", 7.0, 3), ("A2网格", 3.5, 2)]
+    # C1 is capped as C is (a grid is scored as a street of one grid): problems 6.5 → 5,
+    # + overdue 0.5 = 5.5, not the uncapped 7.0.
+    assert [(g.name, g.deduction, g.problems, g.capped) for g in jan.black_grids] == [
+        ("C1网格", 5.5, 3, ("problems",)), ("A2网格", 3.5, 2, ())]
     assert all(s.score_change == Change() and s.previous_rank is None for s in jan.streets)
     assert not jan.published and jan.warnings == ()
 
@@ -260,4 +266,82 @@ def test_a_month_without_cases(session: Session, city: dict[str, int], rules: Ru
     assert [(s.code, s.score, s.problems, s.rank, s.flag) for s in dec.streets] == [
         (code, 101.0 if code == A else 100.0, 0, None, FLAG_MIN_SAMPLE) for code in (A, B, C, D)]
     assert dec.district.score is None and dec.red_streets == () and dec.black_grids == ()
-    assert [g.deduction for g in dec.red_grids] == [0.0, 0.0]
+    assert dec.red_grids == ()  # no problems is not excellence: nobody on the red list
+
+
+# --- a running month -------------------------------------------------------------------------
+#
+# At 2026-02-06 12:00 February has run 5 days 12 h, so it is compared with 2026-01-01 00:00 –
+# 2026-01-06 12:00, not with the whole of January:
+#   February so far: A a6 3 + rework 0.25, a7 2 + overdue 0.5 → problems 5 (cap 5), 5.75 → 94.25;
+#     B b4 0.5 → 99.5 (1 problem: unranked); C c4 0.5 + repeat 0.5 (c3's place), c5 1 → 2.0,
+#     and no bonus (C1's 30 h start on 2-08, after now) → 98.0; D nothing → 100 (unranked).
+#     Later February cases (a5, b5, d4) are registered after now and do not count.
+#   January's same span: b1 1 + rework 0.5 → 98.5, a1 0.5 → 99.5, d1 0.5 → 99.5, C 100;
+#     3 problems, each street 1 or 0 → nobody ranked, so the district score has no change.
+#   changes: A −5.25 (problems 1 → 2), B +1.0, C −2.0 (0 → 2, pct "—"), D +0.5;
+#     district problems 3 → 5: +2 (+66.67%), where the whole of January (12) would say −7.
+RUNNING = datetime(2026, 2, 6, 12, 0)
+
+
+def test_a_running_month_is_compared_with_the_same_span(session: Session, city: dict[str, int],
+                                                          rules: Rules) -> None:
+    feb = assess_month(session, "2026-02", rules, now=RUNNING)
+    assert feb.running and feb.previous_span_end == datetime(2026, 1, 6, 12, 0)
+    assert [(s.code, s.score, s.rank, s.problems) for s in feb.streets] == [
+        (C, 98.0, 1, 2), (A, 94.25, 2, 2), (B, 99.5, None, 1), (D, 100.0, None, 0)]
+    a, b, c, d = (feb.street(code) for code in (A, B, C, D))
+    assert a.score_change == Change(previous=99.5, delta=-5.25, pct=-5.28)
+    assert a.problems_change == Change(previous=1, delta=1, pct=100.0)
+    assert b.score_change.delta == 1.0 and d.score_change.delta == 0.5
+    assert c.score_change.delta == -2.0 and c.problems_change == Change(0, 2, None)
+    assert (c.bonus, c.volunteer_hours) == (0.0, 0.0)
+    assert feb.district.problems_change == Change(previous=3, delta=2, pct=66.67)
+    assert feb.district.score == 96.12 and feb.district.score_change == Change()
+
+
+def test_a_running_month_counts_in_no_streak(session: Session, city: dict[str, int],
+                                             rules: Rules) -> None:
+    # On 2-21 A is provisionally last of 第一组 again (as in the finished February), but a
+    # running month is never counted: its streak is 0 until the month is over.
+    feb = assess_month(session, "2026-02", rules, now=datetime(2026, 2, 21, 0, 0))
+    assert feb.street(A).bottom_two and feb.street(A).consecutive_bottom_two == 0
+    assert feb.previous_span_end == datetime(2026, 1, 21, 0, 0)
+    finished = assess_month(session, "2026-02", rules, now=NOW)
+    assert not finished.running and finished.previous_span_end is None
+    assert finished.street(A).consecutive_bottom_two == 2
+
+
+def test_same_span_end_is_capped_at_last_months_end() -> None:
+    assert same_span_end("2026-03", datetime(2026, 3, 31, 10, 0)) == datetime(2026, 3, 1, 0, 0)
+    assert same_span_end("2026-02", datetime(2026, 2, 2, 4, 10)) == datetime(2026, 1, 2, 4, 10)
+
+
+def test_the_shown_month_waits_for_min_days(rules: Rules) -> None:
+    assert rules.ranking_min_days == 5
+    assert shown_month(datetime(2026, 12, 2, 4, 10), rules) == "2026-11"
+    assert shown_month(datetime(2026, 12, 5, 23, 59), rules) == "2026-11"
+    assert shown_month(datetime(2026, 12, 6, 0, 0), rules) == "2026-12"
+    assert shown_month(datetime(2027, 1, 1, 0, 0), rules) == "2026-12"  # across a year
+
+
+def test_a_grid_deduction_never_exceeds_the_base_score(session: Session,
+                                                       city: dict[str, int]) -> None:
+    # No caps and a base of 5: C1's January problems cost 3.5 + 3 + 0.5 = 7.0 uncapped, which
+    # reads "扣7分" on a 5-point scale; the grid's deduction stops at the base, 5.0.
+    text = RULES_YAML.replace("caps: {problems: 5, repeat: 3, overdue: 1}\n", "").replace(
+        "base_score: 100", "base_score: 5")
+    jan = assess_month(session, "2026-01", parse_rules(text), now=NOW)
+    c1 = next(g for g in jan.black_grids if g.name == "C1网格")
+    assert (c1.deduction, c1.capped) == (5.0, ())
+
+
+def test_the_red_grid_list_needs_a_minimum_of_problems(session: Session,
+                                                       city: dict[str, int]) -> None:
+    # With lists.red_grid_min_problems 3 only C1 (5.5, 3 problems) and D1 (3.0, 3) may be red:
+    # D1 first (lower deduction); the black list is then the others above 0, worst first.
+    text = RULES_YAML.replace("red_grids: 2,", "red_grids: 2, red_grid_min_problems: 3,")
+    jan = assess_month(session, "2026-01", parse_rules(text), now=NOW)
+    assert [(g.name, g.deduction) for g in jan.red_grids] == [("D1网格", 3.0), ("C1网格", 5.5)]
+    assert [(g.name, g.deduction) for g in jan.black_grids] == [("A2网格", 3.5),
+                                                                 ("B1网格", 1.75)]

@@ -25,10 +25,17 @@ from pptx.util import Emu
 from sqlalchemy.orm import Session
 
 from cli import cli
-from dashboard.deck.build import DeckInputs, build_deck, deck_bytes, deck_figures
+from dashboard.deck.build import (
+    DeckInputs,
+    build_deck,
+    compared_words,
+    count_change,
+    deck_bytes,
+    deck_figures,
+)
 from dashboard.deck.images import render_images
 from dashboard.deck.text import LINE_SPACING, lines_needed, text_em, wrap
-from queries.assessment import AssessmentError, StreetResult
+from queries.assessment import AssessmentError, Change, StreetResult
 from queries.deck import gather
 from queries.engine import init_db, make_engine, make_session_factory
 from queries.rules import parse_rules
@@ -283,3 +290,18 @@ def test_the_report_command_writes_the_deck_and_the_workbook(tmp_path: Path) -> 
     assert f"wrote {deck}" in done.output
     assert len(Presentation(str(deck)).slides) == 15
     assert table.stat().st_size > 0
+
+
+def test_a_running_month_deck_says_same_span() -> None:
+    assert count_change(Change(3, 2, 66.67), "件", "较上月同期") == "较上月同期增加 2 件(+66.67%)"
+    assert count_change(Change(3, 0, 0.0), "件", "较上月同期") == "与上月同期持平"
+    assert count_change(Change(5, -1, -20.0), "件") == "较上月减少 1 件(-20.00%)"
+
+    class Running:
+        previous_span_end = "2026-11-02 04:10"
+
+    class Finished:
+        previous_span_end = None
+
+    assert compared_words(Running()) == "较上月同期"  # type: ignore[arg-type]
+    assert compared_words(Finished()) == "较上月"  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,13 @@ from dashboard.grids.view import (
 )
 from snapshot.cache import SharedCache
 from queries.engine import init_db, make_engine, make_session_factory
-from queries.grid_view import GridView, grid_view, trend_window, worst_categories
+from queries.grid_view import (
+    GridView,
+    compared_period,
+    grid_view,
+    trend_window,
+    worst_categories,
+)
 from queries.indicators import (
     DASH,
     INDICATORS,
@@ -98,8 +104,9 @@ def test_view_numbers_are_the_indicators(session: Session, city: HandBuilt, key:
     period = PERIODS[period_key]
     area_id = city.areas[key]
     assert view.current == indicators(session, period, area_id=area_id, now=NOW)
-    assert view.before == indicators(session, previous(period), area_id=area_id, now=NOW)
-    assert view.previous == previous(period)
+    before, same_span = compared_period(period, NOW)
+    assert view.before == indicators(session, before, area_id=area_id, now=NOW)
+    assert view.previous == before and view.same_span == same_span
     parent = session.get(Area, view.map_parent.id)
     assert parent is not None
     expected = indicators_by_area(session, period, level=view.child_level, parent_id=parent.id,
@@ -183,6 +190,32 @@ def test_trend_window_covers_the_period_so_far_and_a_week_at_least() -> None:
 
 
 # --- tiles, table and export ---------------------------------------------------------------
+
+
+def test_a_running_period_is_compared_with_the_same_span(session: Session,
+                                                         city: HandBuilt) -> None:
+    # November is running at NOW (11-20 12:00): 19 days 12 hours in. October's same span is
+    # 10-01 00:00 – 10-20 12:00, which holds the reports of cases 3–15 (13), not October's 18.
+    view = grid_view(session, "", parse_period("2026-11", NOW), NOW)
+    assert view is not None and view.same_span
+    assert (view.previous.start, view.previous.end) == (datetime(2026, 10, 1),
+                                                        datetime(2026, 10, 20, 12, 0))
+    assert view.before.reported == 13
+    assert indicators(session, OCTOBER, now=NOW).reported == 18
+    # A finished month is compared with the whole month before; a day with the day before to
+    # the same time.
+    october = grid_view(session, "", OCTOBER, NOW)
+    assert october is not None and not october.same_span
+    assert october.previous == previous(OCTOBER)
+    today, cut = compared_period(parse_period("2026-11-20", NOW), NOW)
+    assert cut and (today.start, today.end) == (datetime(2026, 11, 19), datetime(2026, 11, 19, 12))
+    # The page says so: 同期 on every tile and in the period line.
+    texts = str(grids_page.create_status(view, "zh")) + str(grids_page.create_tiles(
+        tiles(view, "composite"), "zh", view.same_span))
+    assert "2026年10月同期(至 2026-10-20 12:00)" in texts and "同期 " in texts
+    assert "上期" not in texts
+    english = str(grids_page.create_status(view, "en"))
+    assert "October 2026, same span (to 2026-10-20 12:00)" in english
 
 
 def test_tiles_show_this_and_the_previous_period(session: Session, city: HandBuilt) -> None:

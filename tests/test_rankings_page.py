@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks.rankings import OUTPUTS, RankingsPage
 from dashboard import ids
+from dashboard.names import grid_name_parts
 from dashboard.present.layout import playlist, seconds_of
 from dashboard.rankings.figures import (
     deductions_figure,
@@ -29,6 +30,8 @@ from dashboard.rankings.figures import (
     score_change_figure,
     street_deductions_figure,
 )
+from dashboard.rankings.layout import create_lists
+from dashboard.rankings.layout import page as rankings_layout
 from dashboard.rankings.view import (
     flags,
     month_options,
@@ -37,6 +40,7 @@ from dashboard.rankings.view import (
     table_rows,
     xlsx_headers,
 )
+from dashboard.screen.panels import create_ranking, ranking_panel_words
 from queries.assessment import MonthAssessment, load_month, publication
 from queries.rules import parse_rules
 from settings import Settings, SettingsError
@@ -245,3 +249,96 @@ def test_the_screen_section_keeps_the_snapshot_shape(city: sessionmaker[Session]
         section = assessment_ranking(session, datetime(2026, 2, 20, 12), RULES)
     assert section["level"] == "street" and section["month"] == "2026-02"
     assert [r["code"] for r in section["rows"]][:1] == ["610199002"]
+
+
+# --- early in a month, and a running month -------------------------------------------------------
+
+
+def find(component: object, component_id: str) -> object | None:
+    """Return the component with ``component_id`` inside a tree, or None."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, str):
+            found = find(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def test_early_in_a_month_the_last_finished_month_is_shown(city: sessionmaker[Session],
+                                                            tmp_path: Path) -> None:
+    # The tests' rules leave ranking.min_days at 5: on 3-03 March has run 2 days, so February
+    # shows by default, with March one click away; from 3-06 00:00 March shows.
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES_YAML, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://", rules_file=str(rules))
+    early = RankingsPage(city, settings, clock=lambda: datetime(2026, 3, 3, 4, 10))
+    assert early.view("")[0] == "2026-02"
+    assert early.view("?month=2026-03")[0] == "2026-03"
+    assert RankingsPage(city, settings, clock=lambda: datetime(2026, 3, 6)).view("")[0] == "2026-03"
+    layout = rankings_layout(page_request("/rankings", settings=settings,
+                                          now=datetime(2026, 3, 3, 4, 10)))
+    link = find(layout, ids.RANK_RUNNING)
+    assert link is not None and link.href == "/rankings?month=2026-03"
+    assert find(layout, ids.RANK_MONTH).value == "2026-02"
+    later = rankings_layout(page_request("/rankings", settings=settings,
+                                         now=datetime(2026, 3, 10, 12)))
+    assert find(later, ids.RANK_RUNNING) is None and find(later, ids.RANK_MONTH).value == "2026-03"
+
+
+def test_a_running_month_says_it_is_compared_with_the_same_span(city: sessionmaker[Session],
+                                                                 tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES_YAML, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://", rules_file=str(rules))
+    running = RankingsPage(city, settings, clock=lambda: datetime(2026, 2, 6, 12, 0))
+    out = dict(zip(OUTPUTS, running.render("?month=2026-02", 0, None, None)))
+    summary = texts(out[(ids.RANK_SUMMARY, "children")])
+    assert "较上月同期" in summary and "+2 (+66.67%)" in summary  # problems 3 → 5 (not 12 → 5)
+    status = texts(out[(ids.RANK_STATUS, "children")])
+    assert "本月进行中" in status and "至 2026-01-06 12:00" in status
+    finished = dict(zip(OUTPUTS, RankingsPage(city, settings, clock=lambda: NOW).render(
+        "?month=2026-02", 0, None, None)))
+    assert "较上月同期" not in texts(finished[(ids.RANK_SUMMARY, "children")])
+    assert "较上月" in texts(finished[(ids.RANK_SUMMARY, "children")])
+
+
+def test_the_wall_shows_the_last_finished_month_early_on(city: sessionmaker[Session]) -> None:
+    with city() as session:
+        early = assessment_ranking(session, datetime(2026, 3, 3, 4, 10), RULES)
+        later = assessment_ranking(session, datetime(2026, 2, 20, 12), RULES)
+    assert (early["month"], early["running"], early["kind"]) == ("2026-02", False, "assessment")
+    assert [r["name"] for r in early["rows"]][:3] == ["乙街道", "丙街道", "甲街道"]
+    assert early["rows"][2]["streak"] == 2  # February is over: Jan + Feb, both finished
+    assert (later["month"], later["running"]) == ("2026-02", True)
+    assert later["rows"][2]["bottom"] and later["rows"][2]["streak"] == 0  # running: not counted
+
+
+def test_the_two_scores_are_named_apart_with_their_formulas() -> None:
+    section = {"level": "street", "month": "2026-02", "kind": "assessment", "running": True,
+               "published": False, "rows": [{"name": "乙街道", "score": 99.25, "rank": 1,
+                                            "bottom": False, "self": False, "group": "第一组"}]}
+    title, hint = ranking_panel_words(section, "zh")
+    assert title == "考核得分排名" and "考核得分 = 基础分 − 扣分" in hint
+    assert "暂行" not in hint and "综合指标值(监督举报率" not in hint  # the old, wrong text
+    caption = create_ranking(section, "zh")[0]
+    assert texts(caption) == "2026年2月 考核得分 进行中·临时"
+    assert caption.title.startswith("考核得分 = ")
+    composite = {**section, "level": "community", "kind": "composite"}
+    title, hint = ranking_panel_words(composite, "en")
+    assert title == "Composite indicator ranking"
+    assert "public report rate score × 10%" in hint and "not the assessment score" in hint
+
+
+def test_grid_names_keep_their_number_when_cut() -> None:
+    assert grid_name_parts("东五社区01网格") == ("东五社区", "01网格")
+    assert grid_name_parts("东五社区12号网格") == ("东五社区", "12号网格")
+    assert grid_name_parts("A1网格") == ("A", "1网格")
+    assert grid_name_parts("钟楼广场") == ("", "钟楼广场")  # nothing to split: never cut apart
+
+
+def test_the_grid_lists_show_the_grid_number_apart(february: MonthAssessment) -> None:
+    lists = str(create_lists(february, "zh"))
+    assert "gw-r-list-own" in lists and "'1网格'" in lists

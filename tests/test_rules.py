@@ -78,6 +78,14 @@ MISTAKES = [
      "  volunteer_hours: {points: 0.5, cap: 1}", "volunteer_hours",
      "bonus.volunteer_hours.per_hours is missing"),
     ("deductions:\n", "deductions:\n  default: {1: 0.5\n", "default: {1: 0.5", "not valid YAML"),
+    ("bottom_n: 1", "bottom_n: 1\nranking: {min_days: -1}", "ranking",
+     "ranking.min_days: must be ≥ 0"),
+    ("bottom_n: 1", "bottom_n: 1\nranking: {min_days: 2.5}", "ranking",
+     "ranking.min_days: expected a whole number, got '2.5'"),
+    ("bottom_n: 1", "bottom_n: 1\nranking: {min_days: 28}", "ranking",
+     "ranking.min_days: must be ≤ 27, got 28"),
+    ("bottom_n: 1", "bottom_n: 1\nranking: {min_day: 3}", "ranking",
+     "unknown key 'ranking.min_day' (expected min_days)"),
 ]
 
 
@@ -142,3 +150,10 @@ def test_min_sample_from_the_rules_unranks_small_streets(session: Session,
         (D, 1, None), (A, 2, None), (C, 3, None), (B, None, "min_sample")]
     # 第一组 keeps one ranked street (A): with bottom_n 1 nobody is named last there.
     assert jan.street(A).bottom_two is False and jan.street(C).bottom_two is True
+
+
+def test_ranking_min_days_defaults_to_five_and_is_read() -> None:
+    assert parse_rules(RULES_YAML).ranking_min_days == 5
+    assert load_rules().ranking_min_days == 5  # the shipped file says it
+    text = RULES_YAML.replace("bottom_n: 1", "bottom_n: 1\nranking:\n  min_days: 0", 1)
+    assert parse_rules(text).ranking_min_days == 0

@@ -24,6 +24,7 @@ from dashboard.i18n import pick_language
 from dashboard.screen.figures import trend_figure
 from dashboard.screen.layout import wall_options
 from dashboard.tiles import change_text, value_text
+from dashboard.screen.panels import create_activity_types
 from queries.coords import wgs84_to_gcj02
 from queries.models import Case, VolunteerActivity, VolunteerTeam
 from settings import Settings, SettingsError
@@ -195,8 +196,12 @@ def test_volunteers_ticker_and_trend(build, hb: HandBuilt) -> None:  # type: ign
     payload = build().payload
     # Teams active today: 1 (G1, 08–11) and 2 (G4, 11–13); on duty at 12:00: team 2's 8.
     # Hours completed this month: 15 (today) + 12 (yesterday); 16 is still running.
+    # This month's activities (started 11-01 … now): today's two and yesterday's 环境整治; not
+    # October's, not tomorrow's.
     assert payload["volunteers"] == {"teams": 2, "on_duty": 8, "hours": 27,
-                                     "types": [["交通劝导", 1], ["文明劝导", 1]]}
+                                     "types": [["交通劝导", 1], ["文明劝导", 1]],
+                                     "types_month": [["交通劝导", 1], ["文明劝导", 1],
+                                                     ["环境整治", 1]]}
     ticker = payload["ticker"]
     assert [(i["id"], i["time"]) for i in ticker[:2]] == [(hb.cases[26], "11:40"),
                                                          (hb.cases[31], "11:30")]
@@ -249,7 +254,10 @@ def test_trend_figure_has_reported_and_closed() -> None:
     assert [(t.type, t.name, list(t.y)) for t in fig.data] == [
         ("scatter", "Reported", [1, 4]), ("scatter", "Closed", [2, 0])]
     assert list(fig.data[0].x) == ["11-19", "11-20"]  # ISO order: 11/03 could be 11 March
-    assert fig.layout.font.size == 30  # 15 px at 1920×1080, doubled on a 4K wall
+    assert fig.layout.font.size == 42  # 21 px at 1920×1080, doubled on a 4K wall
+    assert fig.layout.xaxis.tickfont.size == 40 and fig.layout.yaxis.tickfont.size == 40
+    small = trend_figure(["2026-11-20"], [1], [1], lang="zh", scale=0.5)
+    assert small.layout.xaxis.tickfont.size == 20  # never below 20 px (legible at 8 metres)
 
 
 def test_refresh_sends_only_changed_sections(build) -> None:  # type: ignore[no-untyped-def]
@@ -366,3 +374,13 @@ def test_as_of_stops_the_clock_and_refuses_the_simulator() -> None:
         Settings.from_env({"GRIDWATCH_AS_OF": "2025-12-15", "GRIDWATCH_SIMULATE": "true"})
     with pytest.raises(SettingsError, match="GRIDWATCH_AS_OF='yesterday'"):
         Settings.from_env({"GRIDWATCH_AS_OF": "yesterday"})
+
+
+def test_a_quiet_day_shows_this_months_activities() -> None:
+    month = [["环境整治", 3], ["交通劝导", 1]]
+    quiet = create_activity_types([], "zh", month)
+    assert quiet[0].children == "本月活动(今日暂无)"
+    assert [row.children[0].children for row in quiet[1:]] == ["环境整治", "交通劝导"]
+    busy = create_activity_types([["文明劝导", 2]], "zh", month)
+    assert busy[0].children == "今日活动" and busy[1].children[0].children == "文明劝导"
+    assert create_activity_types([], "zh", [])[0].children == "本月暂无活动"

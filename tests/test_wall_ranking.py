@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.screen.layout import ranking_hint
+from dashboard.screen.panels import ranking_panel_words
 from settings import Settings
 from snapshot.build import make_builder
 from snapshot.store import DISTRICT
@@ -167,12 +167,12 @@ def test_the_district_wall_ranks_streets_by_the_assessment(
 
 
 def test_the_hint_says_what_each_wall_ranks(ranking: Callable[[str], dict[str, Any]]) -> None:
-    district = ranking_hint(ranking(DISTRICT)["level"], "zh")
-    street = ranking_hint(ranking("S1")["level"], "zh")
-    assert "综合考核得分" in district and "综合指标值" not in district
-    assert "综合指标值" in street and "考核" not in street
-    assert "assessment" in ranking_hint(ranking(DISTRICT)["level"], "en")
-    assert "composite" in ranking_hint(ranking("C1")["level"], "en")
+    district_title, district = ranking_panel_words(ranking(DISTRICT), "zh")
+    street_title, street = ranking_panel_words(ranking("S1"), "zh")
+    assert "考核得分" in district_title + district and "综合指标值" not in district
+    assert "综合指标值" in street_title + street and "考核得分" not in street
+    assert "Assessment" in " ".join(ranking_panel_words(ranking(DISTRICT), "en"))
+    assert "Composite" in " ".join(ranking_panel_words(ranking("C1"), "en"))
 
 
 def test_a_tie_at_the_boundary_marks_both(ranking: Callable[[str], dict[str, Any]],

@@ -137,15 +137,20 @@ def state_words(a: MonthAssessment) -> str:
     return f"临时结果(计算于 {a.computed_at:%Y-%m-%d %H:%M},发布前仍会变化)"
 
 
-def count_change(change: Change, unit: str) -> str:
-    """Return 较上月增加 3 件(+18.75%) / 减少 / 持平 / 上月无数据."""
+def count_change(change: Change, unit: str, vs: str = "较上月") -> str:
+    """Return 较上月增加 3 件(+18.75%) / 减少 / 持平 / 上月无数据 (``vs``: 较上月同期 …)."""
     if change.delta is None:
         return "上月无数据"
     if change.delta == 0:
-        return "与上月持平"
+        return f"与{vs.removeprefix('较')}持平"
     word = "增加" if change.delta > 0 else "减少"
     pct = "" if change.pct is None else f"({change.pct:+.2f}%)"
-    return f"较上月{word} {abs(change.delta):,.0f} {unit}{pct}"
+    return f"{vs}{word} {abs(change.delta):,.0f} {unit}{pct}"
+
+
+def compared_words(assessment: MonthAssessment) -> str:
+    """Return 较上月, or 较上月同期 for a running month (compared with the same span)."""
+    return "较上月同期" if assessment.previous_span_end else "较上月"
 
 
 def kpi_texts(key: str, now: IndicatorSet, before: IndicatorSet) -> tuple[str, str, float | None]:
@@ -196,6 +201,7 @@ class _Deck:
     def __init__(self, inputs: DeckInputs, images: Mapping[str, bytes]) -> None:
         self.inputs, self.images = inputs, images
         self.a = inputs.assessment
+        self.vs = compared_words(inputs.assessment)
         self.prs = new_presentation()
         self.month = month_label(self.a.month, LANG)
         self.page = 0
@@ -257,15 +263,16 @@ class _Deck:
         k = f"{a.cost_threshold:g}"
         unranked = len(a.streets) - d.ranked_streets
         score_move = "上月无数据" if d.score_change.delta is None else \
-            f"较上月 {d.score_change.delta:+.2f} 分"
+            f"{self.vs} {d.score_change.delta:+.2f} 分"
         lines = [
             Para(f"全区镇街平均得分 {score_text(d.score)} 分,{score_move}", bold=True),
-            Para(f"问题总数 {d.problems:,} 件,{count_change(d.problems_change, '件')}"),
+            Para(f"问题总数 {d.problems:,} 件,"
+                 f"{count_change(d.problems_change, '件', self.vs)}"),
             Para(f"扣{k}分及以上问题 {d.problems_costing_at_least_k:,} 件,"
-                 f"{count_change(d.costly_change, '件')}",
+                 f"{count_change(d.costly_change, '件', self.vs)}",
                  color=RED if (d.costly_change.delta or 0) > 0 else None),
             Para(f"重复问题 {d.repeat_problems:,} 件({_occurrences(d.repeats_by_occurrence)}),"
-                 f"{count_change(d.repeats_change, '件')}",
+                 f"{count_change(d.repeats_change, '件', self.vs)}",
                  color=RED if (d.repeats_change.delta or 0) > 0 else None),
             Para(f"参与排名镇街 {d.ranked_streets} 个,最高最低分差 {score_text(d.spread)} 分"),
             Para(f"问题数少于 {a.min_sample} 件、样本不足不参与排名的 {unranked} 个"
@@ -330,7 +337,7 @@ class _Deck:
             for s in bottom:
                 lines.append(Para(f"  {s.name}:扣分 {s.total_deduction:.2f},主要为"
                                   f"{_top_causes(s)};问题 {s.problems} 件,"
-                                  f"{count_change(s.problems_change, '件')}"))
+                                  f"{count_change(s.problems_change, '件', self.vs)}"))
         add_text(slide, left, lines, largest=18, smallest=11, gap=6)
         streaks = sorted((s for s in a.streets if s.consecutive_bottom_two >= 2),
                          key=lambda s: (-s.consecutive_bottom_two, s.group, s.name))
@@ -461,14 +468,15 @@ class _Deck:
             rows += [Row(["扣分合计", f"{s.total_deduction:.2f}", ""], bold=True),
                      Row(["志愿服务加分", f"+{s.bonus:.2f}", f"{s.volunteer_hours:,.1f} 小时"]),
                      Row(["得分", f"{s.score:.2f}",
-                          f"较上月 {signed(s.score_change.delta)}"], bold=True)]
+                          f"{self.vs} {signed(s.score_change.delta)}"], bold=True)]
             table = Box(STREET_LEFT.left, STREET_LEFT.top, STREET_LEFT.width,
                         HEADER_H_IN + len(rows) * ROW_H_IN)
             facts = Box(table.left, table.bottom + 0.3, table.width,
                         STREET_LEFT.bottom - table.bottom - 0.3)
             add_table(slide, table, [Column("扣分项", 1.4, PP_ALIGN.LEFT), Column("分值", 1),
                                      Column("说明", 1.6)], rows)
-            lines = [Para(f"问题 {s.problems:,} 件,{count_change(s.problems_change, '件')}"),
+            lines = [Para(f"问题 {s.problems:,} 件,"
+                          f"{count_change(s.problems_change, '件', self.vs)}"),
                      Para(f"扣{k}分及以上问题 {s.problems_costing_at_least_k:,} 件"),
                      Para(f"超期问题 {s.overdue_problems:,} 件 · 返工 {s.rework_times:,} 次"),
                      Para(f"重复问题 {s.repeat_problems:,} 件({_occurrences(s.repeats_by_occurrence)})")]

@@ -28,6 +28,7 @@ from dashboard.i18n import t, term
 from dashboard.nav import create_nav
 from dashboard.placeholders import empty_figure
 from dashboard.routing import PageRequest
+from dashboard.scores import composite_formula
 from dashboard.shell import RETRY_MS
 from dashboard.tiles import change_class as delta_class
 from queries.grid_view import AreaRef, GridView, OpenCases
@@ -229,6 +230,9 @@ def create_status(view: GridView, lang: str, notice: str | None = None) -> list[
     """Return the period line: the period, the one it is compared with, and when computed."""
     label = view.period.label_en if lang == "en" else view.period.label_zh
     before = view.previous.label_en if lang == "en" else view.previous.label_zh
+    if view.same_span:  # a running period: the same elapsed span of the one before
+        before = t("grids_same_span_of", lang).format(
+            period=before, until=f"{view.previous.end:%Y-%m-%d %H:%M}")
     out: list[Any] = [
         html.Span(label, className="gw-g-period-label"),
         html.Span(f"{t('grids_vs', lang)} {before}", className="gw-g-period-before"),
@@ -245,14 +249,20 @@ def create_notice(message: str) -> list[html.Span]:
     return [html.Span(message, className="gw-g-notice")]
 
 
-def create_tiles(tiles: list[Tile], lang: str) -> list[html.Div]:
-    """Return the KPI tiles: value, previous period's value and the change, with hover parts."""
+def create_tiles(tiles: list[Tile], lang: str, same_span: bool = False) -> list[html.Div]:
+    """Return the KPI tiles: value, previous period's value and the change, with hover parts.
+
+    ``same_span``: the period is running and compared with the same span before (同期).
+    """
+    before_word = t("grids_same_span" if same_span else "grids_previous", lang)
     out = []
     for tile in tiles:
         definition = INDICATOR_BY_KEY[tile.key]
         title = [definition.label(lang)]
+        if tile.key == "composite":
+            title.append(composite_formula(lang))
         if tile.parts:
-            title.append(f"{tile.parts} ({t('grids_previous', lang)} {tile.before_parts})")
+            title.append(f"{tile.parts} ({before_word} {tile.before_parts})")
         value = [html.Span(tile.text, className="gw-g-tile-text")]
         if tile.grade:
             value.append(html.Span(tile.grade, className="gw-g-tile-grade"))
@@ -261,7 +271,7 @@ def create_tiles(tiles: list[Tile], lang: str) -> list[html.Div]:
                 html.Div(definition.label(lang), className="gw-g-tile-label"),
                 html.Div(value, className="gw-g-tile-value"),
                 html.Div([
-                    html.Span(f"{t('grids_previous', lang)} {tile.before_text}",
+                    html.Span(f"{before_word} {tile.before_text}",
                               className="gw-g-tile-before"),
                     html.Span(delta_text(tile.delta, tile.kind),
                               className=delta_class(tile.delta, tile.better)),

@@ -16,6 +16,7 @@ from typing import Any
 from dashboard.formatting import format_value
 from dashboard.grids.choropleth import NO_VALUE, Classes, classify, hideout, legend_ranges
 from dashboard.i18n import t, term
+from dashboard.scores import composite_formula
 from queries.grid_view import AreaRef, GridView
 from queries.indicators import (
     DASH,
@@ -159,7 +160,8 @@ def column_defs(kpi: str, lang: str) -> list[dict[str, Any]]:
         key = definition.key
         column: dict[str, Any] = {
             "field": key, "headerName": definition.label(lang),
-            "headerTooltip": definition.formula_zh if lang != "en" else definition.name_en,
+            "headerTooltip": (composite_formula(lang) if key == "composite" else
+                              definition.formula_zh if lang != "en" else definition.name_en),
             "type": "rightAligned", "width": 124 if definition.kind == "rate" else 108,
             "valueFormatter": {"function": f"params.data ? params.data['{key}{TEXT_SUFFIX}'] : ''"},
             # A function *reference*: dash-ag-grid calls it as the comparator (assets/grids.js).

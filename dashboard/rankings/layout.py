@@ -15,15 +15,18 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t, term
+from dashboard.names import grid_name_parts
 from dashboard.nav import create_nav
 from dashboard.placeholders import empty_figure
 from dashboard.rankings.view import (
     PATH,
     SummaryItem,
     column_defs,
+    default_month,
     flags,
     month_token,
     resolve_month,
+    running_words,
     score_text,
     signed,
     signed_count,
@@ -64,7 +67,14 @@ def create_panel(title: Any, body: Any, *, class_name: str = "", tools: Any = No
     return html.Section([head, body], className=f"gw-r-panel {class_name}".strip())
 
 
-def create_toolbar(month: str, lang: str) -> html.Div:
+def create_running_link(running: str, min_days: int, lang: str, explicit_lang: str) -> html.A:
+    """Return the one-click way to the running month while the page shows the last one."""
+    return html.A(t("rank_running_link", lang), href=f"{PATH}{search_for(running, explicit_lang)}",
+                  className="gw-r-running-link", id=ids.RANK_RUNNING,
+                  title=t("rank_running_early", lang).format(n=min_days))
+
+
+def create_toolbar(month: str, lang: str, running: html.A | None = None) -> html.Div:
     """Return the month switcher, the status badge, the publish control and the exports."""
     return html.Div(
         [
@@ -72,6 +82,7 @@ def create_toolbar(month: str, lang: str) -> html.Div:
                         dcc.Dropdown(options=[], value=month, id=ids.RANK_MONTH, clearable=False,
                                      searchable=False, className="gw-r-month")],
                        className="gw-r-month-box"),
+            running,
             html.Div(id=ids.RANK_STATUS, className="gw-r-status"),
             html.Div(
                 [
@@ -100,8 +111,13 @@ def create_graph(graph_id: str, lang: str) -> dcc.Graph:
 def page(req: PageRequest) -> html.Div:
     """Return the page for the URL's month (this month by default); panels fill from the URL."""
     lang, params, now = req.lang, req.query, req.now
-    month = resolve_month(params.get("month"), month_token(now))
+    shown, min_days = default_month(now, req.settings.rules_file)
+    month = resolve_month(params.get("month"), shown)
     explicit_lang = params.get("lang", "") if params.get("lang") in ("zh", "en") else ""
+    running = month_token(now)
+    # Early in a month the last finished one is shown; the running month stays one click away.
+    link = (create_running_link(running, min_days, lang, explicit_lang)
+            if shown != running and month != running else None)
     charts = [
         create_panel(t("rank_chart_change", lang),
                      create_graph(ids.RANK_CHART_CHANGE, lang), class_name="gw-r-change"),
@@ -122,7 +138,7 @@ def page(req: PageRequest) -> html.Div:
             dcc.ConfirmDialog(id=ids.RANK_CONFIRM),
             create_nav(req, title=t("rank_title", lang),
                        tools=[create_language_link(month, explicit_lang or lang)]),
-            create_toolbar(month, lang),
+            create_toolbar(month, lang, link),
             html.Div(id=ids.RANK_MESSAGE, className="gw-r-message", role="status"),
             html.Div(id=ids.RANK_SUMMARY, className="gw-r-summary"),
             html.Main(
@@ -156,9 +172,11 @@ def create_status(assessment: MonthAssessment, lang: str) -> list[Any]:
     """Return the badge 已发布 / 临时结果, when and by whom, and the rules that made it."""
     badge, detail = status_words(assessment, lang)
     state = "published" if assessment.published else "provisional"
+    running = running_words(assessment, lang)
     return [
         html.Span(badge, className=f"gw-r-badge gw-r-badge-{state}", **{"data-state": state}),
         html.Span(detail, className="gw-r-status-detail"),
+        html.Span(running, className="gw-r-running-note") if running else None,
         html.Span(f"{t('rank_rules', lang)}: {assessment.rules_title or DASH} "
                   f"({assessment.rules_sha256[:8]})", className="gw-r-rules",
                   title=assessment.rules_sha256),
@@ -170,11 +188,15 @@ def create_message(text: str, *, error: bool = False) -> html.Span:
     return html.Span(text, className="gw-r-note gw-r-note-error" if error else "gw-r-note")
 
 
-def create_summary(items: list[SummaryItem], lang: str) -> list[html.Div]:
-    """Return the headline figures: value, and the change from last month coloured by sense."""
+def create_summary(items: list[SummaryItem], lang: str,
+                   vs: str | None = None) -> list[html.Div]:
+    """Return the headline figures: value, and the change from last month coloured by sense.
+
+    ``vs`` says what the change is against (``compared_words``: 较上月 or 较上月同期).
+    """
     out = []
     for item in items:
-        foot = ([html.Span(t("rank_vs_last", lang), className="gw-r-tile-vs"),
+        foot = ([html.Span(vs or t("rank_vs_last", lang), className="gw-r-tile-vs"),
                  html.Span(item.change, className=delta_class(item.delta, item.better))]
                 if item.change else [])
         out.append(html.Div([html.Div(item.label, className="gw-r-tile-label"),
@@ -253,9 +275,20 @@ def create_breakdown(street: StreetResult | None, assessment: MonthAssessment,
     ]
 
 
-def _list(title: str, rows: list[tuple[str, str, str]], tone: str) -> html.Div:
+def _list_name(name: str, *, grid: bool) -> html.Span:
+    """Return a list entry's name; a grid's number is never cut, only its shared prefix."""
+    if not grid:
+        return html.Span(name, className="gw-r-list-name")
+    prefix, own = grid_name_parts(name)
+    return html.Span([html.Span(prefix, className="gw-r-list-prefix"),
+                      html.Span(own, className="gw-r-list-own")],
+                     className="gw-r-list-name gw-r-list-name-grid")
+
+
+def _list(title: str, rows: list[tuple[str, str, str]], tone: str, *,
+          grid: bool = False) -> html.Div:
     return html.Div([html.H3(title, className=f"gw-r-list-title gw-r-{tone}"),
-                     html.Ol([html.Li(html.Div([html.Span(name, className="gw-r-list-name"),
+                     html.Ol([html.Li(html.Div([_list_name(name, grid=grid),
                                                 html.Span(value, className="gw-r-list-value")],
                                                className="gw-r-list-row"),
                                       title=f"{where} {name} {value}".strip())
@@ -284,8 +317,8 @@ def create_lists(assessment: MonthAssessment, lang: str) -> list[Any]:
             _list(f"{t('rank_black', lang)} · {t('rank_list_streets', lang)}",
                   streets(assessment.black_streets), "black"),
             _list(f"{t('rank_red', lang)} · {t('rank_list_grids', lang)}",
-                  _grid_rows(assessment.red_grids, assessment, lang), "red"),
+                  _grid_rows(assessment.red_grids, assessment, lang), "red", grid=True),
             _list(f"{t('rank_black', lang)} · {t('rank_list_grids', lang)}",
-                  _grid_rows(assessment.black_grids, assessment, lang), "black"),
+                  _grid_rows(assessment.black_grids, assessment, lang), "black", grid=True),
         ], className="gw-r-lists-grid"),
     ]

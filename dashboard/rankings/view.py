@@ -14,6 +14,7 @@ from typing import Any
 
 from dashboard.exports import xlsx_bytes
 from dashboard.i18n import t, term
+from dashboard.scores import ASSESSMENT, score_formula
 from queries.assessment import (
     FIRST_YEAR,
     FLAG_MIN_SAMPLE,
@@ -25,9 +26,10 @@ from queries.assessment import (
     StreetResult,
     check_month,
     month_bounds,
+    shown_month,
 )
 from queries.indicators import DASH
-from queries.rules import CAUSES
+from queries.rules import CAUSES, Rules, RulesError, load_rules
 
 PATH = "/rankings"
 _ZH_NUMBERS = "零一两三四五六七八九十"
@@ -48,6 +50,35 @@ class SummaryItem:
 def month_token(moment: datetime) -> str:
     """Return the YYYY-MM month that contains ``moment``."""
     return f"{moment:%Y-%m}"
+
+
+def default_month(now: datetime, rules_file: str | None) -> tuple[str, int]:
+    """Return the month a URL without one shows, and the rules' ``ranking.min_days``.
+
+    The running month once it has run min_days whole days, else the last finished month. A
+    rules file that cannot be read falls back to the running month; the page then shows the
+    rules' error itself.
+    """
+    try:
+        rules: Rules = load_rules(rules_file or None)
+    except RulesError:
+        return month_token(now), 0
+    return shown_month(now, rules), rules.ranking_min_days
+
+
+def compared_words(assessment: MonthAssessment, lang: str) -> str:
+    """Return what a change is against: 较上月 (a finished month) or 较上月同期 (a running one)."""
+    return t("rank_vs_same_span" if assessment.previous_span_end else "rank_vs_last", lang)
+
+
+def running_words(assessment: MonthAssessment, lang: str) -> str | None:
+    """Return the note of a running month: how far it runs, the span it is compared with."""
+    if not assessment.running:
+        return None
+    until = assessment.previous_span_end
+    return t("rank_running_note", lang).format(
+        at=f"{assessment.computed_at:%Y-%m-%d %H:%M}",
+        until=DASH if until is None else f"{until:%Y-%m-%d %H:%M}")
 
 
 def resolve_month(value: str | None, current: str) -> str:
@@ -183,9 +214,11 @@ def column_defs(assessment: MonthAssessment, lang: str) -> list[dict[str, Any]]:
          "valueFormatter": {"function": "params.value == null ? '—' : params.value"}},
         {"field": "name", "headerName": t("rank_col_street", lang), "width": 112,
          "cellClass": "gw-r-street"},
-        {"field": "score", "headerName": t("rank_col_score", lang), "width": 84,
+        {"field": "score", "headerName": t("rank_col_score", lang), "width": 100,
+         "headerTooltip": score_formula(ASSESSMENT, lang),
          "valueFormatter": {"function": "params.data.score_text"}, "cellClass": "gw-r-score"},
         {"field": "dscore", "headerName": t("rank_col_dscore", lang), "width": 92,
+         "headerTooltip": compared_words(assessment, lang),
          "valueFormatter": {"function": "params.data.dscore_text"},
          "cellClassRules": {"gw-r-up": "params.value > 0", "gw-r-down": "params.value < 0"}},
         {"field": "drank", "headerName": t("rank_col_drank", lang), "width": 86,

@@ -15,6 +15,9 @@ FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, Gridwatch Sans, sans-se
 
 REPORTED_COLOR = "#4fc3ff"
 CLOSED_COLOR = "#2ecc71"
+# Pixels at 1920×1080: nothing on a wall is smaller than 20 px there (legible from 8 metres).
+FONT_PX = 21
+TICK_PX = 20
 THEMES = {
     "dark": {"template": "plotly_dark", "text": "#c9dcf2", "grid": "rgba(120,160,210,0.18)"},
     "light": {"template": "plotly_white", "text": "#1d3557", "grid": "rgba(30,60,100,0.15)"},
@@ -25,7 +28,8 @@ def trend_figure(days: list[str], reported: list[int], closed: list[int], *, lan
                  scale: float = 1.0, theme: str = "dark") -> go.Figure:
     """Return reported vs closed per day as two lines (newest day on the right)."""
     colors = THEMES.get(theme, THEMES["dark"])
-    font = round(15 * scale)
+    scale = max(scale, 1.0)  # a smaller window keeps the 1080p sizes
+    font = round(FONT_PX * scale)
     labels = [d[5:] for d in days]  # MM-DD, ISO order in both languages (never 11/03)
     fig = go.Figure()
     fig.add_trace(go.Scatter(
@@ -45,8 +49,8 @@ def trend_figure(days: list[str], reported: list[int], closed: list[int], *, lan
         plot_bgcolor="rgba(0,0,0,0)",
         font={"size": font, "color": colors["text"],
               "family": FONT},
-        margin={"l": round(44 * scale), "r": round(12 * scale), "t": round(30 * scale),
-                "b": round(30 * scale)},
+        margin={"l": round(56 * scale), "r": round(14 * scale), "t": round(36 * scale),
+                "b": round(36 * scale)},
         legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom",
                 "font": {"size": font}},
         hovermode="x unified",
@@ -54,7 +58,8 @@ def trend_figure(days: list[str], reported: list[int], closed: list[int], *, lan
         uirevision="trend",  # keeps hover and legend toggles across refreshes
     )
     # Category, not date: plotly would read "11-03" as a date in 2011.
-    fig.update_xaxes(type="category", showgrid=False, nticks=6, tickfont={"size": round(13 * scale)})
-    fig.update_yaxes(gridcolor=colors["grid"], zeroline=False, rangemode="tozero",
-                     tickfont={"size": round(13 * scale)})
+    fig.update_xaxes(type="category", showgrid=False, nticks=5,
+                     tickfont={"size": round(TICK_PX * scale)})
+    fig.update_yaxes(gridcolor=colors["grid"], zeroline=False, rangemode="tozero", nticks=5,
+                     tickfont={"size": round(TICK_PX * scale)})
     return fig

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
 import dash_leaflet as dl
@@ -25,8 +26,8 @@ from dashboard.screen.panels import (
     create_ranking,
     create_ticker_items,
     create_tile,
+    ranking_panel_words,
 )
-from queries.models import LEVEL_STREET
 from settings import Settings, parse_moment
 from snapshot.store import DISTRICT, Snapshot
 
@@ -88,8 +89,22 @@ def map_urls(area_code: str, map_version: str) -> tuple[str, str]:
     return f"/api/open-cases.geojson?{query}", f"/api/open-density.geojson?{query}"
 
 
+def create_map_labels(labels: list[dict[str, Any]]) -> dl.LayerGroup:
+    """Return the names written on the map (street names on the district's wall).
+
+    Plain text markers under the cases (a negative z-index offset), never clickable.
+    """
+    return dl.LayerGroup([
+        dl.DivMarker(position=[label["lat"], label["lon"]], interactive=False,
+                     zIndexOffset=-1000, keyboard=False,
+                     iconOptions={"html": f'<span>{escape(label["name"])}</span>',
+                                  "className": "gw-map-label", "iconSize": [0, 0]})
+        for label in labels
+    ], id=ids.MAP_LABELS)
+
+
 def create_map(settings: Settings, bounds: list[list[float]], area_code: str,
-               map_version: str) -> dl.Map:
+               map_version: str, labels: list[dict[str, Any]] | None = None) -> dl.Map:
     """Return the map: outlines on a dark base, tiles only when a tile URL is set."""
     cases_url, density_url = map_urls(area_code, map_version)
     layers: list[Any] = []
@@ -99,6 +114,7 @@ def create_map(settings: Settings, bounds: list[list[float]], area_code: str,
         id=ids.MAP_BOUNDARIES, url=f"/api/boundaries.geojson?area={area_code}",
         style={"variable": "gridwatch.map.boundaryStyle"}, interactive=False,
     ))
+    layers.append(create_map_labels(labels or []))
     layers.append(dl.GeoJSON(
         id=ids.MAP_DENSITY, url=density_url, interactive=False,
         pointToLayer={"variable": "gridwatch.map.densityPoint"},
@@ -183,12 +199,6 @@ def create_header(area_name: str, lang: str, as_of: str | None = None) -> html.H
     )
 
 
-def ranking_hint(level: str, lang: str) -> str:
-    """Say what the ranking ranks: streets by the assessment, lower areas by the composite."""
-    return t("ranking_hint_assessment" if level == LEVEL_STREET else "ranking_hint_composite",
-             lang)
-
-
 def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Div:
     """Return the big screen for one wall, filled from the snapshot so the first paint has data.
 
@@ -208,12 +218,14 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
                                      volunteers["on_duty"]),
                       create_counter(ids.VOL_HOURS, t("vol_hours", lang), volunteers["hours"])],
                      className="gw-counters"),
-            html.Div(create_activity_types(volunteers["types"], lang), id=ids.VOL_TYPES,
+            html.Div(create_activity_types(volunteers["types"], lang,
+                                           volunteers.get("types_month")), id=ids.VOL_TYPES,
                      className="gw-bars"),
         ], className="gw-vol-body"), class_name="gw-panel-vol"),
     ], className="gw-col gw-col-left")
     centre = html.Div([
-        create_map(settings, area["bounds"], wall.area_code, snapshot.map_version),
+        create_map(settings, area["bounds"], wall.area_code, snapshot.map_version,
+                   payload.get("labels")),
         html.Div(t("map_open_cases", lang), className="gw-map-title"),
         create_layer_toggles(payload["layers"], lang),
         create_legend(lang),
@@ -222,12 +234,12 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
                     html.Div(id=ids.MAP_CARD)],
                    className="gw-card", hidden=True, id=ids.MAP_CARD_FRAME),
     ], className="gw-col gw-col-map")
+    rank_title, rank_hint = ranking_panel_words(payload["ranking"], lang)
     right = html.Div([
-        create_panel(t("ranking_panel", lang),
+        create_panel(rank_title,
                      html.Div(create_ranking(payload["ranking"], lang), id=ids.RANKING,
                               className="gw-ranking"),
-                     class_name="gw-panel-rank",
-                     hint=ranking_hint(payload["ranking"]["level"], lang)),
+                     class_name="gw-panel-rank", hint=rank_hint),
         create_panel(t("trend_panel", lang),
                      dcc.Graph(id=ids.TREND,
                                figure=trend_figure(trend["days"], trend["reported"],

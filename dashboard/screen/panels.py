@@ -14,6 +14,8 @@ from dash import html
 from dashboard import ids
 from dashboard.formatting import format_value
 from dashboard.i18n import t, term
+from dashboard.names import grid_name_parts
+from dashboard.scores import ASSESSMENT, COMPOSITE, score_formula, score_name
 from dashboard.tiles import change_class, change_text, hover_text, tile_class, value_text
 from queries.cases import CaseDetail
 from queries.indicators import DASH, indicator_def
@@ -59,26 +61,75 @@ def create_counter(counter_id: str, label: str, value: float) -> html.Div:
                      html.Div(label, className="gw-counter-label")], className="gw-counter")
 
 
-def create_activity_types(types: list[list[Any]], lang: str) -> list[html.Div]:
-    """Return today's activities by service type as labelled bars."""
+ACTIVITY_ROWS = 3  # what fits under the counters at 20 px and more, with the heading
+
+
+def create_activity_types(types: list[list[Any]], lang: str,
+                          month_types: list[list[Any]] | None = None) -> list[html.Div]:
+    """Return today's activities by service type as labelled bars.
+
+    A quiet day shows this month's activities instead (headed so), never a panel of
+    "今日暂无活动"; only a month without any says there is none.
+    """
+    head: list[html.Div] = [html.Div(t("vol_types", lang), className="gw-bars-head")]
+    if not types and month_types:
+        types = month_types
+        head = [html.Div(t("vol_types_month", lang), className="gw-bars-head")]
     if not types:
-        return [html.Div(t("vol_none", lang), className="gw-empty")]
+        return [html.Div(t("vol_none_month" if month_types is not None else "vol_none", lang),
+                         className="gw-empty")]
     top = max(n for _, n in types)
-    return [
+    return head + [
         html.Div([html.Span(term(name, lang), className="gw-bar-name"),
                   html.Span(html.Span(style={"width": f"{100 * n / top:.0f}%"}),
                             className="gw-bar-track"),
                   html.Span(f"{n}", className="gw-bar-value")], className="gw-bar-row")
-        for name, n in types[:6]
+        for name, n in types[:ACTIVITY_ROWS]
     ]
 
 
+def ranking_kind(ranking: dict[str, Any]) -> str:
+    """Return which score a ranking section ranks by: the assessment's or the composite."""
+    return ranking.get("kind") or (ASSESSMENT if ranking.get("level") == "street" else COMPOSITE)
+
+
+def ranking_panel_words(ranking: dict[str, Any], lang: str) -> tuple[str, str]:
+    """Return the ranking panel's title and its hover text (what the score is, its formula)."""
+    kind = ranking_kind(ranking)
+    suffix = "" if kind == ASSESSMENT else "_composite"
+    return (t(f"ranking_panel{suffix}", lang),
+            f"{t(f'ranking_hint{suffix}', lang)} {score_formula(kind, lang)}")
+
+
+def create_ranking_caption(ranking: dict[str, Any], lang: str) -> html.Div:
+    """Return the line above the rows: which month, which score, and its state."""
+    year, month = (int(part) for part in ranking["month"].split("-")[:2])
+    state = ("ranking_published" if ranking.get("published") else
+             "ranking_running" if ranking.get("running") else "ranking_provisional")
+    kind = ranking_kind(ranking)
+    return html.Div(
+        [html.Span(t("ranking_month", lang).format(year=year, month=month)),
+         html.Span(score_name(kind, lang)),
+         html.Span(t(state, lang), className=f"gw-rank-state gw-rank-state-{state}")],
+        className="gw-rank-caption", title=score_formula(kind, lang))
+
+
+def create_rank_name(name: str, *, grid: bool) -> html.Span:
+    """Return a ranked area's name; a grid keeps its number when its community's name is cut."""
+    if not grid:
+        return html.Span(name, className="gw-rank-name", title=name)
+    prefix, own = grid_name_parts(name)
+    return html.Span([html.Span(prefix, className="gw-rank-prefix"),
+                      html.Span(own, className="gw-rank-own")],
+                     className="gw-rank-name gw-rank-name-grid", title=name)
+
+
 def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
-    """Return the ranking rows, best first, with the bottom two marked."""
+    """Return the caption and the ranking rows, best first, with the bottom two marked."""
     rows = ranking["rows"]
     if not rows:
         return [html.Div(t("no_data", lang), className="gw-empty")]
-    out = []
+    out = [create_ranking_caption(ranking, lang)]
     for row in rows:
         score, rank = row["score"], row.get("rank")
         classes = ["gw-rank-row"]
@@ -88,7 +139,7 @@ def create_ranking(ranking: dict[str, Any], lang: str) -> list[html.Div]:
             classes.append("gw-rank-self")
         out.append(html.Div(
             [html.Span("—" if rank is None else f"{rank}", className="gw-rank-no"),
-             html.Span(term(row["name"], lang), className="gw-rank-name"),
+             create_rank_name(term(row["name"], lang), grid=ranking.get("level") == "grid"),
              html.Span(html.Span(style={"width": f"{min(score or 0, 100):.0f}%"}),
                        className="gw-bar-track"),
              html.Span("—" if score is None else f"{score:.2f}", className="gw-rank-score"),

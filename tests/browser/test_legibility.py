@@ -1,0 +1,152 @@
+"""Legible and uncut, measured in a real Chromium: the wall's text at 8 metres, and no page
+whose content spills out of a box that hides it.
+
+- ``/screen`` at 1920×1080: every visible piece of text (HTML and the charts' SVG) renders at
+  20 CSS px or more.
+- ``/screen``, ``/grids`` and ``/rankings`` at 1920×1080 and 3840×2160, and ``/grids`` on a
+  390×844 phone: no element that hides its overflow (``overflow: hidden`` or ``clip`` on an
+  axis) holds content wider or taller than itself — that content would be cut off unseen.
+  Boxes built to scroll or to cut on purpose are left out (the list is ``SKIP``): map and chart
+  internals, AG Grid's virtual viewports, the ticker's moving track, and the shared prefix of a
+  grid's name (its own number stays whole; see ``dashboard.names``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+MIN_PX = 20.0
+# Text with a direct text node (or SVG text), visible on screen, smaller than the floor.
+SMALL_TEXT_JS = """(minPx) => {
+  const out = [];
+  const visible = el => el.checkVisibility({opacityProperty: true, visibilityProperty: true})
+    && el.getClientRects().length > 0;
+  for (const el of document.querySelectorAll('.gw-screen *')) {
+    const own = Array.from(el.childNodes).some(
+      n => n.nodeType === Node.TEXT_NODE && n.textContent.trim() !== '');
+    if (!own || !visible(el)) continue;
+    const r = el.getBoundingClientRect();
+    if (r.right < 0 || r.bottom < 0 || r.left > innerWidth || r.top > innerHeight) continue;
+    const px = parseFloat(getComputedStyle(el).fontSize);
+    if (px < minPx - 0.01) {
+      const name = `${el.tagName}.${el.getAttribute('class') || ''}`;
+      out.push(`${px}px ${name}: ${el.textContent.trim().slice(0, 30)}`);
+    }
+  }
+  return out;
+}"""
+# Parts of pages that scroll or cut by design, so their scroll sizes say nothing about loss.
+SKIP = [
+  ".leaflet-container", ".js-plotly-plot", "svg", ".gw-ticker-window",
+  ".ag-root-wrapper", ".ag-measurement-container", ".ag-aria-description-container",
+  ".gw-r-list-prefix", ".gw-rank-prefix", ".dash-dropdown", "[class*='dash-dropdown']",
+]
+OVERFLOW_JS = """(skip) => {
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (skip.some(s => el.closest(s))) continue;
+    if (el.getClientRects().length === 0 || !el.checkVisibility()) continue;
+    const css = getComputedStyle(el);
+    const cuts = v => v === 'hidden' || v === 'clip';
+    const wide = cuts(css.overflowX) && el.scrollWidth > el.clientWidth + 1;
+    const tall = cuts(css.overflowY) && el.scrollHeight > el.clientHeight + 1;
+    if (wide || tall) {
+      const name = `${el.tagName}.${el.getAttribute('class') || el.id}`;
+      out.push(`${wide ? 'wide' : ''}${tall ? 'tall' : ''} ${name}` +
+               ` ${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight}` +
+               `: ${el.textContent.trim().slice(0, 40)}`);
+    }
+  }
+  return out;
+}"""
+PAGES = [
+    ("/screen", 1920, 1080), ("/screen", 3840, 2160),
+    ("/grids", 1920, 1080), ("/grids", 3840, 2160), ("/grids", 390, 844),
+    ("/rankings", 1920, 1080), ("/rankings", 3840, 2160),
+]
+
+
+def wait_for_data(page: Page, path: str) -> None:
+    """Wait until the page's panels hold data (their sizes are final then)."""
+    if path == "/screen":
+        expect(page.locator(".gw-tile-value").first).not_to_have_text("—", timeout=30_000)
+        expect(page.locator(".gw-rank-row").first).to_be_visible(timeout=20_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.gw-cluster, path.gw-case').length > 0",
+            timeout=45_000)
+    elif path == "/grids":
+        expect(page.locator(".gw-g-tile").first).to_be_visible(timeout=20_000)
+        page.wait_for_selector(".ag-row", timeout=20_000)
+    else:
+        expect(page.locator(".gw-r-tile").first).to_be_visible(timeout=30_000)
+        page.wait_for_selector(".ag-row", timeout=30_000)
+    page.wait_for_timeout(1_500)  # charts and counters settle
+
+
+def test_no_wall_text_below_20_px_at_1080p(open_page: Callable[..., Page],
+                                           artifacts: Path) -> None:
+    page = open_page("/screen", 1920, 1080)
+    wait_for_data(page, "/screen")
+    small = page.evaluate(SMALL_TEXT_JS, MIN_PX)
+    assert not small, "\n".join(small)
+    # The floor is real: the charts' ticks and the tiles' changes are among the measured.
+    sizes = page.evaluate("""() => [
+      parseFloat(getComputedStyle(document.querySelector('.gw-tile-deltas')).fontSize),
+      parseFloat(getComputedStyle(document.querySelector('.gw-graph .xtick text')).fontSize)]""")
+    assert all(size >= MIN_PX for size in sizes)
+    page.screenshot(path=str(artifacts / "legible-screen-1920x1080.png"))
+
+
+@pytest.mark.parametrize(("path", "width", "height"), PAGES)
+def test_no_content_is_cut_off(open_page: Callable[..., Page], artifacts: Path, path: str,
+                               width: int, height: int) -> None:
+    page = open_page(path, width, height)
+    wait_for_data(page, path)
+    cut = page.evaluate(OVERFLOW_JS, SKIP)
+    assert not cut, "\n".join(cut)
+    page.screenshot(path=str(artifacts / f"uncut{path.replace('/', '-')}-{width}x{height}.png"))
+
+
+def test_a_cluster_shows_its_mix_of_lights(open_page: Callable[..., Page]) -> None:
+    page = open_page("/screen", 1920, 1080)
+    wait_for_data(page, "/screen")
+    ring = page.evaluate("() => window.gridwatch.map.clusterRing(1, 1, 4)")
+    assert ring == ("conic-gradient(#ff4d4f 0 25.00%, #f5c542 25.00% 50.00%, "
+                    "#2ecc71 50.00% 100%)")
+    backgrounds = page.evaluate("""() => Array.from(
+      document.querySelectorAll('.gw-cluster .gw-cluster-ring')).map(el => el.style.background)""")
+    assert backgrounds and all("conic-gradient" in b for b in backgrounds)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
+def test_present_scales_pages_and_keeps_its_indicator_off_them(
+        open_page: Callable[..., Page], artifacts: Path, width: int, height: int) -> None:
+    page = open_page("/present?pages=screen,rankings&seconds=600", width, height)
+    frame = page.locator(".gw-present-frame").first
+    expect(frame).to_be_visible(timeout=15_000)
+    expect(page.locator("#present-indicator")).to_contain_text("1 / 2", timeout=15_000)
+    box, hud = frame.bounding_box(), page.locator(".gw-present-hud").bounding_box()
+    assert box is not None and hud is not None
+    # The pages fill the screen above the indicator's own strip; nothing of them is under it.
+    assert box["y"] + box["height"] <= hud["y"] + 1 and hud["y"] + hud["height"] <= height + 1
+    assert abs(box["width"] - width) <= 1
+    # Drawn at the 1080p design size and scaled as a whole: 2160 / (1080 + 30) on a 4K wall.
+    scale = max(1.0, min(width / 1920, height / 1110))
+    inner = page.frames[1]
+    inner.wait_for_selector(".gw-tile-value", timeout=30_000)
+    assert abs(inner.evaluate("() => innerHeight") * scale - box["height"]) <= 2
+    assert abs(inner.evaluate("() => innerWidth") - width / scale) <= 2
+    expect(inner.locator(".gw-tile-value").first).not_to_have_text("—", timeout=30_000)
+    inner.wait_for_timeout(1_500)
+    small = inner.evaluate(SMALL_TEXT_JS, MIN_PX)  # CSS px inside the frame, before the scale
+    assert not small, "\n".join(small)
+    hud_px = float(page.locator(".gw-present-hud").evaluate(
+        "el => parseFloat(getComputedStyle(el).fontSize)"))
+    assert hud_px >= MIN_PX * scale - 0.5
+    page.screenshot(path=str(artifacts / f"present-{width}x{height}.png"))
