@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from dashboard.deck.build import MUTED, _kpi_color, kpi_texts
 from dashboard.grids.view import indicator_text, row, tiles
-from dashboard.screen.panels import create_tile, delta_class, tile_class
+from dashboard.screen.panels import create_tile
+from dashboard.tiles import change_class as delta_class
+from dashboard.tiles import tile_class, value_text
 from queries.areas import area_by_code
 from queries.grid_view import grid_view
 from queries.indicators import DASH, indicators
@@ -34,18 +36,18 @@ def test_an_empty_denominator_is_a_neutral_dash_everywhere(session: Session) -> 
     assert values.registered == 0 and values.ontime_close_rate.denominator == 0
     # the wall: text "—", no light although a target is set, a flat change
     figures = DayFigures(values, 0)
-    entry = next(e for e in tile_entries(figures, figures, figures,
+    entry = next(e for e in tile_entries([figures] * 3, [figures] * 2,
                                          {"ontime_close_rate": 0.95})
                  if e["key"] == "ontime_close_rate")
-    assert (entry["text"], entry["value"], entry["light"]) == (DASH, None, None)
-    assert tile_class(entry) == "gw-tile" and "gw-delta-bad" not in str(create_tile(entry, "zh"))
+    assert (value_text(entry), entry["value"], entry["light"]) == (DASH, None, None)
+    assert tile_class(entry) == "gw-tile gw-tile-none" and "gw-delta-bad" not in str(create_tile(entry, "zh"))
     # the grid page: tile, table cell
     view = grid_view(session, G3, day, NOW)
     assert view is not None
     tile = next(t for t in tiles(view, "ontime_close_rate") if t.key == "ontime_close_rate")
     assert (tile.text, tile.delta) == (DASH, None)
     assert delta_class(tile.delta, tile.better) == "gw-delta gw-delta-flat"
-    line = row(view.area, view.current)
+    line = row(view.area, view.current, "zh")
     assert (line["ontime_close_rate"], line["ontime_close_rate__t"]) == (None, DASH)
     assert indicator_text(view.current, "close_rate") == DASH
     # the deck

@@ -184,12 +184,14 @@ def test_a_street_with_one_community_ranks_it_alone(build) -> None:  # type: ign
     # November's 综合指标值 of 东苑社区 at NOW:
     #   立案数 24 25 26 27 32 = 5 in 2 grids → 2.5 → 3 per grid (half up) → 75 × 20% = 15
     #   监督举报率: kept 24 25 26 27, public 27 (随手拍) → 1/4 → 分值 75 × 10% = 7.5
-    #   应结案 1 (open overdue) 17 (deadline 11-02) 18 (deadline 11-01 00:00, open) = 3;
-    #   closed 17 on time → 结案 1/3 × 30% = 10, 按期 1/3 × 40% = 13.33…
-    #   total 45.83 (D)
+    #   应结案 (bulletin convention): November's registrations closed or past their deadline
+    #   by NOW — 24 (due 11-21), 25 (due 16:20), 26 27 (no deadline) are not, 32 was
+    #   cancelled: none. 1 17 18 were registered in October and stay out (the backlog is
+    #   超期未结案's). So 结案率 and 按期结案率 have no value, and neither has the total:
+    #   the one child is listed unscored and unranked, with no bottom mark.
     rows = build("330199002").payload["ranking"]["rows"]
     assert [(r["name"], r["score"], r["grade"], r["rank"], r["bottom"], r["self"])
-            for r in rows] == [("东苑社区", 45.83, "D", 1, False, False)]
+            for r in rows] == [("东苑社区", None, None, None, False, False)]
 
 
 def test_volunteers_ticker_and_trend(build, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
