@@ -17,5 +17,7 @@ def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session
     screen.register(app, store, sessions, settings)
     grids.register(app, sessions, settings, clock=store.clock)
     rankings.register(app, sessions, settings, clock=store.clock)
-    quality.register(app, sessions, settings, clock=store.clock)
+    # Data quality is about the database as it is: a source is stale by the real clock, even
+    # while the wall looks back (GRIDWATCH_AS_OF) at a history imported today.
+    quality.register(app, sessions, settings, clock=settings.now_live)
     present.register(app)

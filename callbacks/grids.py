@@ -189,7 +189,8 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
         def compute() -> GridView | None:
             with sessions() as session:
                 return grid_view(session, state.area, period, now,
-                                 settings=settings.indicator_settings())
+                                 settings=settings.indicator_settings(),
+                                 looking_back=settings.as_of is not None)
 
         return views.get((state.area, period.token), compute), error
 

@@ -41,7 +41,9 @@ def load_env() -> _Env:
         calendar = default_calendar(settings.calendar_file)
     except (SettingsError, CalendarFileError) as exc:
         raise click.ClickException(str(exc)) from exc
-    return _Env(settings.database_url, settings.timezone, settings.now(), calendar)
+    # The real clock, not GRIDWATCH_AS_OF: "in the future" means after today, even while the
+    # wall looks back at a moment of the history being imported.
+    return _Env(settings.database_url, settings.timezone, settings.now_live(), calendar)
 
 
 def open_engine(env: _Env) -> Engine:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from queries import hierarchy
 from queries.areas import area_by_code, area_clauses, district
+from queries.cases import open_at, status_at
 from queries.indicators import (
     DEFAULT,
     IndicatorSet,
@@ -132,15 +133,20 @@ def roster(session: Session, area: Area) -> Roster:
 
 
 def open_cases(session: Session, area: Area, now: datetime,
-               limit: int = OPEN_CASES_SHOWN) -> OpenCases:
-    """Return the area's open cases, overdue and nearest deadlines first, with the counts."""
-    where = [Case.status.in_(OPEN_STATUSES)]
+               limit: int = OPEN_CASES_SHOWN, *, looking_back: bool = False) -> OpenCases:
+    """Return the area's open cases, overdue and nearest deadlines first, with the counts.
+
+    Live, "open" is the stored status; looking back (``GRIDWATCH_AS_OF``), it is the stage
+    times at ``now``, as the wall reads them (``queries.cases.open_at``).
+    """
+    where = [open_at(now) if looking_back else Case.status.in_(OPEN_STATUSES)]
     where += area_clauses(area)
+    status = status_at(now) if looking_back else Case.status
     late = Case.deadline_at < now
     total, overdue = session.execute(
         select(func.count(), func.count(case((late, 1)))).where(*where)).one()
     rows = session.execute(
-        select(Case.external_id, Category.minor, Case.status, Case.deadline_at)
+        select(Case.external_id, Category.minor, status, Case.deadline_at)
         .join(Category, Case.category_id == Category.id)
         .where(*where)
         .order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id)
@@ -190,8 +196,13 @@ def compared_period(period: Period, now: datetime) -> tuple[Period, bool]:
 
 
 def grid_view(session: Session, area_code: str, period: Period, now: datetime, *,
-              settings: IndicatorSettings = DEFAULT) -> GridView | None:
-    """Read the page for an area code ("" for the district) and period; None for no such area."""
+              settings: IndicatorSettings = DEFAULT, looking_back: bool = False,
+              ) -> GridView | None:
+    """Read the page for an area code ("" for the district) and period; None for no such area.
+
+    ``looking_back``: ``now`` is a moment of the past (``GRIDWATCH_AS_OF``), so the open cases
+    are those open then, not those open today.
+    """
     area = district(session) if not area_code else area_by_code(session, area_code)
     if area is None:
         return None
@@ -214,7 +225,7 @@ def grid_view(session: Session, area_code: str, period: Period, now: datetime, *
         before=indicators(session, before, area_id=area.id, now=now, settings=settings),
         children=[(kids[area_id], values) for area_id, values in sets.items()],
         roster=roster(session, area),
-        open_cases=open_cases(session, area, now),
+        open_cases=open_cases(session, area, now, looking_back=looking_back),
         worst_categories=worst_categories(session, period, area),
         trend=reported_vs_closed(session, last_day=last_day, days=days, area=area),
         same_span=same_span,

@@ -653,7 +653,9 @@ def _measures(
     as_of = min(now, end)  # the period's end, or now while the period is still running
 
     def within(column: Any) -> ColumnElement[bool]:
-        return and_(column >= start, column < end)
+        # Up to as of: a wall looking back (GRIDWATCH_AS_OF) at a day of imported history
+        # must not count what happened later that day; live, nothing lies after now.
+        return and_(column >= start, column < as_of)
 
     def on_time(column: Any) -> ColumnElement[bool]:
         return or_(c.deadline_at.is_(None), column <= c.deadline_at)

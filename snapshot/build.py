@@ -22,6 +22,7 @@ from queries.areas import area_by_code, areas_at_level, descendants_at_level, di
 from queries.assessment import shown_month
 from queries.cases import OpenCase, newest_cases, open_cases
 from queries.coords import Transform, shift_geometry, transform_for
+from queries.hierarchy import listing
 from queries.indicators import (
     DEFAULT,
     REPEAT_PROBLEMS,
@@ -41,7 +42,6 @@ from queries.models import (
     LEVEL_DISTRICT,
     LEVEL_GRID,
     LEVEL_STREET,
-    LEVELS,
     SOURCES,
     Area,
 )
@@ -242,12 +242,9 @@ def ranking_section(session: Session, area: Area, now: datetime,
     ``month`` is the month the wall shows (``queries.assessment.shown_month``; default the
     running one); the bottom two of more than two scored areas are marked (倒数后两名).
     """
-    if area.level == LEVEL_GRID:
-        parent = session.get(Area, area.parent_id)
-        level = LEVEL_GRID
-    else:
-        parent, level = area, LEVELS[LEVELS.index(area.level) + 1]
-    assert parent is not None
+    # Derived levels only repeat their parent: a two-level city's ward ranks its precincts, and
+    # a precinct (whose one grid is derived) ranks among its siblings.
+    parent, level = listing(session, area)
     names = {a.id: (a.code, a.name) for a in descendants_at_level(session, parent, level)}
     month = month or period_for(MONTH, now)
     sets = indicators_by_area(session, month, level=level, parent_id=parent.id, now=now,

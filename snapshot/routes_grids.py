@@ -14,8 +14,9 @@ import orjson
 from flask import Flask, Response, request
 from sqlalchemy.orm import Session, sessionmaker
 
-from queries.areas import area_by_code, children, district
+from queries.areas import area_by_code, district
 from queries.coords import Transform, shift_geometry, transform_for
+from queries.hierarchy import children_to_show
 from queries.models import LEVEL_GRID, Area
 from settings import Settings
 
@@ -29,7 +30,7 @@ def areas_url(parent_code: str) -> str:
 
 def children_geojson(session: Session, parent: Area, shift: Transform) -> bytes:
     """Return the children of ``parent`` as a FeatureCollection with code and name."""
-    rows = children(session, parent.id)
+    rows = children_to_show(session, parent.id)  # a derived level only repeats its parent
     features = [{"type": "Feature",
                  "geometry": shift_geometry(orjson.loads(area.geometry), shift),
                  "properties": {"code": area.code, "name": area.name}} for area in rows]

@@ -405,7 +405,7 @@ REFERENCE_KEYS = (
 def reference(rows: list[dict], period: Period, now: datetime,
               convention: str = BULLETIN) -> Counter[str]:
     """Count each measure case by case, straight from docs/indicators.md."""
-    start, end, as_of = period.start, period.end, min(now, period.end)
+    start, as_of = period.start, min(now, period.end)
     register_limit = timedelta(minutes=DEFAULT.ontime_register_minutes)
     dispatch_limit = timedelta(minutes=DEFAULT.ontime_dispatch_minutes)
     out: Counter[str] = Counter()
@@ -413,8 +413,8 @@ def reference(rows: list[dict], period: Period, now: datetime,
     def count(key: str, condition: bool) -> None:
         out[key] += int(condition)
 
-    def within(t: datetime | None) -> bool:
-        return t is not None and start <= t < end
+    def within(t: datetime | None) -> bool:  # in the period, up to as of
+        return t is not None and start <= t < as_of
 
     def before(t: datetime | None, moment: datetime) -> bool:
         return t is not None and t < moment

@@ -124,12 +124,13 @@ def test_district_tiles_by_hand(build) -> None:  # type: ignore[no-untyped-def]
 
 def test_the_past_days_are_cut_to_the_same_span(build) -> None:  # type: ignore[no-untyped-def]
     # At 09:07 the span is 09:05 (five-minute steps). Yesterday to 09:05: reported 24 (09:00)
-    # = 1, registered none (24 at 09:10) = 0. Today's figures still count the whole day of the
-    # hand-built data (4 reported, 3 registered), so Δ = 4 − 1 = 3 and 3 − 0 = 3; a
-    # whole-day yesterday would give 3 and 2.
+    # = 1, registered none (24 at 09:10) = 0. Today counts up to 09:07 only (what the
+    # hand-built day holds later has not happened yet): reported 25 (08:00) 27 (08:30) = 2,
+    # registered 25 (08:10) = 1; so Δ = 2 − 1 = 1 and 1 − 0 = 1. A whole-day yesterday would
+    # give 2 − 1 = 1 and 1 − 1 = 0.
     t = tiles(build(now=NOW.replace(hour=9, minute=7)))
-    assert (t["reported"]["value"], t["reported"]["deltas"][0]) == (4, 3)
-    assert (t["registered"]["value"], t["registered"]["deltas"][0]) == (3, 3)
+    assert (t["reported"]["value"], t["reported"]["deltas"][0]) == (2, 1)
+    assert (t["registered"]["value"], t["registered"]["deltas"][0]) == (1, 1)
 
 
 def test_a_street_scopes_every_panel(build, session: Session, hb: HandBuilt) -> None:  # type: ignore[no-untyped-def]
