@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from queries.models import Base
+from queries.schema import upgrade_schema
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -64,6 +65,7 @@ def init_db(engine: Engine) -> None:
     check_connection(engine)
     try:
         Base.metadata.create_all(engine)
+        upgrade_schema(engine)
     except DBAPIError as exc:
         raise DatabaseUnavailable(f"cannot create the tables in {_shown(engine)}: {_reason(exc)}") from exc
 
