@@ -7,7 +7,7 @@
  * Citizen text is only ever put into the page with textContent, never as HTML.
  *
  * gridwatch.places.isOpen / nextChange   — open state of a feature at a minute
- * gridwatch.places.wallPoint             — dash-leaflet pointToLayer for the wall's layer
+ * gridwatch.places.wallPoint/Filter/Tip  — dash-leaflet functions of the wall's places layer
  * gridwatch.places.init(config)          — the public /map page
  */
 window.gridwatch = window.gridwatch || {};
@@ -43,6 +43,18 @@ window.gridwatch = window.gridwatch || {};
     var color = state === "repair" ? REPAIR : state === "closed" ? "#78909c" : "#29b6f6";
     return L.circleMarker(latlng, {radius: 5, weight: 2, color: color, fillColor: color,
       fillOpacity: state === "closed" ? 0.1 : 0.7, className: "gw-place gw-place-" + state});
+  }
+
+  /* The wall's layer is shown only while its switch is on (hideout.on). */
+  function wallFilter(feature, context) {
+    return !!(context && context.hideout && context.hideout.on);
+  }
+
+  /* A tooltip built from text nodes: a place's name is never parsed as HTML. */
+  function wallTip(feature, layer) {
+    var tip = document.createElement("span");
+    tip.textContent = feature.properties.n;
+    layer.bindTooltip(tip);
   }
 
   function el(tag, attrs, children) {
@@ -348,6 +360,6 @@ window.gridwatch = window.gridwatch || {};
     };
   }
 
-  ns.places = {isOpen: isOpen, nextChange: nextChange, wallPoint: wallPoint, init: init,
-    minuteOf: minuteOf};
+  ns.places = {isOpen: isOpen, nextChange: nextChange, wallPoint: wallPoint,
+    wallFilter: wallFilter, wallTip: wallTip, init: init, minuteOf: minuteOf};
 })(window.gridwatch);

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Dash
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks import grids, present, rankings, router, screen
+from callbacks import grids, places, present, rankings, router, screen
 from settings import Settings
 from snapshot.store import SnapshotStore
 
@@ -18,3 +18,4 @@ def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session
     grids.register(app, sessions, settings, clock=store.clock)
     rankings.register(app, sessions, settings, clock=store.clock)
     present.register(app)
+    places.register(app, clock=store.clock)

@@ -133,3 +133,10 @@ PRESENT_PROGRESS = "present-progress"
 def present_frame(index: int) -> dict[str, str | int]:
     """Return the id of one page of the presentation's playlist."""
     return {"type": PRESENT_FRAME, "index": index}
+
+
+# The places layer (公厕 state) on the wall's map and the grid page's map
+MAP_PLACES = "map-places"
+MAP_PLACES_TOGGLE = "map-places-toggle"
+GRIDS_PLACES = "grids-places"
+GRIDS_PLACES_TOGGLE = "grids-places-toggle"

@@ -25,7 +25,7 @@ from flask import Flask, Response, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.i18n import pick_language
-from dashboard.places.geo import places_geojson
+from dashboard.places.geo import places_geojson, toilet_states_geojson
 from dashboard.places.page import DATA_URL, render_map_page
 from ingest.place_reports import MAX_TEXT, ReportRejected, client_key, report_place_problem
 from queries.areas import descendants_at_level, district
@@ -34,6 +34,7 @@ from queries.models import LEVEL_STREET
 from queries.places import list_places, reports_since
 from queries.workcalendar import default_calendar
 from settings import Settings
+from snapshot.store import DISTRICT
 
 FEED_SECONDS = 30
 MAX_BODY = 4096
@@ -169,6 +170,30 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         resp.cache_control.no_cache = True
         return resp.make_conditional(request)
 
+    states: TTLCache[str, tuple[bytes, str]] = TTLCache(maxsize=256, ttl=FEED_SECONDS)
+    states_lock = threading.Lock()
+
+    @server.get("/api/places-state.geojson")
+    def places_state_route() -> Response:
+        # The wall's and the grid page's toilet layer: states at this moment, for one area.
+        area = request.args.get("area", "").strip()
+        if area in ("", DISTRICT):
+            area = ""
+        with states_lock:
+            cached = states.get(area)
+        if cached is None:
+            with sessions() as session:
+                toilets = list_places(session, layer="toilet", area_code=area or None)
+            body = toilet_states_geojson(toilets, default_calendar(settings.calendar_file),
+                                         clock(), transform_for(settings.tile_crs))
+            cached = (body, hashlib.sha256(body).hexdigest()[:20])
+            with states_lock:
+                states[area] = cached
+        resp = Response(cached[0], mimetype="application/geo+json")
+        resp.set_etag(cached[1])
+        resp.cache_control.no_cache = True
+        return resp.make_conditional(request)
+
     @server.post("/api/places/<int:poi_id>/report")
     def places_report(poi_id: int) -> Response:
         if (request.content_length or 0) > MAX_BODY:
@@ -203,6 +228,8 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
                 return _error(404 if "no place" in str(exc) else 400, str(exc))
             session.commit()
         feed.invalidate()
+        with states_lock:
+            states.clear()
         return Response(orjson.dumps({"ok": True, "case": receipt.external_id}),
                         mimetype="application/json")
 

@@ -166,3 +166,48 @@ def test_report_route_limits_size_type_and_rate(client: FlaskClient, session: Se
     feed = orjson.loads(client.get("/api/places.geojson").data)
     toilet = next(f for f in feed["features"] if f["id"] == city["toilet"])
     assert toilet["properties"]["r"] == 1 and toilet["properties"]["s"] == "报修中"
+
+
+def test_nothing_renders_raw_html() -> None:
+    """Citizens' words reach the wall's ticker, case card and map: all escaped by construction."""
+    root = Path(__file__).resolve().parent.parent
+    for folder in ("dashboard", "callbacks", "snapshot"):
+        for path in (root / folder).rglob("*.py"):
+            assert "dangerously_allow_html" not in path.read_text(encoding="utf-8"), path
+    script = (root / "assets" / "places.js").read_text(encoding="utf-8")
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script
+
+
+def test_toilet_states_for_the_wall(session: Session, city: dict[str, int]) -> None:
+    from dashboard.places.geo import toilet_state
+    from queries.workcalendar import WorkCalendar
+
+    calendar = WorkCalendar.from_file()
+    hall = next(p for p in list_places(session) if p.id == city["hall"])
+    museum = next(p for p in list_places(session) if p.id == city["museum"])
+    assert toilet_state(hall, calendar, NOW) == "open"  # Friday 10:00
+    assert toilet_state(hall, calendar, datetime(2026, 11, 21, 10)) == "closed"  # Saturday
+    assert toilet_state(museum, calendar, NOW) == "closed"  # hours not known: not promised
+    report_place_problem(session, poi_id=city["hall"], problem="broken", text="", client="c",
+                         now=NOW)
+    session.commit()
+    hall = next(p for p in list_places(session) if p.id == city["hall"])
+    assert toilet_state(hall, calendar, NOW) == "repair"
+
+
+def test_the_layer_switch_sets_the_url_only_when_on() -> None:
+    from dash import no_update
+
+    from callbacks.places import layer_update
+
+    assert layer_update([], "610120001", NOW) == (no_update, {"on": False})
+    url, hideout = layer_update(["toilets"], "610120001", NOW)
+    assert url.startswith("/api/places-state.geojson?area=610120001&v=") and hideout["on"]
+
+
+def test_the_state_route_scopes_to_an_area(client: FlaskClient, city: dict[str, int]) -> None:
+    body = orjson.loads(client.get("/api/places-state.geojson?area=330199001").data)
+    assert [f["properties"]["n"] for f in body["features"]] == ["西苑路公厕"]
+    assert body["features"][0]["properties"]["st"] == "open"  # 24/7
+    assert orjson.loads(client.get("/api/places-state.geojson?area=330199002").data)[
+        "features"] == []

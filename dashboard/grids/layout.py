@@ -25,6 +25,7 @@ from dashboard.grids.state import (
 from dashboard.grids.view import Tile, column_defs, standings
 from dashboard.i18n import t
 from dashboard.nav import create_nav
+from dashboard.places.layer import create_places_layer, create_places_toggle
 from dashboard.routing import PageRequest
 from dashboard.tiles import change_class as delta_class
 from queries.grid_view import AreaRef, GridView, OpenCases
@@ -102,6 +103,7 @@ def create_map(settings: Settings) -> dl.Map:
         hideout={"classes": {}, "colors": [], "tips": {}, "selected": None},
     ))
     # The view is fitted to the areas once they load (zoomToBounds); this only starts Leaflet.
+    layers.append(create_places_layer(ids.GRIDS_PLACES))
     return dl.Map(layers, id=ids.GRIDS_MAP, center=[35.0, 105.0], zoom=4, zoomSnap=0.25,
                   attributionControl=bool(settings.tile_url), className="gw-g-map")
 
@@ -147,7 +149,8 @@ def page(req: PageRequest) -> html.Div:
     state = parse_state(dict(req.query))
     map_box = html.Section([
         html.Div([html.H2(id=ids.GRIDS_MAP_TITLE, className="gw-g-panel-title"),
-                  html.Span(t("grids_map_hint", lang), className="gw-g-hint")],
+                  html.Span(t("grids_map_hint", lang), className="gw-g-hint"),
+                  create_places_toggle(ids.GRIDS_PLACES_TOGGLE, lang)],
                  className="gw-g-panel-head"),
         html.Div([create_map(settings),
                   html.Div(id=ids.GRIDS_LEGEND, className="gw-g-legend",

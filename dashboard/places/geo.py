@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from queries.coords import Transform, identity
-from queries.opening import OpeningHoursError, open_intervals
+from queries.opening import OpeningHoursError, is_open, open_intervals
 from queries.places import Place
 from queries.workcalendar import WorkCalendar
 
@@ -65,3 +65,30 @@ def places_geojson(places: Iterable[Place], calendar: WorkCalendar, now: datetim
     features = [place_feature(p, calendar, t0, shift) for p in places]
     return orjson.dumps({"type": "FeatureCollection", "t0": t0.isoformat(timespec="minutes"),
                          "days": SPAN_DAYS, "features": features, "outline": outline or []})
+
+
+STATE_OPEN, STATE_CLOSED, STATE_REPAIR = "open", "closed", "repair"
+
+
+def toilet_state(place: Place, calendar: WorkCalendar, now: datetime) -> str:
+    """Return a toilet's state for the wall: repair (报修中) first, then open or closed now."""
+    if place.repairing:
+        return STATE_REPAIR
+    try:
+        return STATE_OPEN if is_open(place.opening_hours, calendar, now) else STATE_CLOSED
+    except OpeningHoursError:
+        return STATE_CLOSED  # hours not known: not promised open
+
+
+def toilet_states_geojson(places: Iterable[Place], calendar: WorkCalendar, now: datetime,
+                          shift: Transform = identity) -> bytes:
+    """Return the toilets as points with ``n`` (name) and ``st`` (open / closed / repair)."""
+    features = []
+    for place in places:
+        lon, lat = shift(place.lon, place.lat)
+        features.append({"type": "Feature", "id": place.id,
+                         "geometry": {"type": "Point",
+                                      "coordinates": [round(lon, 5), round(lat, 5)]},
+                         "properties": {"n": place.name,
+                                        "st": toilet_state(place, calendar, now)}})
+    return orjson.dumps({"type": "FeatureCollection", "features": features})

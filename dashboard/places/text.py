@@ -68,6 +68,11 @@ WORDS: dict[str, dict[str, str]] = {
     "legend_repair": {"zh": "橙色:报修中", "en": "Orange: under repair"},
     "legend_closed": {"zh": "空心:已关闭", "en": "Hollow: closed now"},
     "loading": {"zh": "正在加载地图…", "en": "Loading the map…"},
+    # The places layer of the wall and the grid page
+    "wall_toilets": {"zh": "公厕状态", "en": "Toilets"},
+    "state_open": {"zh": "开放", "en": "open"},
+    "state_closed": {"zh": "已关闭", "en": "closed"},
+    "state_repair": {"zh": "报修中", "en": "under repair"},
 }
 
 

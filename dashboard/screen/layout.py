@@ -16,6 +16,7 @@ from dash import dcc, html
 
 from dashboard import ids, shell
 from dashboard.i18n import t
+from dashboard.places.layer import create_places_layer, create_places_toggle
 from dashboard.routing import PageRequest, Retry
 from dashboard.screen.figures import trend_figure
 from dashboard.screen.panels import (
@@ -109,6 +110,7 @@ def create_map(settings: Settings, bounds: list[list[float]], area_code: str,
         superClusterOptions={"radius": 80},  # grown with the wall by assets/screen.js
         zoomToBoundsOnClick=True,
     ))
+    layers.append(create_places_layer(ids.MAP_PLACES))
     # The padding keeps the outline clear of the layer switches (top) and the legend (bottom).
     return dl.Map(layers, id=ids.MAP, bounds=bounds, trackViewport=False, zoomControl=False,
                   boundsOptions={"paddingTopLeft": [20, 110], "paddingBottomRight": [20, 50]},
@@ -117,7 +119,7 @@ def create_map(settings: Settings, bounds: list[list[float]], area_code: str,
 
 
 def create_layer_toggles(layers: dict[str, list[str]], lang: str) -> html.Div:
-    """Return the map's layer switches: major classes, sources and the heat layer."""
+    """Return the map's layer switches: major classes, sources, heat and the toilets' states."""
     return html.Div(
         [
             html.Div([html.Span(t("layer_majors", lang), className="gw-toggle-label"),
@@ -128,8 +130,10 @@ def create_layer_toggles(layers: dict[str, list[str]], lang: str) -> html.Div:
                       dcc.Checklist(layers["sources"], layers["sources"], id=ids.MAP_SOURCES,
                                     inline=True, className="gw-checks")],
                      className="gw-toggle-row"),
-            dcc.Checklist([{"label": t("layer_heat", lang), "value": "heat"}], [],
-                          id=ids.MAP_HEAT, inline=True, className="gw-checks"),
+            html.Div([dcc.Checklist([{"label": t("layer_heat", lang), "value": "heat"}], [],
+                                    id=ids.MAP_HEAT, inline=True, className="gw-checks"),
+                      create_places_toggle(ids.MAP_PLACES_TOGGLE, lang)],
+                     className="gw-toggle-row"),
         ],
         className="gw-toggles",
     )

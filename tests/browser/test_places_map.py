@@ -216,3 +216,22 @@ def test_english_and_screenshots(live_app: LiveApp, contexts: Callable[..., Brow
         page.screenshot(path=str(artifacts / f"map-{width}x{height}.png"))
         overflow = page.evaluate("() => document.documentElement.scrollWidth > innerWidth")
         assert not overflow, f"/map scrolls sideways at {width}×{height}"
+
+
+@pytest.mark.parametrize("path", ["/screen", "/grids"])
+def test_the_wall_and_the_grid_page_show_each_toilets_state(
+        live_app: LiveApp, contexts: Callable[..., BrowserContext], artifacts,  # type: ignore[no-untyped-def]
+        path: str) -> None:
+    toilets = [p for p in _places(live_app) if p.layer == "toilet"]
+    page = contexts(*DESKTOP).new_page()
+    page.goto(f"{live_app.url}{path}")
+    toggle = page.locator(".gw-places-toggle label")
+    expect(toggle).to_have_text("公厕状态", timeout=20000)
+    assert page.locator("path.gw-place").count() == 0  # off by default: the wall is for cases
+    toggle.click()
+    expect(page.locator("path.gw-place")).to_have_count(len(toilets), timeout=20000)
+    repairing = sum(p.repairing for p in toilets)
+    assert page.locator("path.gw-place-repair").count() == repairing > 0
+    page.screenshot(path=str(artifacts / f"places-layer{path.replace('/', '-')}-1920x1080.png"))
+    toggle.click()
+    expect(page.locator("path.gw-place")).to_have_count(0)
