@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Dash
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks import grids, places, present, rankings, router, screen
+from callbacks import grids, places, present, rankings, router, screen, volunteers
 from settings import Settings
 from snapshot.store import SnapshotStore
 
@@ -19,3 +19,4 @@ def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session
     rankings.register(app, sessions, settings, clock=store.clock)
     present.register(app)
     places.register(app, clock=store.clock)
+    volunteers.register(app, sessions, settings, clock=store.clock)

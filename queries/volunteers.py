@@ -203,3 +203,42 @@ def work_by_area(session: Session, *, codes: list[str], start: datetime,
                                       participants=sum(g[2] for g in inside),
                                       hours=sum(g[3] for g in inside))
     return out
+
+
+@dataclass(frozen=True)
+class VolunteerPage:
+    """Everything /volunteers shows for one area at one moment (one read, one session)."""
+
+    now: datetime
+    teams_today: int
+    teams_month: int
+    on_duty_now: int
+    activities_today: dict[str, int]
+    hours_month: float
+    hours_year: float
+    teams: list[TeamHours]
+    today: list[ActivityPoint]
+    trend: list[VolunteerDay]
+
+
+def volunteer_page(session: Session, *, now: datetime, area: Area | None = None,
+                   trend_days: int = 30, top: int = 10) -> VolunteerPage:
+    """Read the page: today, this month and this year by the city's clock, the last 30 days."""
+    day = datetime.combine(now.date(), time())
+    month = day.replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    year = month.replace(month=1)
+    return VolunteerPage(
+        now=now,
+        teams_today=teams_active(session, start=day, end=day + timedelta(days=1), area=area),
+        teams_month=teams_active(session, start=month, end=next_month, area=area),
+        on_duty_now=on_duty(session, now=now, area=area),
+        activities_today=activities_by_type(session, start=day, end=day + timedelta(days=1),
+                                            area=area),
+        hours_month=service_hours(session, start=month, now=now, area=area),
+        hours_year=service_hours(session, start=year, now=now, area=area),
+        teams=teams_by_hours(session, start=month, now=now, area=area, limit=top),
+        today=activities_on(session, start=day, end=day + timedelta(days=1), now=now, area=area),
+        trend=daily_trend(session, first=now.date() - timedelta(days=trend_days - 1),
+                          days=trend_days, now=now, area=area),
+    )

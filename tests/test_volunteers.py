@@ -118,3 +118,13 @@ def test_work_by_area_for_the_grid_page(session: Session, areas: dict[str, int])
     assert work["33019900100101"].hours == 0.0  # activity 1 is still running
     assert work["33019900100102"].hours == 18.0
     assert work["330199002"].hours == 19.0
+
+
+def test_the_page_reads_the_same_counters(session: Session, areas: dict[str, int]) -> None:
+    from queries.volunteers import volunteer_page
+
+    page = volunteer_page(session, now=NOW, trend_days=3)
+    assert (page.teams_today, page.teams_month, page.on_duty_now) == (3, 3, 12)
+    assert (page.hours_month, page.hours_year) == (45.0, 49.0)
+    assert [t.team for t in page.teams] == ["C队", "A队", "B队"]
+    assert [d.activities for d in page.trend] == [0, 1, 3] and len(page.today) == 3
