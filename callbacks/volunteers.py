@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dash import Dash, Input, Output, no_update
@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks.router import query_of
 from dashboard import ids
+from dashboard.grids.state import parse_state, resolve_period
 from dashboard.i18n import pick_language
 from dashboard.volunteers import view
 from dashboard.volunteers.text import w
-from queries.areas import area_by_code
-from queries.volunteers import volunteer_page
+from queries.areas import area_by_code, district
+from queries.volunteers import volunteer_page, work_by_area
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def register(app: Dash, sessions: sessionmaker[Session], settings: Settings,
              clock: Callable[[], datetime]) -> None:
-    """Wire the volunteers page's one refresh callback."""
+    """Wire the volunteers page's refresh and the grid page's line of volunteer work."""
 
     def refresh(search: str | None, _tick: int | None) -> tuple[Any, ...]:
         query = query_of(search)
@@ -43,6 +44,28 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings,
         return (view.tiles(data, lang), view.types_figure(data.activities_today, lang),
                 view.ranking_table(data, lang), view.trend_figure(data, lang),
                 view.activity_features(data.today), view.as_of(data, lang), "")
+
+    def grid_work(search: str | None) -> str:
+        # The grid page's volunteer line: work completed inside its area during its period.
+        query = query_of(search)
+        lang = pick_language(query.get("lang"), settings.language)
+        state = parse_state(query)
+        now = clock()
+        period, _error = resolve_period(state.period, now)
+        try:
+            with sessions() as session:
+                area = area_by_code(session, state.area) if state.area else district(session)
+                if area is None:
+                    return ""
+                work = work_by_area(session, codes=[area.code], start=period.start,
+                                    now=min(period.end - timedelta(microseconds=1), now))
+        except SQLAlchemyError:
+            log.exception("grid page: the volunteer read failed")
+            return ""
+        return view.grid_work_text(work[area.code], lang)
+
+    app.callback(Output(ids.GRIDS_VOLUNTEERS, "children"),
+                 Input(ids.GRIDS_URL, "search"))(grid_work)
 
     app.callback(Output(ids.VOL_TILES, "children"), Output(ids.VOL_TYPES, "figure"),
                  Output(ids.VOL_TEAMS, "children"), Output(ids.VOL_TREND, "figure"),

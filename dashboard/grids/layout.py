@@ -160,7 +160,9 @@ def page(req: PageRequest) -> html.Div:
         html.Div(id=ids.GRIDS_TILES, className="gw-g-tiles"),
         html.Div([
             create_panel(t("grids_roster", lang),
-                         html.Div(id=ids.GRIDS_ROSTER, className="gw-g-roster-body"),
+                         html.Div([html.Div(id=ids.GRIDS_ROSTER),
+                                   html.P(id=ids.GRIDS_VOLUNTEERS, className="gw-g-volunteers")],
+                                  className="gw-g-roster-body"),
                          class_name="gw-g-roster"),
             create_panel(html.Span(t("grids_open_cases", lang), id=ids.GRIDS_CASES_TITLE),
                          html.Div(create_cases_grid(lang), className="gw-g-grid-box"),

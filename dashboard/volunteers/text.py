@@ -29,6 +29,9 @@ WORDS: dict[str, dict[str, str]] = {
     "updated": {"zh": "数据时间", "en": "As of"},
     "other_lang": {"zh": "English", "en": "中文"},
     "unknown_area": {"zh": "没有这个区域编码", "en": "No area has this code"},
+    "grid_work": {"zh": "志愿服务(本期已完成):{n} 次活动 · {p} 人次 · {h} 小时",
+                  "en": "Volunteer work (completed this period): {n} activities · {p} people · "
+                        "{h} hours"},
     "hours_rule": {"zh": "服务时长 = 参与人数 × 活动时长,按活动结束时间计入",
                    "en": "Hours = participants × duration, counted when an activity ends"},
 }

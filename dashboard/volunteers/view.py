@@ -10,7 +10,7 @@ from dash import html
 from dashboard.screen.figures import FONT, THEMES
 from dashboard.volunteers.text import w
 from queries.indicators import DASH
-from queries.volunteers import ActivityPoint, VolunteerPage
+from queries.volunteers import ActivityPoint, GridVolunteerWork, VolunteerPage
 
 BAR_COLOR = "#4fc3ff"
 HOURS_COLOR = "#f5c542"
@@ -113,3 +113,9 @@ def activity_features(points: list[ActivityPoint]) -> dict[str, Any]:
 def as_of(data: VolunteerPage | None, lang: str) -> str:
     """Return the data time line."""
     return f"{w('updated', lang)} {data.now:%Y-%m-%d %H:%M}" if data else DASH
+
+
+def grid_work_text(work: GridVolunteerWork, lang: str) -> str:
+    """Return the grid page's line of volunteer work in the area and period."""
+    return w("grid_work", lang).format(n=f"{work.activities:,}", p=f"{work.participants:,}",
+                                       h=hours_text(work.hours))
