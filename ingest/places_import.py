@@ -64,7 +64,7 @@ def read_rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, di
         raw = path.read_bytes()
     except OSError as exc:
         raise PlacesFileError(f"cannot read {path}: {exc.strerror}") from exc
-    text = _decode(raw, encoding, path)
+    text = decode_text(raw, encoding, path)
     if path.suffix.lower() in (".geojson", ".json"):
         yield from _geojson_rows(text, path)
     elif path.suffix.lower() in (".csv", ".txt"):
@@ -78,7 +78,8 @@ def read_rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, di
         raise PlacesFileError(f"{path}: expected a .csv or .geojson file")
 
 
-def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
+def decode_text(raw: bytes, encoding: str | None, path: Path) -> str:
+    """Decode a file: ``encoding`` when given, else strict UTF-8 (BOM allowed), then GB18030."""
     if encoding:
         try:
             return raw.decode(encoding)
@@ -194,8 +195,9 @@ class GridFinder:
         return None
 
 
-def _quarantine(session: Session, source: str, number: int, row: dict[str, Any], reason: str,
-                now: datetime) -> bool:
+def quarantine_row(session: Session, source: str, number: int, row: dict[str, Any],
+                   reason: str, now: datetime) -> bool:
+    """Keep a bad row with its reason; False when the same row and reason are already kept."""
     payload = json.dumps({k: v for k, v in row.items() if not k.startswith("_")},
                          ensure_ascii=False, sort_keys=True, default=str)
     seen = session.scalar(select(QuarantinedRow.id).where(
@@ -232,7 +234,7 @@ def import_places(session: Session, path: Path, *, source: str | None = None,
                 raise BadRow(f"({values['lat']}, {values['lon']}) lies outside every unit grid")
         except BadRow as exc:
             summary.reasons.append(f"row {number}: {exc}")
-            if _quarantine(session, quarantine_source, number, row, str(exc), now):
+            if quarantine_row(session, quarantine_source, number, row, str(exc), now):
                 summary.quarantined += 1
             else:
                 summary.already_quarantined += 1
