@@ -95,7 +95,7 @@ window.gridwatch = window.gridwatch || {};
       L.tileLayer(cfg.tileUrl, {attribution: cfg.tileAttribution || "", maxZoom: 19}).addTo(map);
     }
     var outline = L.layerGroup().addTo(map), shown = L.layerGroup().addTo(map);
-    var hereLayer = L.layerGroup().addTo(map);
+    var hereLayer = L.layerGroup().addTo(map), pickLayer = L.layerGroup().addTo(map);
 
     var $ = function (id) { return document.getElementById(id); };
     var search = $("pm-search"), results = $("pm-results"), status = $("pm-status");
@@ -278,12 +278,21 @@ window.gridwatch = window.gridwatch || {};
       return form;
     }
 
-    function select(id, fly) {
+    function select(id, fly, instant) {
       state.place = id;
+      pickLayer.clearLayers();
       if (id === null || !markers[id]) { card.hidden = true; state.place = null; saveUrl(); return; }
       var f = markers[id].feature;
       renderCard(f.properties);
-      if (fly) { map.setView(markers[id].getLatLng(), Math.max(map.getZoom(), 16)); }
+      // A ring around the chosen place, so it stays findable under the card.
+      L.circleMarker(markers[id].getLatLng(), {radius: (big ? 12 : 8) + 7, weight: 4,
+        color: "#d32f2f", fill: false, interactive: false}).addTo(pickLayer);
+      if (fly) {
+        map.setView(markers[id].getLatLng(), Math.max(map.getZoom(), 16), {animate: false});
+        if (window.innerWidth < 900) {  // the bottom sheet covers the lower map: lift the place
+          map.panBy([0, card.offsetHeight / 2], {animate: !instant});
+        }
+      }
       saveUrl();
     }
 
@@ -337,11 +346,12 @@ window.gridwatch = window.gridwatch || {};
         m.on("click", function () { select(f.properties.i, false); });
         markers[f.properties.i] = m;
       });
-      if (data.outline.length) {
-        map.fitBounds(L.geoJSON({type: "FeatureCollection", features: data.outline}).getBounds(), {padding: [8, 8]});
+      if (data.outline.length && !(wanted && markers[wanted])) {
+        map.fitBounds(L.geoJSON({type: "FeatureCollection", features: data.outline}).getBounds(),
+          {padding: [8, 8], animate: false});
       }
       apply();
-      if (wanted && markers[wanted]) { select(Number(wanted), true); }
+      if (wanted && markers[wanted]) { select(Number(wanted), true, true); }
       document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
       document.body.setAttribute("data-ready", "1");
     }).catch(function () {

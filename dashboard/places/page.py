@@ -94,6 +94,7 @@ def render_map_page(*, lang: str, now: datetime, center: tuple[float, float],
     <i class="pm-dot pm-dot-repair"></i>{e['repairing']}
     <i class="pm-dot pm-dot-closed"></i>{e['closed']}</span></p>
   <p id="pm-status" class="pm-status" role="status" aria-live="polite"></p>
+  <p class="pm-help">{e['help']}</p>
   <div id="pm-results" class="pm-results" hidden></div>
 </section>
 <main id="pm-map" class="pm-map" aria-label="{e['title']}"></main>

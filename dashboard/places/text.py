@@ -68,6 +68,11 @@ WORDS: dict[str, dict[str, str]] = {
     "legend_repair": {"zh": "橙色:报修中", "en": "Orange: under repair"},
     "legend_closed": {"zh": "空心:已关闭", "en": "Hollow: closed now"},
     "loading": {"zh": "正在加载地图…", "en": "Loading the map…"},
+    "help": {"zh": "轻点地图上的圆点,查看开放时间、设施和地址;搜索名称,或点“附近”按距离查找。"
+                   "发现设施损坏、脏乱或该开未开,可在详情里“报告问题”。",
+             "en": "Tap a dot for its hours, facilities and address; search by name, or tap "
+                   "“Near me” to sort by distance. Found something broken, dirty or shut? "
+                   "Use “Report a problem” on its card."},
     # The places layer of the wall and the grid page
     "wall_toilets": {"zh": "公厕状态", "en": "Toilets"},
     "state_open": {"zh": "开放", "en": "open"},
