@@ -48,7 +48,7 @@ def check_expression(expr: str) -> str:
         raise OpeningHoursError("opening_hours is empty (use 24/7 for always open)")
     try:
         opening_hours.OpeningHours(text)
-    except (opening_hours.ParserError, SyntaxError, ValueError) as exc:
+    except (opening_hours.ParserError, SyntaxError, ValueError) as exc:  # type: ignore[attr-defined]
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise OpeningHoursError(f"not an OSM opening_hours expression: {text!r} ({first})") \
             from exc

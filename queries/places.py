@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ScalarSelect, exists, func, select
 from sqlalchemy.orm import Session
 
 from queries.models import OPEN_STATUSES, Area, Case, PlaceReport, PointOfInterest
@@ -51,7 +51,8 @@ class Place:
     grid_name: str
 
 
-def _open_reports():  # type: ignore[no-untyped-def]
+def _open_reports() -> ScalarSelect[int]:
+    """Open cases raised from the map on the place of the outer row (a correlated count)."""
     return (select(func.count(PlaceReport.id))
             .join(Case, Case.id == PlaceReport.case_id)
             .where(PlaceReport.poi_id == PointOfInterest.id, Case.status.in_(OPEN_STATUSES))

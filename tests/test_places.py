@@ -211,3 +211,12 @@ def test_the_state_route_scopes_to_an_area(client: FlaskClient, city: dict[str, 
     assert body["features"][0]["properties"]["st"] == "open"  # 24/7
     assert orjson.loads(client.get("/api/places-state.geojson?area=330199002").data)[
         "features"] == []
+
+
+def test_the_burst_limiter_is_per_client_and_bounded() -> None:
+    from snapshot.routes_places import BurstLimiter
+
+    limiter = BurstLimiter(limit=2, seconds=3600, max_clients=2)
+    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
+    assert limiter.allow("b")  # another client has its own window
+    assert limiter.allow("c") and len(limiter._hits) <= 2  # memory stays bounded

@@ -46,12 +46,12 @@ def place_feature(place: Place, calendar: WorkCalendar, t0: datetime,
     props: dict[str, Any] = {"i": place.id, "l": place.layer, "k": place.kind, "n": place.name,
                              "a": place.address, "h": place.opening_hours, "f": facilities,
                              "s": place.status, "r": int(place.repairing), "o": spans}
-    for key, value in (("fr", _flag(place.free)), ("pp", _flag(place.paper))):
-        if value is not None:
-            props[key] = value
-    for key, value in (("u", place.managing_unit), ("p", place.phone), ("d", place.description)):
-        if value:
-            props[key] = value
+    for key, flag in (("fr", _flag(place.free)), ("pp", _flag(place.paper))):
+        if flag is not None:
+            props[key] = flag
+    for key, text in (("u", place.managing_unit), ("p", place.phone), ("d", place.description)):
+        if text:
+            props[key] = text
     return {"type": "Feature", "id": place.id,
             "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
             "properties": props}
