@@ -30,7 +30,7 @@ from queries.rules import load_rules
 from queries.vocabulary import VocabularyError
 from queries.workcalendar import default_calendar
 from settings import Settings, SettingsError
-from snapshot import routes
+from snapshot import routes, routes_places
 from snapshot.build import make_builder
 from snapshot.jobs import JobDefinition
 from snapshot.store import SnapshotStore
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.server.config["GRIDWATCH"] = ctx
     app.layout = shell.layout
     routes.register(app.server, ctx.store)
+    routes_places.register(app.server, ctx.sessions, ctx.settings, ctx.store.clock)
     register_all(app, ctx.store, ctx.sessions, ctx.settings)
     return app
 

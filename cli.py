@@ -25,7 +25,7 @@ from dashboard.deck import deck_from, default_deck_name
 from dashboard.deck.images import ChartRenderError
 from dashboard.rankings.view import ranking_xlsx
 from ingest import cli as ingest_cli
-from ingest import cli_areas
+from ingest import cli_areas, cli_places
 from queries.areas import district
 from queries.assessment import (
     FLAG_MIN_SAMPLE,
@@ -399,6 +399,8 @@ def report(month: str, rules_file: str | None, output: str | None, xlsx: str | N
 for _command in ingest_cli.COMMANDS:
     cli.add_command(_command)
 cli_areas.register(cli)
+cli.add_command(cli_places.import_places_command)
+cli.add_command(cli_places.import_volunteers_command)
 
 
 def main() -> None:

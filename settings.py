@@ -167,6 +167,20 @@ def _moment(env: Mapping[str, str], name: str) -> datetime | None:
         return parse_moment(raw)
     except ValueError as exc:
         raise SettingsError(f"{name}={exc}") from exc
+def _directions(env: Mapping[str, str], name: str) -> str:
+    """A 到这去 URL template: http(s) with {lat} and {lon} ({name} optional), or empty."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return ""
+    if not re.match(r"https?://", raw) or "{lat}" not in raw or "{lon}" not in raw:
+        raise SettingsError(f"{name}={raw!r}: expected an http(s) URL with {{lat}} and {{lon}} "
+                            f"(and optionally {{name}})")
+    try:
+        raw.format(lat=0, lon=0, name="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(f"{name}={raw!r}: only {{lat}}, {{lon}} and {{name}} may appear "
+                            f"in braces") from exc
+    return raw
 
 
 def default_data_dir() -> Path:
@@ -202,6 +216,10 @@ class Settings:
     present_pages: tuple[str, ...] = DEFAULT_PRESENT_PAGES
     present_seconds: int = DEFAULT_PRESENT_SECONDS
     as_of: datetime | None = None
+    # The public map's 到这去 link: a map app's URL with {lat}, {lon} and {name}; empty: no link.
+    directions_url: str = ""
+    # Citizen reports from the public map allowed per client address and hour.
+    report_limit_per_hour: int = 5
 
     def now(self) -> datetime:
         """Return the city's wall-clock time now (naive, like every stored timestamp).
@@ -268,6 +286,9 @@ class Settings:
             present_seconds=_int(env, "GRIDWATCH_PRESENT_SECONDS", DEFAULT_PRESENT_SECONDS,
                                  low=2, high=3600),
             as_of=_moment(env, "GRIDWATCH_AS_OF"),
+            directions_url=_directions(env, "GRIDWATCH_DIRECTIONS_URL"),
+            report_limit_per_hour=_int(env, "GRIDWATCH_REPORT_LIMIT_PER_HOUR", 5, low=1,
+                                       high=10000),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Dash
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks import grids, present, quality, rankings, router, screen
+from callbacks import grids, places, present, quality, rankings, router, screen, volunteers
 from settings import Settings
 from snapshot.store import SnapshotStore
 
@@ -21,3 +21,5 @@ def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session
     # while the wall looks back (GRIDWATCH_AS_OF) at a history imported today.
     quality.register(app, sessions, settings, clock=settings.now_live)
     present.register(app)
+    places.register(app, clock=store.clock)
+    volunteers.register(app, sessions, settings, clock=store.clock)

@@ -140,6 +140,7 @@ WORDS: dict[str, dict[str, str]] = {
     "nav_present": {"zh": "演示模式", "en": "Presentation"},
     "nav_grids": {"zh": "网格", "en": "Grids"},
     "nav_rankings": {"zh": "考核", "en": "Rankings"},
+    "nav_volunteers": {"zh": "志愿服务", "en": "Volunteers"},
     # Grid management page (网格化管理, /grids)
     "grids_title": {"zh": "网格化管理", "en": "Grid management"},
     "grids_lang_switch": {"zh": "English", "en": "中文"},

@@ -151,3 +151,23 @@ QUALITY_LOCATIONS = "quality-locations"
 QUALITY_DISAGREE = "quality-disagree"
 QUALITY_SOURCES = "quality-sources"
 QUALITY_SAMPLES = "quality-samples"
+
+# The places layer (公厕 state) on the wall's map and the grid page's map
+MAP_PLACES = "map-places"
+MAP_PLACES_TOGGLE = "map-places-toggle"
+GRIDS_PLACES = "grids-places"
+GRIDS_PLACES_TOGGLE = "grids-places-toggle"
+
+# The volunteers page (/volunteers)
+VOL = "vol-page"
+VOL_URL = "vol-url"
+VOL_TICK = "vol-tick"
+VOL_TILES = "vol-tiles"
+VOL_TYPES = "vol-types"
+VOL_MAP = "vol-map"
+VOL_POINTS = "vol-points"
+VOL_TEAMS = "vol-teams"
+VOL_TREND = "vol-trend"
+VOL_ASOF = "vol-asof"
+VOL_STATUS = "vol-status"
+GRIDS_VOLUNTEERS = "grids-volunteers"

@@ -13,7 +13,6 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from settings import Settings, SettingsError
 from ingest.areas_import import (
     DEFAULT_DISTRICT_NAME,
     IMPORT_LEVELS,
@@ -28,6 +27,7 @@ from queries.hierarchy import descendants_at_level
 from queries.models import LEVEL_STREET
 from queries.rules import RulesError, check_streets, parse_rules
 from queries.rules_draft import DraftError, draft_rules
+from settings import Settings, SettingsError
 
 
 def load_settings() -> Settings:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -1059,28 +1060,32 @@ def _under_way(rng: np.random.Generator, n_teams: int,
 
 # Map points placed where the city is busy: (layer, kind, count range, name, hours, unit).
 MAP_KINDS = (
-    ("convenience", "菜市场", (18, 27), "{road}便民菜市场", ("06:00-20:00", "06:30-19:30"),
+    ("convenience", "菜市场", (18, 27), "{road}便民菜市场",
+     ("06:00-20:00", "06:30-19:30; PH 07:00-12:00"),
      "区商务局"),
-    ("convenience", "社区卫生服务站", (26, 37), "{community}卫生服务站", ("08:00-18:00",),
+    ("convenience", "社区卫生服务站", (26, 37), "{community}卫生服务站",
+     ("Mo-Fr 08:00-12:00,14:00-17:30; Sa,Su 08:30-12:00; PH off",),
      "区卫生健康局"),
-    ("convenience", "药店", (50, 71), "{brand}({road}店)", ("08:00-22:00", "00:00-24:00"),
+    ("convenience", "药店", (50, 71), "{brand}({road}店)", ("08:00-22:00", "24/7"),
      "区市场监督管理局"),
-    ("convenience", "应急避难场所", (15, 26), "{community}应急避难场所", ("00:00-24:00",),
+    ("convenience", "应急避难场所", (15, 26), "{community}应急避难场所", ("24/7",),
      "区应急管理局"),
-    ("convenience", "AED", (50, 81), "{road}{spot}AED", ("00:00-24:00", "08:00-22:00"),
+    ("convenience", "AED", (50, 81), "{road}{spot}AED", ("24/7", "Mo-Su 08:00-22:00"),
      "区卫生健康局"),
 )
 # Map points with their own names: (layer, kind, names, hours, unit).
 NAMED_KINDS = (
-    ("convenience", "医院", names.HOSPITALS, ("00:00-24:00",), "区卫生健康局"),
-    ("culture", "文物古迹", names.CULTURE_SITES, ("08:30-17:30", "00:00-24:00"),
+    ("convenience", "医院", names.HOSPITALS, ("24/7",), "区卫生健康局"),  # 急诊 never closes
+    ("culture", "文物古迹", names.CULTURE_SITES, ("08:30-17:30", "24/7"),
      "区文化和旅游体育局"),
-    ("culture", "博物馆", names.MUSEUMS, ("09:00-17:00", "09:00-17:30"), "区文化和旅游体育局"),
-    ("culture", "特色街区", names.FEATURE_STREETS, ("00:00-24:00",), "区文化和旅游体育局"),
+    ("culture", "博物馆", names.MUSEUMS, ("Tu-Su 09:00-17:00; Mo off; PH 09:00-17:00",
+                                       "Tu-Su 09:00-17:30; Mo off"), "区文化和旅游体育局"),
+    ("culture", "特色街区", names.FEATURE_STREETS, ("24/7",), "区文化和旅游体育局"),
 )
 AED_SPOTS = ("地铁站", "公交枢纽", "党群服务中心", "体育场", "商场")
-TOILET_HOURS = (("00:00-24:00", 0.35), ("06:00-22:00", 0.35), ("06:30-22:30", 0.1),
-                ("07:00-21:00", 0.1), ("08:00-20:00", 0.1))
+# Opening hours are OSM opening_hours expressions (docs/places.md).
+TOILET_HOURS = (("24/7", 0.35), ("06:00-22:00", 0.35), ("06:30-22:30", 0.1),
+                ("07:00-21:00", 0.1), ("Mo-Fr 07:00-21:00; Sa,Su,PH 06:00-23:00", 0.1))
 
 
 def _write_map_points(conn: Connection, rng: np.random.Generator, city: City) -> int:
@@ -1108,7 +1113,8 @@ def _write_map_points(conn: Connection, rng: np.random.Generator, city: City) ->
     centre = [int(np.argmax(city.grid_weight))] + [int(g) for g in busiest]
     titles = [f"{DISTRICT_NAME}政务服务中心"] + [f"{s}便民服务中心" for s in city.street_name]
     for spot, title in zip(_spots(rng, city, np.array(centre)), titles):
-        rows.append(_map_row(spot, "convenience", "政务服务中心", title, "09:00-17:00",
+        rows.append(_map_row(spot, "convenience", "政务服务中心", title,
+                             "Mo-Fr 09:00-12:00,13:30-17:00; PH off",
                              "区政务服务中心", names.landline_numbers(rng, 1)[0]))
     conn.execute(insert(PointOfInterest), rows)
     return len(rows)
@@ -1135,7 +1141,10 @@ def _toilets(rng: np.random.Generator, city: City) -> list[dict]:
         rows.append(_map_row(spot, "toilet", "公厕", name, str(hours[k]), unit, None,
                              accessible=bool(accessible[k]), baby_care=bool(baby_care[k]),
                              family_room=bool(family_room[k]),
-                             status="维修中" if repairing[k] else "正常"))
+                             status="维修中" if repairing[k] else "正常",
+                             # Public toilets are free; paper is stocked in about 60 %
+                             # (from the name, so the generator's random stream is unchanged).
+                             free=True, paper=zlib.crc32(name.encode()) % 100 < 60))
     return rows
 
 
@@ -1173,4 +1182,5 @@ def _map_row(spot: dict, layer: str, kind: str, name: str, hours: str, unit: str
         "baby_care": facilities.get("baby_care", False),
         "family_room": facilities.get("family_room", False),
         "status": facilities.get("status", "正常"),
+        "free": facilities.get("free"), "paper": facilities.get("paper"),
     }

@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from queries.models import Base
+from queries.schema import upgrade_schema
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -65,6 +66,7 @@ def init_db(engine: Engine) -> None:
     try:
         Base.metadata.create_all(engine)
         _add_new_columns(engine)
+        upgrade_schema(engine)
     except DBAPIError as exc:
         raise DatabaseUnavailable(f"cannot create the tables in {_shown(engine)}: {_reason(exc)}") from exc
 

@@ -317,7 +317,14 @@ class VolunteerActivity(Base):
 
 
 class PointOfInterest(Base):
-    """A place on the livelihood maps (民生地图): toilets, convenience points, culture sites."""
+    """A place on the livelihood maps (民生地图): toilets, convenience points, culture sites.
+
+    ``opening_hours`` is an OSM ``opening_hours`` expression (``Mo-Fr 08:00-18:00; PH off``),
+    evaluated with the Chinese working calendar (``queries.opening``). ``source`` and
+    ``external_id`` name the record in the file it was imported from, so a re-import updates
+    the same row instead of adding a second one. ``free`` and ``paper`` are None when the
+    record does not say (shown as 不详, never as "no").
+    """
 
     __tablename__ = "points_of_interest"
 
@@ -329,16 +336,45 @@ class PointOfInterest(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     grid_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
-    opening_hours: Mapped[str] = mapped_column(String(32), default="00:00-24:00")
+    opening_hours: Mapped[str] = mapped_column(Text, default="24/7", doc="OSM opening_hours")
     accessible: Mapped[bool] = mapped_column(Boolean, default=False, doc="无障碍")
     baby_care: Mapped[bool] = mapped_column(Boolean, default=False, doc="母婴室")
     family_room: Mapped[bool] = mapped_column(Boolean, default=False, doc="第三卫生间")
+    free: Mapped[bool | None] = mapped_column(Boolean, doc="免费 (None: not stated)")
+    paper: Mapped[bool | None] = mapped_column(Boolean, doc="免费厕纸 (None: not stated)")
     status: Mapped[str] = mapped_column(String(8), default="正常")
     managing_unit: Mapped[str] = mapped_column(String(64), default="")
     phone: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="", doc="简介, shown on the card")
+    source: Mapped[str] = mapped_column(String(64), default="", doc="importer source name")
+    external_id: Mapped[str | None] = mapped_column(String(64), doc="id in the source file")
+
+    __table_args__ = (
+        Index("ux_poi_source_external", "source", "external_id", unique=True),
+    )
 
     def __repr__(self) -> str:
         return f"PointOfInterest({self.layer}/{self.kind}, {self.name!r})"
+
+
+class PlaceReport(Base):
+    """A citizen's report on a place (随手拍 from the public map), linked to the case it became.
+
+    The place reads 报修中 while any linked case is open. ``client`` is a salted hash of the
+    reporter's address, kept only to explain rate limiting; the report text lives in the case.
+    """
+
+    __tablename__ = "place_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poi_id: Mapped[int] = mapped_column(ForeignKey("points_of_interest.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    problem: Mapped[str] = mapped_column(String(16), doc="broken / dirty / closed")
+    at: Mapped[datetime] = mapped_column(DateTime)
+    client: Mapped[str] = mapped_column(String(16), default="")
+
+    def __repr__(self) -> str:
+        return f"PlaceReport({self.poi_id}, {self.problem!r}, case {self.case_id})"
 
 
 class QuarantinedRow(Base):

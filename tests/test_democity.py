@@ -42,6 +42,7 @@ from queries.models import (
     VolunteerActivity,
     VolunteerTeam,
 )
+from queries.opening import check_expression
 from queries.repeats import pair_distance_m
 from queries.workcalendar import default_calendar
 
@@ -396,8 +397,10 @@ def test_map_points(db: Session, shapes: dict[int, shapely.Polygon]) -> None:
     assert {p.layer for p in others} == {"convenience", "culture"}
     assert {"菜市场", "政务服务中心", "社区卫生服务站", "医院", "药店", "应急避难场所", "AED",
             "文物古迹", "博物馆", "特色街区"} == {p.kind for p in others}
+    assert all(p.free is True and p.paper is not None for p in toilets)
+    assert any(p.paper for p in toilets) and not all(p.paper for p in toilets)
     for p in points:
-        assert re.fullmatch(r"\d\d:\d\d-\d\d:\d\d", p.opening_hours)
+        assert check_expression(p.opening_hours) == p.opening_hours  # OSM opening_hours
         assert shapely.contains_xy(shapes[p.grid_id], p.lon, p.lat)
         assert p.managing_unit
 

@@ -23,7 +23,6 @@ from callbacks.grids import OUTPUTS, next_state, view_outputs
 from dashboard import ids
 from dashboard.exports import xlsx_bytes
 from dashboard.grids import layout as grids_page
-from tests.pages import page_request
 from dashboard.grids.choropleth import NO_VALUE, RED_TO_GREEN, SAME, class_breaks, classify, palette
 from dashboard.grids.state import (
     DEFAULT_KPI,
@@ -51,7 +50,6 @@ from dashboard.grids.view import (
     tiles,
     total_rows,
 )
-from snapshot.cache import SharedCache
 from queries.engine import init_db, make_engine, make_session_factory
 from queries.grid_view import (
     GridView,
@@ -71,7 +69,9 @@ from queries.indicators import (
 from queries.models import OPEN_STATUSES, Area, Case
 from queries.periods import parse_period, previous
 from settings import Settings
+from snapshot.cache import SharedCache
 from tests.handbuilt import NOVEMBER, NOW, OCTOBER, HandBuilt, build_handbuilt
+from tests.pages import page_request
 
 AREA_KEYS = ("D", "S1", "S2", "C1", "C3", "G1", "G4")
 PERIODS = {"oct": OCTOBER, "nov": NOVEMBER}

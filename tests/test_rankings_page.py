@@ -219,7 +219,7 @@ def test_the_playlist_comes_from_the_url_or_the_settings() -> None:
     # Only registered presentable pages: the carousel itself, unknown names, paths and other
     # hosts are dropped, so /present can never frame an outside site.
     asked = playlist(page_request(
-        "/present", {"pages": "screen,present,volunteers,//evil.example/x,/grids,grids?lang=zh"},
+        "/present", {"pages": "screen,present,nosuchpage,//evil.example/x,/grids,grids?lang=zh"},
         lang="en", settings=settings))
     assert [(s.src, s.title) for s in asked] == [("/screen?lang=en", "Big screen"),
                                                   ("/grids?lang=en", "Grids")]

@@ -23,8 +23,8 @@ from dashboard.formatting import delta_text
 from dashboard.i18n import pick_language
 from dashboard.screen.figures import trend_figure
 from dashboard.screen.layout import wall_options
-from dashboard.tiles import change_text, value_text
 from dashboard.screen.panels import create_activity_types
+from dashboard.tiles import change_text, value_text
 from queries.coords import wgs84_to_gcj02
 from queries.models import Case, VolunteerActivity, VolunteerTeam
 from settings import Settings, SettingsError

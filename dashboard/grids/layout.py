@@ -27,6 +27,7 @@ from dashboard.grids.view import Tile, column_defs, standings
 from dashboard.i18n import t, term
 from dashboard.nav import create_nav
 from dashboard.placeholders import empty_figure
+from dashboard.places.layer import create_places_layer, create_places_toggle
 from dashboard.routing import PageRequest
 from dashboard.scores import composite_formula
 from dashboard.shell import RETRY_MS
@@ -108,6 +109,7 @@ def create_map(settings: Settings) -> dl.Map:
         hideout={"classes": {}, "colors": [], "tips": {}, "selected": None},
     ))
     # The view is fitted to the areas once they load (zoomToBounds); this only starts Leaflet.
+    layers.append(create_places_layer(ids.GRIDS_PLACES))
     return dl.Map(layers, id=ids.GRIDS_MAP, center=[35.0, 105.0], zoom=4, zoomSnap=0.25,
                   attributionControl=bool(settings.tile_url), className="gw-g-map")
 
@@ -154,7 +156,8 @@ def page(req: PageRequest) -> html.Div:
     state = parse_state(dict(req.query))
     map_box = html.Section([
         html.Div([html.H2(id=ids.GRIDS_MAP_TITLE, className="gw-g-panel-title"),
-                  html.Span(t("grids_map_hint", lang), className="gw-g-hint")],
+                  html.Span(t("grids_map_hint", lang), className="gw-g-hint"),
+                  create_places_toggle(ids.GRIDS_PLACES_TOGGLE, lang)],
                  className="gw-g-panel-head"),
         html.Div([create_map(settings),
                   html.Div(id=ids.GRIDS_LEGEND, className="gw-g-legend",
@@ -164,7 +167,9 @@ def page(req: PageRequest) -> html.Div:
         html.Div(id=ids.GRIDS_TILES, className="gw-g-tiles"),
         html.Div([
             create_panel(t("grids_roster", lang),
-                         html.Div(id=ids.GRIDS_ROSTER, className="gw-g-roster-body"),
+                         html.Div([html.Div(id=ids.GRIDS_ROSTER),
+                                   html.P(id=ids.GRIDS_VOLUNTEERS, className="gw-g-volunteers")],
+                                  className="gw-g-roster-body"),
                          class_name="gw-g-roster"),
             create_panel(html.Span(t("grids_open_cases", lang), id=ids.GRIDS_CASES_TITLE),
                          html.Div(create_cases_grid(lang), className="gw-g-grid-box"),

@@ -17,6 +17,7 @@ from dash import dcc, html
 
 from dashboard import ids, shell
 from dashboard.i18n import t, term
+from dashboard.places.layer import create_places_layer, create_places_toggle
 from dashboard.routing import PageRequest, Retry
 from dashboard.screen.figures import trend_figure
 from dashboard.screen.panels import (
@@ -131,6 +132,7 @@ def create_map(settings: Settings, bounds: list[list[float]], area_code: str,
         superClusterOptions={"radius": 80},  # grown with the wall by assets/screen.js
         zoomToBoundsOnClick=True,
     ))
+    layers.append(create_places_layer(ids.MAP_PLACES))
     # The padding keeps the outline clear of the layer switches (top) and the legend (bottom).
     return dl.Map(layers, id=ids.MAP, bounds=bounds, trackViewport=False, zoomControl=False,
                   boundsOptions={"paddingTopLeft": [20, 110], "paddingBottomRight": [20, 50]},
@@ -148,7 +150,7 @@ def layer_options(groups: list[list[Any]], lang: str) -> list[dict[str, str]]:
 
 
 def create_layer_toggles(layers: dict[str, list[list[Any]]], lang: str) -> html.Div:
-    """Return the map's layer switches: major classes, sources and the heat layer."""
+    """Return the map's layer switches: major classes, sources, heat and the toilets' states."""
     majors, sources = layer_options(layers["majors"], lang), layer_options(layers["sources"], lang)
     return html.Div(
         [
@@ -160,8 +162,10 @@ def create_layer_toggles(layers: dict[str, list[list[Any]]], lang: str) -> html.
                       dcc.Checklist(sources, [o["value"] for o in sources], id=ids.MAP_SOURCES,
                                     inline=True, className="gw-checks")],
                      className="gw-toggle-row"),
-            dcc.Checklist([{"label": t("layer_heat", lang), "value": "heat"}], [],
-                          id=ids.MAP_HEAT, inline=True, className="gw-checks"),
+            html.Div([dcc.Checklist([{"label": t("layer_heat", lang), "value": "heat"}], [],
+                                    id=ids.MAP_HEAT, inline=True, className="gw-checks"),
+                      create_places_toggle(ids.MAP_PLACES_TOGGLE, lang)],
+                     className="gw-toggle-row"),
         ],
         className="gw-toggles",
     )
