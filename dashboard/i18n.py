@@ -112,6 +112,10 @@ WORDS: dict[str, dict[str, str]] = {
     "trend_closed": {"zh": "结案", "en": "Closed"},
     # Map
     "map_open_cases": {"zh": "在办案件分布", "en": "Open cases"},
+    "map_imprecise": {"zh": " · 位置不精确 {n} 件(未标点)", "en": " · {n} with imprecise locations (not drawn)"},
+    "map_imprecise_hint": {"zh": "默认坐标、多案共用一点或坐标精度不足的案件不在地图上标点,按区域字段计入各项指标",
+                           "en": "Cases on a default geocode, a shared or a coarse point are not drawn; "
+                                 "they count in their area's figures"},
     "light_green": {"zh": "正常", "en": "On time"},
     "light_yellow": {"zh": "临期", "en": "Due soon"},
     "light_red": {"zh": "超期", "en": "Overdue"},

@@ -369,7 +369,11 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
                         "street": fixed["streets"].get(c.street_id, ""), "minor": c.minor,
                         "status": c.status} for c in newest],
         }
-        features = [case_feature(c, now, shift, settings.warn_fraction) for c in cases]
+        # An imprecise location (a default geocode, a shared or coarse point) is not drawn as a
+        # point — a pile on the city hall says nothing — but counted beside the map.
+        features = [case_feature(c, now, shift, settings.warn_fraction) for c in cases
+                    if c.location_precise]
+        payload["imprecise"] = sum(1 for c in cases if not c.location_precise)
         density = density_features(cases, fixed["grids"], shift)
         payload["as_of"] = now.isoformat() if as_of is not None else None
         return Snapshot.create(key, now, payload, features, fixed["boundaries"], density)

@@ -387,3 +387,19 @@ def test_a_quiet_day_shows_this_months_activities() -> None:
     busy = create_activity_types([["文明劝导", 2]], "zh", month)
     assert busy[0].children == "今日活动" and busy[1].children[0].children == "文明劝导"
     assert create_activity_types([], "zh", [])[0].children == "本月暂无活动"
+
+
+def test_imprecise_locations_are_counted_not_drawn(build, hb: HandBuilt,  # type: ignore[no-untyped-def]
+                                                   session: Session) -> None:
+    # Open at NOW: 1 18 23 24 25 26 27 31 (8). Mark 24 and 31 as on a default geocode: the map
+    # draws the other 6 and the wall says "位置不精确 2 件".
+    for n in (24, 31):
+        case = session.get(Case, hb.cases[n])
+        assert case is not None
+        case.location_precise, case.location_note = False, "default_geocode"
+    session.commit()
+    snapshot = build()
+    number = {db_id: n for n, db_id in hb.cases.items()}
+    assert sorted(number[f["properties"]["id"]] for f in _features(snapshot)) == [
+        1, 18, 23, 25, 26, 27]
+    assert snapshot.payload["imprecise"] == 2

@@ -214,7 +214,7 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
         create_panel(t("kpi_panel", lang),
                      html.Div([create_tile(tile, lang) for tile in payload["tiles"]],
                               id=ids.SCREEN_TILES, className="gw-tiles",
-                              style={"--rows": str(-(-len(payload["tiles"]) // 2))}),
+                              style={"--cols": "2" if len(payload["tiles"]) <= 8 else "3"}),
                      class_name="gw-panel-kpi", hint=t("vs_hint", lang)),
         create_panel(t("vol_panel", lang), html.Div([
             html.Div([create_counter(ids.VOL_TEAMS, t("vol_teams", lang), volunteers["teams"]),
@@ -230,7 +230,10 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
     centre = html.Div([
         create_map(settings, area["bounds"], wall.area_code, snapshot.map_version,
                    payload.get("labels")),
-        html.Div(t("map_open_cases", lang), className="gw-map-title"),
+        html.Div([t("map_open_cases", lang),
+                  html.Span(t("map_imprecise", lang).format(n=payload.get("imprecise", 0)),
+                            className="gw-map-imprecise", title=t("map_imprecise_hint", lang))
+                  if payload.get("imprecise") else None], className="gw-map-title"),
         create_layer_toggles(payload["layers"], lang),
         create_legend(lang),
         html.Aside([html.Button("×", id=ids.MAP_CARD_CLOSE, n_clicks=0,
