@@ -72,8 +72,9 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     unknown = [item for item in ctx.settings.present_pages
                if pages.presentable(item.partition("?")[0]) is None]
     if unknown:
+        shown = ', '.join(p.name for p in pages.PAGES if p.presentable)
         raise SettingsError(f"GRIDWATCH_PRESENT_PAGES: {', '.join(unknown)} is not a page the "
-                            f"carousel can show ({', '.join(p.name for p in pages.PAGES if p.presentable)})")
+                            f"carousel can show ({shown})")
     app = Dash(
         __name__,
         assets_folder=str(ASSETS),

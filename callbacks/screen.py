@@ -123,7 +123,9 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
         State(tile, "id"),
     )(refresh)
 
-    def show_case(click: dict[str, Any] | None, _close: int, wall: dict[str, str]) -> tuple[Any, Any]:
+    def show_case(
+        click: dict[str, Any] | None, _close: int, wall: dict[str, str]
+    ) -> tuple[Any, Any]:
         if callback_context.triggered_id == ids.MAP_CARD_CLOSE or not click:
             return no_update, True
         props = click.get("properties") or {}
@@ -138,7 +140,8 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
         if case is None:
             return html.Div(t("card_missing", lang), className="gw-empty"), False
         now = store.clock()
-        return create_case_card(case, now, lang, map_light(case.dispatched_at, case.deadline_at, now, settings.warn_fraction)), False
+        light = map_light(case.dispatched_at, case.deadline_at, now, settings.warn_fraction)
+        return create_case_card(case, now, lang, light), False
 
     app.callback(
         Output(ids.MAP_CARD, "children"),

@@ -22,15 +22,30 @@ WORDS: dict[str, dict[str, str]] = {
     # Data quality (/quality)
     "nav_quality": {"zh": "数据质量", "en": "Data quality"},
     "quality_title": {"zh": "数据质量 · 导入核查", "en": "Data quality · imports"},
-    "quality_trend": {"zh": "近30天:隔离行(按原因)与位置不精确案件", "en": "Last 30 days: quarantined rows by reason, imprecise locations"},
+    "quality_trend": {
+        "zh": "近30天:隔离行(按原因)与位置不精确案件",
+        "en": "Last 30 days: quarantined rows by reason, imprecise locations",
+    },
     "quality_quarantine": {"zh": "隔离行", "en": "Quarantined rows"},
-    "quality_quarantine_hint": {"zh": "未能导入的行,修正映射后重新导入即释放", "en": "Rows not taken in; fixing the mapping and re-importing releases them"},
+    "quality_quarantine_hint": {
+        "zh": "未能导入的行,修正映射后重新导入即释放",
+        "en": "Rows not taken in; fixing the mapping and re-importing releases them",
+    },
     "quality_locations": {"zh": "位置不精确", "en": "Imprecise locations"},
-    "quality_locations_hint": {"zh": "按区域字段计入,不参与空间重复判定,地图上只计数", "en": "Kept by their area field, left out of spatial repeats, counted on the map"},
+    "quality_locations_hint": {
+        "zh": "按区域字段计入,不参与空间重复判定,地图上只计数",
+        "en": "Kept by their area field, left out of spatial repeats, counted on the map",
+    },
     "quality_disagree": {"zh": "区域字段与坐标不一致", "en": "Area field vs point"},
-    "quality_disagree_hint": {"zh": "以映射规定的一方为准", "en": "The side the mapping names wins"},
+    "quality_disagree_hint": {
+        "zh": "以映射规定的一方为准",
+        "en": "The side the mapping names wins",
+    },
     "quality_sources": {"zh": "数据源", "en": "Sources"},
-    "quality_sources_hint": {"zh": "超过时限没有新案件即为停更", "en": "Stale: no new case within the limit"},
+    "quality_sources_hint": {
+        "zh": "超过时限没有新案件即为停更",
+        "en": "Stale: no new case within the limit",
+    },
     "quality_samples": {"zh": "样本行", "en": "Sample rows"},
     "quality_none": {"zh": "无", "en": "None"},
     "quality_share": {"zh": "占比", "en": "share"},
@@ -52,13 +67,19 @@ WORDS: dict[str, dict[str, str]] = {
     "quality_col_detail": {"zh": "详情", "en": "Detail"},
     "quality_stale": {"zh": "停更", "en": "Stale"},
     "quality_fresh": {"zh": "正常", "en": "Fresh"},
-    "quality_unavailable": {"zh": "数据库暂不可达,显示上次结果,正在重试", "en": "Database unreachable: showing the last result, retrying"},
+    "quality_unavailable": {
+        "zh": "数据库暂不可达,显示上次结果,正在重试",
+        "en": "Database unreachable: showing the last result, retrying",
+    },
     "quality_computed": {"zh": "统计于", "en": "Computed at"},
     "quality_note_default_geocode": {"zh": "默认坐标", "en": "Default geocode"},
     "quality_note_shared_point": {"zh": "大量案件共用一点", "en": "One point, many cases"},
     "quality_note_coarse": {"zh": "坐标精度不足", "en": "Coarse coordinates"},
     "quality_note_area_centre": {"zh": "无坐标(置于区域中心)", "en": "No point (area centre)"},
-    "quality_note_field_point_disagree": {"zh": "坐标不在字段所指区域", "en": "Point outside the named area"},
+    "quality_note_field_point_disagree": {
+        "zh": "坐标不在字段所指区域",
+        "en": "Point outside the named area",
+    },
     "quality_note_point_outside": {"zh": "坐标在所有区域之外", "en": "Point outside every area"},
     "quality_note_unknown": {"zh": "未说明", "en": "Not stated"},
     "not_found": {"zh": "没有这个页面", "en": "No such page"},
@@ -112,10 +133,16 @@ WORDS: dict[str, dict[str, str]] = {
     "trend_closed": {"zh": "结案", "en": "Closed"},
     # Map
     "map_open_cases": {"zh": "在办案件分布", "en": "Open cases"},
-    "map_imprecise": {"zh": " · 位置不精确 {n} 件(未标点)", "en": " · {n} with imprecise locations (not drawn)"},
-    "map_imprecise_hint": {"zh": "默认坐标、多案共用一点或坐标精度不足的案件不在地图上标点,按区域字段计入各项指标",
-                           "en": "Cases on a default geocode, a shared or a coarse point are not drawn; "
-                                 "they count in their area's figures"},
+    "map_imprecise": {
+        "zh": " · 位置不精确 {n} 件(未标点)",
+        "en": " · {n} with imprecise locations (not drawn)",
+    },
+    "map_imprecise_hint": {
+        "zh": "默认坐标、多案共用一点或坐标精度不足的案件不在地图上标点,"
+              "按区域字段计入各项指标",
+        "en": "Cases on a default geocode, a shared or a coarse point are not drawn; "
+              "they count in their area's figures",
+    },
     "light_green": {"zh": "正常", "en": "On time"},
     "light_yellow": {"zh": "临期", "en": "Due soon"},
     "light_red": {"zh": "超期", "en": "Overdue"},
@@ -163,7 +190,10 @@ WORDS: dict[str, dict[str, str]] = {
     "grids_same_span_of": {"zh": "{period}同期(至 {until})",
                            "en": "{period}, same span (to {until})"},
     "grids_computed": {"zh": "计算于", "en": "Computed at"},
-    "grids_bad_period": {"zh": "时段无法识别,显示本月", "en": "Period not understood: showing this month"},
+    "grids_bad_period": {
+        "zh": "时段无法识别,显示本月",
+        "en": "Period not understood: showing this month",
+    },
     "grids_unavailable": {"zh": "数据库暂不可达,显示上次结果",
                           "en": "Database unreachable: showing the last result"},
     "grids_level_district": {"zh": "区", "en": "District"},
@@ -190,14 +220,20 @@ WORDS: dict[str, dict[str, str]] = {
     "grids_open_cases": {"zh": "在办案件", "en": "Open cases"},
     "grids_open_summary": {"zh": "共 {total} 件 · 超期 {overdue} 件",
                            "en": "{total} open · {overdue} overdue"},
-    "grids_open_shown": {"zh": "(列出最紧急的 {shown} 件)", "en": " (the {shown} most urgent listed)"},
+    "grids_open_shown": {
+        "zh": "(列出最紧急的 {shown} 件)",
+        "en": " (the {shown} most urgent listed)",
+    },
     "grids_no_open": {"zh": "暂无在办案件", "en": "No open cases"},
     "grids_col_case": {"zh": "案件编号", "en": "Case"},
     "grids_col_minor": {"zh": "小类", "en": "Class"},
     "grids_col_status": {"zh": "状态", "en": "Status"},
     "grids_col_deadline": {"zh": "处置时限", "en": "Deadline"},
     "grids_col_overdue": {"zh": "超期", "en": "Overdue"},
-    "grids_worst": {"zh": "高发问题(立案数,按小类)", "en": "Most frequent problems (registered, by class)"},
+    "grids_worst": {
+        "zh": "高发问题(立案数,按小类)",
+        "en": "Most frequent problems (registered, by class)",
+    },
     "grids_trend": {"zh": "逐日上报与结案", "en": "Reported vs closed per day"},
     "grids_no_cases": {"zh": "本期暂无立案", "en": "No cases registered in this period"},
     "grids_children": {"zh": "下辖{level}指标", "en": "{level} inside"},

@@ -20,7 +20,8 @@ def layout() -> html.Div:
 
 def create_unavailable(status: AreaStatus, lang: str) -> html.Div:
     """Say why a wall has no data: an unknown area stays; an outage or a first build retries."""
-    word = {"unknown": "unknown_area", "unavailable": "data_unavailable"}.get(status, "data_pending")
+    word = {"unknown": "unknown_area",
+            "unavailable": "data_unavailable"}.get(status, "data_pending")
     return html.Div(
         [html.P(t(word, lang)), create_home_link(lang)] if status == "unknown" else t(word, lang),
         className="gw-notfound", role="status",

@@ -23,7 +23,8 @@ def area_by_code(session: Session, code: str) -> Area | None:
 
 def children(session: Session, parent_id: int) -> list[Area]:
     """Return an area's children in code order."""
-    return list(session.scalars(select(Area).where(Area.parent_id == parent_id).order_by(Area.code)))
+    return list(session.scalars(
+        select(Area).where(Area.parent_id == parent_id).order_by(Area.code)))
 
 
 def areas_at_level(session: Session, level: str) -> list[Area]:

@@ -198,7 +198,8 @@ def volunteer_hours(session: Session, start: datetime, end: datetime) -> dict[in
 
 
 def _micros(values: tuple) -> np.ndarray:
-    """Convert timestamps (ISO text or datetime; None for missing) to microseconds, NEVER for None."""
+    """Convert timestamps (ISO text or datetime; None for missing) to microseconds,
+    NEVER for None."""
     stamps = np.array(values, dtype="datetime64[us]")
     out = stamps.astype(np.int64)
     out[np.isnat(stamps)] = NEVER

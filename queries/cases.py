@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, case, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -70,7 +70,7 @@ def open_at(as_of: datetime) -> ColumnElement[bool]:
                 or_(Case.cancelled_at.is_(None), Case.cancelled_at > as_of))
 
 
-def _case_rows(as_of: datetime | None = None) -> Select[Any]:
+def _case_rows(as_of: datetime | None = None) -> Select[*tuple[Any, ...]]:
     """Select the columns of ``OpenCase`` with the joins they need (statuses as of a moment)."""
     status = Case.status if as_of is None else status_at(as_of)
     return (
@@ -149,4 +149,4 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
         .outerjoin(Department, Case.department_id == Department.id)
         .where(Case.id == case_id)
     ).first()
-    return None if row is None else CaseDetail(*row)
+    return None if row is None else CaseDetail(*cast("tuple[Any, ...]", row))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -17,7 +18,7 @@ class DatabaseUnavailable(RuntimeError):
     """The database URL is malformed or the database cannot be reached; message is user-facing."""
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the simulator write while snapshot reads go on; busy_timeout rides out the
     # short write locks instead of failing a read.
     cursor = dbapi_connection.cursor()
@@ -57,7 +58,8 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except DBAPIError as exc:
-        raise DatabaseUnavailable(f"cannot reach the database {_shown(engine)}: {_reason(exc)}") from exc
+        raise DatabaseUnavailable(
+            f"cannot reach the database {_shown(engine)}: {_reason(exc)}") from exc
 
 
 def init_db(engine: Engine) -> None:
@@ -68,7 +70,8 @@ def init_db(engine: Engine) -> None:
         _add_new_columns(engine)
         upgrade_schema(engine)
     except DBAPIError as exc:
-        raise DatabaseUnavailable(f"cannot create the tables in {_shown(engine)}: {_reason(exc)}") from exc
+        raise DatabaseUnavailable(
+            f"cannot create the tables in {_shown(engine)}: {_reason(exc)}") from exc
 
 
 # Columns added to existing tables since the first release: (table, column, DDL type + default).

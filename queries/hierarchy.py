@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import CTE, ColumnElement, Select, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from queries.models import LEVEL_GRID, LEVEL_STREET, LEVELS, Area
 
@@ -33,7 +33,8 @@ def subtree(area_id: int) -> CTE:
     return tree.union(select(_CHILD.c.id).join(tree, _CHILD.c.parent_id == tree.c.id))
 
 
-def in_subtree(column: ColumnElement[int], area_id: int) -> ColumnElement[bool]:
+def in_subtree(column: ColumnElement[int] | InstrumentedAttribute[int],
+               area_id: int) -> ColumnElement[bool]:
     """Return a clause keeping rows whose area ``column`` lies in ``area_id``'s subtree."""
     return column.in_(select(subtree(area_id).c.id))
 

@@ -14,7 +14,7 @@ from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import ColumnElement, Float, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
@@ -783,9 +783,10 @@ def _aggregate(
     columns = [m.label(name) for name, m in measures.items()]
     if group is None:
         stmt = select(*columns).where(relevant, *where)
-        return {None: session.execute(stmt).mappings().one()}
+        return {None: cast("Mapping[str, Any]", session.execute(stmt).mappings().one())}
     stmt = select(group.label("group_key"), *columns).where(relevant, *where).group_by(group)
-    return {row["group_key"]: row for row in session.execute(stmt).mappings()}
+    return {row["group_key"]: cast("Mapping[str, Any]", row)
+            for row in session.execute(stmt).mappings()}
 
 
 def _area(session: Session, area_id: int) -> Area:

@@ -152,7 +152,8 @@ class Category(Base):
     kind: Mapped[str] = mapped_column(String(8), doc="部件 or 事件")
     major: Mapped[str] = mapped_column(String(255), doc="大类")
     minor: Mapped[str] = mapped_column(String(255), doc="小类")
-    element: Mapped[str] = mapped_column(String(8), doc="八要素: 道路 建筑 车辆 绿植 环卫 市政 亮灯 水系")
+    element: Mapped[str] = mapped_column(String(8),
+                                         doc="八要素: 道路 建筑 车辆 绿植 环卫 市政 亮灯 水系")
     limit_hours: Mapped[float] = mapped_column(Float, doc="处置时限, working hours, normal case")
     urgent_limit_hours: Mapped[float] = mapped_column(Float, doc="处置时限, urgent case")
     department_code: Mapped[str | None] = mapped_column(String(64), doc="usual department")
@@ -258,7 +259,8 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
-    action: Mapped[str] = mapped_column(String(16), doc="上报 立案 派遣 处置 延期 返工 核查 结案 作废")
+    action: Mapped[str] = mapped_column(String(16),
+                                        doc="上报 立案 派遣 处置 延期 返工 核查 结案 作废")
     actor: Mapped[str] = mapped_column(String(64), default="")
     note: Mapped[str] = mapped_column(Text, default="")
 
@@ -330,7 +332,8 @@ class PointOfInterest(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     layer: Mapped[str] = mapped_column(String(16), index=True, doc="toilet / convenience / culture")
-    kind: Mapped[str] = mapped_column(String(16), doc="公厕 菜市场 政务服务 诊所 医院 药店 避难场所 AED …")
+    kind: Mapped[str] = mapped_column(String(16),
+                                      doc="公厕 菜市场 政务服务 诊所 医院 药店 避难场所 AED …")
     name: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(128))
     lat: Mapped[float] = mapped_column(Float)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -186,7 +186,8 @@ def field_point_disagreements(session: Session) -> list[LocationCount]:
         .where(Case.location_note.in_(DISAGREEMENT_NOTES))
         .group_by(Case.source_system, Case.location_note)
         .order_by(Case.source_system, Case.location_note))
-    return [LocationCount(s, note, k, totals.get(s, 0)) for s, note, k in rows]
+    # location_note is never None here: the IN filter above excludes NULLs.
+    return [LocationCount(s, cast(str, note), k, totals.get(s, 0)) for s, note, k in rows]
 
 
 def location_samples(session: Session, *, note: str | None = None, limit: int = 5,
@@ -198,7 +199,9 @@ def location_samples(session: Session, *, note: str | None = None, limit: int = 
             .order_by(Case.source_system, Case.external_id).limit(limit))
     if note is not None:
         stmt = stmt.where(Case.location_note == note)
-    return [LocationSample(*row) for row in session.execute(stmt)]
+    # location_note is never None here: the IS NOT NULL filter above excludes them.
+    return [LocationSample(source, external_id, cast(str, loc_note), lon, lat, reported_at)
+            for source, external_id, loc_note, lon, lat, reported_at in session.execute(stmt)]
 
 
 def source_freshness(session: Session, *, now: datetime, stale_hours: float,
@@ -208,8 +211,8 @@ def source_freshness(session: Session, *, now: datetime, stale_hours: float,
         select(Case.source_system, func.count(Case.id), func.max(Case.reported_at))
         .group_by(Case.source_system).order_by(Case.source_system))
     out = []
-    for source, cases, newest in rows:
-        newest = _moment(newest)
+    for source, cases, newest_raw in rows:
+        newest = _moment(newest_raw)
         hours = None if newest is None else (now - newest) / timedelta(hours=1)
         out.append(SourceFreshness(source, cases, newest, hours,
                                    stale=hours is None or hours > stale_hours))

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import numpy as np
 from sqlalchemy import select
@@ -71,7 +72,8 @@ def pair_distance_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
 
 
 def find_repeats(case_ids: np.ndarray, categories: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-                 micros: np.ndarray, *, radius_m: float, days: int) -> tuple[np.ndarray, np.ndarray]:
+                 micros: np.ndarray, *, radius_m: float,
+                 days: int) -> tuple[np.ndarray, np.ndarray]:
     """Return (index of each case's match or -1, occurrence) for cases given as arrays.
 
     ``micros`` is each case's time in microseconds on any fixed epoch; ``case_ids`` must be
@@ -160,7 +162,9 @@ def repeat_inputs(session: Session, start: datetime, end: datetime,
                Case.registered_at < end, Case.status != STATUS_CANCELLED,
                Case.location_precise.is_(True))
     )
-    return [RepeatInput(*row) for row in rows]
+    # registered_at is never None here: the range filter above excludes NULLs.
+    return [RepeatInput(case_id, category_id, lat, lon, cast(datetime, at))
+            for case_id, category_id, lat, lon, at in rows]
 
 
 def _cell_keys(categories: np.ndarray, lat: np.ndarray, lon: np.ndarray, t: np.ndarray,

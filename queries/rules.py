@@ -174,7 +174,8 @@ def parse_rules(text: str, source: str = "<rules>") -> Rules:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "malformed YAML"
-        raise RulesError(source, mark.line + 1 if mark else None, f"not valid YAML: {problem}") from exc
+        raise RulesError(source, mark.line + 1 if mark else None,
+                         f"not valid YAML: {problem}") from exc
     except yaml.YAMLError as exc:
         raise RulesError(source, None, f"not valid YAML: {exc}") from exc
     if root is None:
@@ -205,7 +206,7 @@ class _Reader:
         if not isinstance(node, MappingNode):
             raise self.fail(node, f"{path or 'the file'} must be a mapping of keys to values")
         seen: dict[Any, int] = {}
-        out = []
+        out: list[tuple[Any, Node, Node]] = []
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 raise self.fail(key_node, f"{path}: a key must be a plain word or number")
@@ -362,7 +363,8 @@ class _Reader:
                                           "order, each factor at least the one before")
             multipliers.append((key, factor))
         if not multipliers:
-            raise self.fail(parts["multipliers"], "repeat.multipliers: give at least one, e.g. 2: 2")
+            raise self.fail(parts["multipliers"],
+                            "repeat.multipliers: give at least one, e.g. 2: 2")
         return RepeatRule(
             radius_m=self.number(parts["radius_m"], "repeat.radius_m", strict=True),
             days=days, history_days=history, multipliers=tuple(multipliers),
@@ -403,7 +405,7 @@ class _Reader:
     def groups(self, node: Node) -> tuple[Group, ...]:
         where: dict[str, tuple[str, int]] = {}
         groups: list[Group] = []
-        for name, key_node, value_node in self.pairs(node, "groups"):
+        for name, _key_node, value_node in self.pairs(node, "groups"):
             if not isinstance(value_node, SequenceNode) or not value_node.value:
                 raise self.fail(value_node, f"groups.{name}: expected a list of street codes")
             codes: list[str] = []

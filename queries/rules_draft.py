@@ -27,6 +27,7 @@ import json
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -81,7 +82,8 @@ def street_volumes(session: Session, now: datetime) -> tuple[list[StreetVolume],
         span = session.execute(select(func.min(Case.registered_at), func.max(Case.registered_at))
                                .where(Case.cancelled_at.is_(None))).one()
         if span[0] is not None:
-            first, last = span
+            # MIN and MAX are NULL together, so both are set here.
+            first, last = cast("tuple[datetime, datetime]", tuple(span))
             months = float((last.year - first.year) * 12 + last.month - first.month + 1)
             window = f"{first:%Y-%m} – {last:%Y-%m} (no cases in the last {LOOKBACK_MONTHS} months)"
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,11 +37,11 @@ def reported_vs_closed(session: Session, *, last_day: date, days: int,
     where = area_clauses(area)
     reported_day = func.date(Case.reported_at)
     closed_day = func.date(Case.closed_at)
-    reported = dict(session.execute(
+    reported: dict[Any, int] = dict(session.execute(
         select(reported_day, func.count())
         .where(Case.reported_at >= start, Case.reported_at < end, *where)
         .group_by(reported_day)).all())
-    closed = dict(session.execute(
+    closed: dict[Any, int] = dict(session.execute(
         select(closed_day, func.count())
         .where(Case.closed_at >= start, Case.closed_at < end, Case.cancelled_at.is_(None), *where)
         .group_by(closed_day)).all())

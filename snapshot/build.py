@@ -109,7 +109,8 @@ def density_features(cases: list[OpenCase], grids: Mapping[int, tuple[float, flo
             continue
         lon, lat = shift(*grids[grid_id])
         features.append({"type": "Feature",
-                         "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
+                         "geometry": {"type": "Point",
+                                      "coordinates": [round(lon, 5), round(lat, 5)]},
                          "properties": {"n": n, "w": round(n / top, 3)}})
     return features
 
@@ -249,7 +250,7 @@ def ranking_section(session: Session, area: Area, now: datetime,
     month = month or period_for(MONTH, now)
     sets = indicators_by_area(session, month, level=level, parent_id=parent.id, now=now,
                               settings=rules)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for area_id, values in sets.items():
         if area_id not in names:
             continue

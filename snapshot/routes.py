@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask, Response, request, send_file
 from pylopdf_fonts_zh_cn import sans_path
 
@@ -20,7 +22,7 @@ def _versioned(body: bytes, etag: str, gzipped: bytes | None = None) -> Response
     resp.set_etag(etag)
     resp.cache_control.no_cache = True
     resp.vary.add("Accept-Encoding")
-    return resp.make_conditional(request)
+    return cast(Response, resp.make_conditional(request))
 
 
 FONT_URL = "/fonts/gridwatch-sans.otf"

@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import cast
 
 import orjson
 from cachetools import TTLCache
@@ -168,7 +169,7 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         resp = _zipped(body, zipped, "application/geo+json")
         resp.set_etag(etag)
         resp.cache_control.no_cache = True
-        return resp.make_conditional(request)
+        return cast(Response, resp.make_conditional(request))
 
     states: TTLCache[str, tuple[bytes, str]] = TTLCache(maxsize=256, ttl=FEED_SECONDS)
     states_lock = threading.Lock()
@@ -192,7 +193,7 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         resp = Response(cached[0], mimetype="application/geo+json")
         resp.set_etag(cached[1])
         resp.cache_control.no_cache = True
-        return resp.make_conditional(request)
+        return cast(Response, resp.make_conditional(request))
 
     @server.post("/api/places/<int:poi_id>/report")
     def places_report(poi_id: int) -> Response:

@@ -252,7 +252,8 @@ def test_streets_missing_from_groups_are_ranked_apart(session: Session, city: di
 
 def test_rules_naming_an_unknown_street_fail_with_the_line(session: Session,
                                                            city: dict[str, int]) -> None:
-    text = RULES_YAML.replace("  第二组: [610199003, 610199004]\n", "  第二组: [610199003, 610199099]\n")
+    text = RULES_YAML.replace("  第二组: [610199003, 610199004]\n",
+                              "  第二组: [610199003, 610199099]\n")
     line = text.splitlines().index("  第二组: [610199003, 610199099]") + 1
     with pytest.raises(RulesError, match=rf"<rules>, line {line}: groups.第二组: 610199099 is not "
                                          r"a street of .*gridwatch rules init"):

@@ -40,7 +40,8 @@ def test_an_empty_denominator_is_a_neutral_dash_everywhere(session: Session) -> 
                                          {"ontime_close_rate": 0.95})
                  if e["key"] == "ontime_close_rate")
     assert (value_text(entry), entry["value"], entry["light"]) == (DASH, None, None)
-    assert tile_class(entry) == "gw-tile gw-tile-none" and "gw-delta-bad" not in str(create_tile(entry, "zh"))
+    assert (tile_class(entry) == "gw-tile gw-tile-none"
+            and "gw-delta-bad" not in str(create_tile(entry, "zh")))
     # the grid page: tile, table cell
     view = grid_view(session, G3, day, NOW)
     assert view is not None

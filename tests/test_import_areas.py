@@ -276,7 +276,8 @@ def test_unknown_field_and_unknown_format_are_one_line(session: Session, tmp_pat
     odd.write_text("<kml/>", encoding="utf-8")
     with pytest.raises(AreaImportError, match="unknown format '.kml'"):
         import_areas(session, odd, WARD_OPTIONS, now=NOW)
-    with pytest.raises(AreaImportError, match=r"no street in the database yet: import the street level first"):
+    with pytest.raises(AreaImportError,
+                       match=r"no street in the database yet: import the street level first"):
         import_areas(session, BLOCKS, BLOCK_OPTIONS, now=NOW)
 
 
@@ -343,7 +344,8 @@ def test_cli_rules_init_writes_loadable_rules_naming_the_real_wards(cli_env: str
     out = tmp_path / "rules.yaml"
     result = runner.invoke(rules_group, ["init", "--output", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.output == f"wrote {out}: 5 streets in 1 groups; point GRIDWATCH_RULES_FILE at it\n"
+    assert result.output == (f"wrote {out}: 5 streets in 1 groups; "
+                             "point GRIDWATCH_RULES_FILE at it\n")
     rules = load_rules(out)
     assert rules.groups[0].streets == ("01", "02", "03", "04", "05")
     assert rules.normalise == "none" and rules.min_sample == 1  # no cases yet

@@ -106,7 +106,8 @@ def test_matches_brute_force_on_small_crowds(raw: list[tuple[float, float, int, 
 
 def test_radius_is_inclusive_to_the_millimetre() -> None:
     at = timedelta(days=1)
-    assert detect_repeats([point(1), point(2, 50.0, at=at)], radius_m=50, days=30)[2].occurrence == 2
+    found = detect_repeats([point(1), point(2, 50.0, at=at)], radius_m=50, days=30)
+    assert found[2].occurrence == 2
     assert detect_repeats([point(1), point(2, east_m=50.0, at=at)], radius_m=50, days=30)
     assert not detect_repeats([point(1), point(2, 50.01, at=at)], radius_m=50, days=30)
     assert not detect_repeats([point(1), point(2, east_m=50.01, at=at)], radius_m=50, days=30)

@@ -118,7 +118,8 @@ def city(session: Session) -> dict[str, int]:
 
 
 def scores(session: Session, text: str, month: str = "2026-01") -> dict[str, float | None]:
-    return {s.code: s.score for s in assess_month(session, month, parse_rules(text), now=NOW).streets}
+    result = assess_month(session, month, parse_rules(text), now=NOW)
+    return {s.code: s.score for s in result.streets}
 
 
 def test_a_rules_change_changes_the_scores(session: Session, city: dict[str, int]) -> None:

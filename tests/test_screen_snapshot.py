@@ -47,7 +47,8 @@ def hb(session: Session) -> HandBuilt:
     """
     built = build_handbuilt(session)
     a = built.areas
-    teams = [VolunteerTeam(name=name, street_id=a[street], leader="队长", founded_on=date(2020, 1, 1))
+    teams = [VolunteerTeam(name=name, street_id=a[street], leader="队长",
+                           founded_on=date(2020, 1, 1))
              for name, street in (("城西志愿队", "S1"), ("城东志愿队", "S2"))]
     session.add_all(teams)
     session.flush()
@@ -85,11 +86,14 @@ def tiles(snapshot: Snapshot) -> dict[str, dict]:  # type: ignore[type-arg]
 def test_district_tiles_by_hand(build) -> None:  # type: ignore[no-untyped-def]
     t = tiles(build())
     # 上报: today 25 26 27 31 = 4; yesterday 24 = 1; 11-13 none = 0.
-    assert (t["reported"]["value"], t["reported"]["deltas"][0], t["reported"]["deltas"][1]) == (4, 3, 4)
+    assert (t["reported"]["value"], t["reported"]["deltas"][0],
+            t["reported"]["deltas"][1]) == (4, 3, 4)
     # 立案: today 25 (08:10) 26 (11:50) 27 (10:00) = 3; yesterday 24 = 1; 11-13 none.
-    assert (t["registered"]["value"], t["registered"]["deltas"][0], t["registered"]["deltas"][1]) == (3, 2, 3)
+    assert (t["registered"]["value"], t["registered"]["deltas"][0],
+            t["registered"]["deltas"][1]) == (3, 2, 3)
     # 派遣: today 25 (08:20) = 1; yesterday 24 = 1; 11-13 none.
-    assert (t["dispatched"]["value"], t["dispatched"]["deltas"][0], t["dispatched"]["deltas"][1]) == (1, 0, 1)
+    assert (t["dispatched"]["value"], t["dispatched"]["deltas"][0],
+            t["dispatched"]["deltas"][1]) == (1, 0, 1)
     # 结案: nothing closed on 11-20, 11-19 or 11-13.
     assert (t["closed"]["value"], t["closed"]["deltas"][0], t["closed"]["deltas"][1]) == (0, 0, 0)
     # 按期结案率 is a rate, so the tile reads the month so far (11-01 00:00 to NOW) against the

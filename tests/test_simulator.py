@@ -15,7 +15,9 @@ from queries.repeats import earlier_problem
 NOW = datetime(2026, 11, 23, 10, 0, 0)  # a Monday morning: the busy hours
 
 
-def test_ticks_add_and_advance_cases(engine: Engine, session_factory: sessionmaker[Session]) -> None:
+def test_ticks_add_and_advance_cases(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
     generate(engine, cases=600, seed=11, now=NOW)
     with session_factory() as s:
         before = s.scalar(select(func.count()).select_from(Case))

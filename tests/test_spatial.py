@@ -88,7 +88,8 @@ def star(draw: st.DrawFn, cx: float, cy: float) -> Polygon:
     for step in steps:
         r = draw(st.integers(2, 12)) / 4
         a = step * math.pi / 12
-        points.append((round((cx + r * math.cos(a)) * 8) / 8, round((cy + r * math.sin(a)) * 8) / 8))
+        points.append((round((cx + r * math.cos(a)) * 8) / 8,
+                       round((cy + r * math.sin(a)) * 8) / 8))
     polygon = Polygon(points)
     assume(polygon.is_valid and polygon.area > 0)
     return polygon
@@ -163,7 +164,7 @@ def test_shared_edge_goes_to_the_smallest_code_whatever_the_load_order(order: li
     assert locator.locate(3.5, 0.5) is None
 
 
-# -- a fixed layout with derived levels, holes, gaps ------------------------------------------------
+# -- a fixed layout with derived levels, holes, gaps ----------------------------------------------
 
 
 def _fixed() -> AreaLocator:

@@ -77,7 +77,8 @@ def test_an_hours_indicator_formats_by_its_kind() -> None:
 
 
 def test_a_rate_with_no_denominator_is_a_dash_in_a_neutral_colour() -> None:
-    tile = tile_payload("ontime_close_rate", Ratio(0, 0), [Ratio(3, 4)], {"ontime_close_rate": 0.95})
+    tile = tile_payload("ontime_close_rate", Ratio(0, 0), [Ratio(3, 4)],
+                        {"ontime_close_rate": 0.95})
     assert (value_text(tile), change_text(tile, 0)) == ("—", "—")
     assert tile["light"] is None and tile_class(tile) == "gw-tile gw-tile-none"
     assert hover_text(tile, "zh") == "按期结案率 · 0 / 0 · 目标 ≥ 95.00%"

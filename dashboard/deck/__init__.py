@@ -1,4 +1,5 @@
-"""The review-meeting deck (点评会PPT): slides built from gathered inputs, charts drawn by kaleido."""
+"""The review-meeting deck (点评会PPT): slides built from gathered inputs,
+charts drawn by kaleido."""
 
 from __future__ import annotations
 

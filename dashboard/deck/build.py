@@ -295,7 +295,8 @@ class _Deck:
                    Column(f"扣{k}分+", 0.85), Column("重复问题", 0.85), Column("扣分合计", 0.9),
                    Column("标记", 2.3, PP_ALIGN.LEFT)]
         per_slide = rows_per_slide(TABLE_BOX)
-        note = (f"红底:{bottom_words(a.bottom_n, LANG)};灰字:样本不足(问题数少于 {a.min_sample} 件),"
+        note = (f"红底:{bottom_words(a.bottom_n, LANG)};"
+                f"灰字:样本不足(问题数少于 {a.min_sample} 件),"
                 f"不参与排名;扣{k}分+:扣{k}分及以上的问题数;名次变化 ↑ 上升、↓ 下降。")
         for group in a.groups:
             streets = a.in_group(group.name)
@@ -314,7 +315,8 @@ class _Deck:
                             color=MUTED if not s.ranked else None)
                         for s in chunk]
                 # A short group gets taller rows and larger text instead of an empty slide.
-                row_h = min(0.55, max(ROW_H_IN, (TABLE_BOX.height - HEADER_H_IN) / max(1, len(rows))))
+                row_h = min(0.55, max(ROW_H_IN,
+                                      (TABLE_BOX.height - HEADER_H_IN) / max(1, len(rows))))
                 add_table(slide, TABLE_BOX, columns, rows, row_h=row_h,
                           size=16 if row_h >= 0.5 else 14)
                 add_text(slide, TABLE_NOTE, [note], largest=12, smallest=9, color=MUTED,
@@ -479,7 +481,8 @@ class _Deck:
                           f"{count_change(s.problems_change, '件', self.vs)}"),
                      Para(f"扣{k}分及以上问题 {s.problems_costing_at_least_k:,} 件"),
                      Para(f"超期问题 {s.overdue_problems:,} 件 · 返工 {s.rework_times:,} 次"),
-                     Para(f"重复问题 {s.repeat_problems:,} 件({_occurrences(s.repeats_by_occurrence)})")]
+                     Para(f"重复问题 {s.repeat_problems:,} 件"
+                          f"({_occurrences(s.repeats_by_occurrence)})")]
             marks = flags(s, a.bottom_n, LANG)
             if marks:
                 lines.append(Para(" · ".join(marks), color=RED, bold=True))

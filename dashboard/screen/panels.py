@@ -194,7 +194,8 @@ def create_case_card(case: CaseDetail, now: datetime, lang: str, light: str) -> 
     return [
         html.Div([html.Span(className=f"gw-dot gw-dot-{light}"),
                   html.Span(case.minor, className="gw-card-title")], className="gw-card-head"),
-        html.Div(f"{case.external_id} · {case.street} · {case.grid or '—'}", className="gw-card-sub"),
+        html.Div(f"{case.external_id} · {case.street} · {case.grid or '—'}",
+                 className="gw-card-sub"),
         html.Dl([item for key, value in rows
                  for item in (html.Dt(t(key, lang)), html.Dd(value))], className="gw-card-rows"),
         html.P(case.description, className="gw-card-desc") if case.description else None,
