@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := chromium fonts-noto-cjk libreoffice-impress poppler-utils
 
-.PHONY: demo test install system-packages
+.PHONY: demo test install system-packages lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,5 +26,10 @@ system-packages:
 demo: install
 	$(BIN)/gridwatch demo
 
-test: system-packages install
+# ruff (the project's line length) and mypy (queries/, settings, snapshot/) must be clean.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: system-packages install lint
 	$(BIN)/python -m pytest -q
