@@ -87,7 +87,7 @@ WORDS: dict[str, dict[str, str]] = {
     # KPI tiles (今日)
     "kpi_panel": {"zh": "运行指标 · 今日与本月", "en": "Today and month to date"},
     "vs_yesterday": {"zh": "日环比", "en": "d/d"},
-    "vs_last_month_span": {"zh": "较上月同期", "en": "vs same span last month"},
+    "vs_last_month_span": {"zh": "较上月同期", "en": "m/m"},
     "tile_period_day": {"zh": "今日", "en": "today"},
     "tile_period_month": {"zh": "本月", "en": "MTD"},
     "vs_last_week": {"zh": "周同比", "en": "w/w"},

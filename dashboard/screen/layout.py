@@ -229,7 +229,8 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
     ], className="gw-col gw-col-left")
     centre = html.Div([
         create_map(settings, area["bounds"], wall.area_code, snapshot.map_version,
-                   payload.get("labels")),
+                   [{**label, "name": term(label["name"], lang)}
+                    for label in payload.get("labels") or []]),
         html.Div([t("map_open_cases", lang),
                   html.Span(t("map_imprecise", lang).format(n=payload.get("imprecise", 0)),
                             className="gw-map-imprecise", title=t("map_imprecise_hint", lang))
