@@ -8,9 +8,12 @@ commands the lead registers on the group::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from ingest.places_import import ImportSummary, PlacesFileError, import_places
 from queries.engine import DatabaseUnavailable, init_db, make_engine, make_session_factory
@@ -27,25 +30,9 @@ from settings import Settings, SettingsError
 def import_places_command(file: Path, source: str | None, encoding: str | None,
                           dry_run: bool) -> None:
     """Load toilets, convenience and culture places from a CSV or GeoJSON file (docs/places.md)."""
-    try:
-        settings = Settings.from_env()
-        engine = make_engine(settings.database_url)
-        init_db(engine)  # creates the places tables a database from an older version lacks
-    except (SettingsError, DatabaseUnavailable) as exc:
-        raise click.ClickException(str(exc)) from exc
-    try:
-        with make_session_factory(engine)() as session:
-            summary = import_places(session, file, source=source, encoding=encoding,
-                                    now=settings.now())
-            if dry_run:
-                session.rollback()
-            else:
-                session.commit()
-    except PlacesFileError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        engine.dispose()
-    _report(file, summary, dry_run)
+    _run(file, dry_run, lambda session, now: import_places(
+        session, file, source=source, encoding=encoding, now=now))
+
 
 @click.command("import-volunteers")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
@@ -58,16 +45,26 @@ def import_volunteers_command(file: Path, kind: str, encoding: str | None,
     """Load volunteer teams, volunteers or activities from a CSV file (docs/volunteers.md)."""
     from ingest.volunteers_import import import_volunteers
 
+    _run(file, dry_run, lambda session, now: import_volunteers(
+        session, file, kind=kind, encoding=encoding, now=now))
+
+
+def _run(file: Path, dry_run: bool,
+         load: Callable[[Session, datetime], ImportSummary]) -> None:
+    """Open the database, load one file in one transaction (rolled back on --dry-run), report.
+
+    "Now" is the real clock even under GRIDWATCH_AS_OF: a history view must not turn every
+    later row of the file into a future time.
+    """
     try:
         settings = Settings.from_env()
         engine = make_engine(settings.database_url)
-        init_db(engine)
+        init_db(engine)  # creates the tables a database from an older version lacks
     except (SettingsError, DatabaseUnavailable) as exc:
         raise click.ClickException(str(exc)) from exc
     try:
         with make_session_factory(engine)() as session:
-            summary = import_volunteers(session, file, kind=kind, encoding=encoding,
-                                        now=settings.now())
+            summary = load(session, settings.now_live())
             if dry_run:
                 session.rollback()
             else:
