@@ -82,6 +82,9 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
+        # gzip every JS, CSS and JSON answer over 500 B (flask-compress): the wall's first
+        # paint is bound by ~8 MB of component JavaScript on a slow office link.
+        compress=True,
     )
     app.server.secret_key = ctx.settings.secret_key
     try:

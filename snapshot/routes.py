@@ -43,7 +43,8 @@ def register(server: Flask, store: SnapshotStore) -> None:
         snapshot = store.get(request.args.get("area", DISTRICT))
         if snapshot is None:
             return Response("no data yet", status=503)
-        return _versioned(snapshot.density_geojson, snapshot.map_version)
+        return _versioned(snapshot.density_geojson, snapshot.map_version,
+                          snapshot.density_gzip or None)
 
     @server.get("/api/boundaries.geojson")
     def boundaries_geojson() -> Response:

@@ -67,6 +67,7 @@ class Snapshot:
     map_version: str
     boundaries: bytes
     density_geojson: bytes
+    density_gzip: bytes = b""
 
     @classmethod
     def create(cls, area_code: str, built_at: datetime, payload: dict[str, Any],
@@ -90,6 +91,7 @@ class Snapshot:
             map_version=map_version,
             boundaries=boundaries,
             density_geojson=density_geo,
+            density_gzip=gzip.compress(density_geo, compresslevel=6),
         )
 
 

@@ -330,6 +330,9 @@ def test_map_routes_send_each_version_once() -> None:
     assert orjson.loads(gzip.decompress(zipped.data))["features"] == [point]
     density = client.get("/api/open-density.geojson")
     assert density.headers["ETag"] == etag and density.json["features"][0]["properties"]["n"] == 1
+    density_gz = client.get("/api/open-density.geojson", headers={"Accept-Encoding": "gzip"})
+    assert density_gz.headers["Content-Encoding"] == "gzip"
+    assert orjson.loads(gzip.decompress(density_gz.data))["features"][0]["properties"]["n"] == 1
 
 
 def test_the_cjk_font_is_served_by_the_app(tmp_path) -> None:

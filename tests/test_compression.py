@@ -1,0 +1,46 @@
+"""The wall's JavaScript travels gzipped with a year-long cache, so a slow office link and a
+wall PC reloading at night do not re-download the component libraries."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from app import create_app, create_context
+from queries.engine import init_db
+from settings import Settings
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[FlaskClient]:
+    """The app's server over an empty database (the index and its scripts need no data)."""
+    ctx = create_context(Settings(data_dir=tmp_path,
+                                  database_url=f"sqlite:///{tmp_path / 'city.sqlite3'}"))
+    init_db(ctx.engine)
+    yield create_app(context=ctx).server.test_client()
+    ctx.engine.dispose()
+
+
+def test_component_scripts_are_gzipped_and_cached_for_a_year(client: FlaskClient) -> None:
+    index = client.get("/screen").get_data(as_text=True)
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+\.js)"', index)
+    renderer = next(s for s in scripts if "dash_renderer" in s)
+    plain = client.get(renderer)
+    zipped = client.get(renderer, headers={"Accept-Encoding": "gzip"})
+    assert plain.headers.get("Content-Encoding") is None
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == plain.data
+    # The renderer is ~250 kB of minified JavaScript; gzip takes it below a third.
+    assert len(zipped.data) < len(plain.data) / 3
+    assert zipped.cache_control.max_age is not None and zipped.cache_control.max_age >= 31536000
+
+
+def test_small_answers_are_not_compressed(client: FlaskClient) -> None:
+    """Below 500 B gzip costs more than it saves (an unchanged poll, /healthz)."""
+    resp = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert resp.headers.get("Content-Encoding") is None
