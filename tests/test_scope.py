@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from flask import Flask, g
 from sqlalchemy.orm import Session
 
 from queries.cases import case_detail, case_exists, newest_cases, open_cases
@@ -12,6 +13,15 @@ from queries.grid_view import grid_view
 from queries.periods import parse_period
 from queries.quality import location_samples, quality_report, quarantine_samples
 from queries.scope import Scope
+from security.identity import (
+    ANONYMOUS,
+    ROLE_AREA,
+    ROLE_DEPARTMENT,
+    ROLE_LEADER,
+    ROLE_SCREEN,
+    Identity,
+)
+from security.scoping import request_scope, wall_scope
 from tests.scope_city import ScopeCity, build_scope_city
 
 NOW = datetime(2026, 11, 20, 12, 0)
@@ -124,3 +134,22 @@ def test_quality_samples_keep_the_scope(session: Session, city: ScopeCity) -> No
     assert sum(q.rows for q in report.quarantine) == 1
     assert [s.external_id for s in report.location_samples] == ["SCOPE-A-002"]
     assert report.quarantine_samples == []
+
+
+def test_the_wall_reads_the_whole_city_only_for_its_own_screen() -> None:
+    """A kiosk token and the open demo wall read everything there; a person reads their own."""
+    app = Flask(__name__)
+    head = Identity("head-a", ROLE_DEPARTMENT, Scope.department(7))
+    for who, wall, page in [
+            (Identity("token:hall", ROLE_SCREEN, Scope.nothing()), Scope.everything(),
+             Scope.nothing()),
+            (ANONYMOUS, Scope.everything(), Scope.nothing()),
+            (head, Scope.department(7), Scope.department(7)),
+            (Identity("mgr-s1", ROLE_AREA, Scope.area(2)), Scope.area(2), Scope.area(2)),
+            (Identity("boss", ROLE_LEADER, Scope.everything()), Scope.everything(),
+             Scope.everything())]:
+        with app.test_request_context("/"):
+            g.identity = who
+            assert (wall_scope(), request_scope()) == (wall, page), who
+    with app.test_request_context("/"):  # before any login hook ran: anonymous
+        assert request_scope() == Scope.nothing()
