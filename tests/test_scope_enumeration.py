@@ -19,7 +19,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,6 @@ from settings import Settings
 from tests.identities import LEADER, install_identity
 from tests.scope_city import B_MARKERS, ScopeCity, build_scope_city
 
-DISTRICT_CODE = "330199"
 STREET_S2 = "330199002"  # department B's cases B1, B3 are here (and department A's A2)
 GRID_G4 = "33019900200101"
 WALL = {"area": "", "lang": "zh", "theme": "dark"}
@@ -56,9 +55,28 @@ class Fire:
     expect: tuple[str, ...] = ()
 
 
-def forged(city: ScopeCity) -> dict[str, list[Fire]]:
+def case_id(key: str) -> str:
+    """A case's database id in a forged value or URL: ``{case:B1}``, resolved at fire time."""
+    return f"{{case:{key}}}"
+
+
+def resolved(value: Any, city: ScopeCity) -> Any:
+    """Replace every ``{case:K}`` in a forged value by case K's id (an int when it is all)."""
+    if isinstance(value, dict):
+        return {k: resolved(v, city) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolved(v, city) for v in value]
+    if isinstance(value, str) and "{case:" in value:
+        for key, number in city.cases.items():
+            if value == case_id(key):
+                return number
+            value = value.replace(case_id(key), str(number))
+    return value
+
+
+def build_scoped() -> dict[str, list[Fire]]:
     """How to fire each scoped callback (first output "id.prop") and route (rule)."""
-    b1, b2, b3, a1 = (city.cases[k] for k in ("B1", "B2", "B3", "A1"))
+    b1, b2, b3, a1 = (case_id(k) for k in ("B1", "B2", "B3", "A1"))
 
     def click(case_id: int) -> Fire:
         return Fire({"map-cases.clickData": {"properties": {"id": case_id}},
@@ -131,6 +149,7 @@ def forged(city: ScopeCity) -> dict[str, list[Fire]]:
     }
 
 
+SCOPED = build_scoped()
 # Callbacks (first output) and routes (rule) that return no case-level data, and why.
 AGGREGATE: dict[str, str] = {
     # Clientside: they run in the browser on what it already holds; no server round trip.
@@ -275,9 +294,9 @@ def names(app: Dash) -> tuple[dict[str, str], set[str]]:
 def test_every_callback_and_route_is_in_a_table(app: Dash,
                                                 city_db: tuple[str, ScopeCity]) -> None:
     callbacks, routes = names(app)
-    scoped = set(forged(city_db[1]))
+    scoped = set(SCOPED)
     missing = sorted((set(callbacks) | routes) - scoped - set(AGGREGATE))
-    assert not missing, (f"{missing}: add it to SCOPED (forged) or AGGREGATE in "
+    assert not missing, (f"{missing}: add it to SCOPED or AGGREGATE in "
                          "tests/test_scope_enumeration.py")
     stale = sorted((scoped | set(AGGREGATE)) - set(callbacks) - routes)
     assert not stale, f"{stale}: no such callback or route any more; remove it from the table"
@@ -286,8 +305,10 @@ def test_every_callback_and_route_is_in_a_table(app: Dash,
 
 def fire_all(app: Dash, client: FlaskClient, city: ScopeCity) -> Iterator[tuple[str, Fire, str]]:
     callbacks, _ = names(app)
-    for name, fires in forged(city).items():
-        for fire in fires:
+    for name, fires in SCOPED.items():
+        for written in fires:
+            fire = replace(written, values=resolved(written.values, city),
+                           url=resolved(written.url, city))
             if name in callbacks:
                 key = callbacks[name]
                 resp = client.post("/_dash-update-component",
@@ -314,7 +335,7 @@ def test_a_department_head_gets_nothing_of_another_department(
                        for wanted in fire.expect if wanted not in body]
     assert not leaks, "department B's data reached department A's head:\n" + "\n".join(leaks)
     assert not unanswered, "\n".join(unanswered)
-    assert fired == sum(len(f) for f in forged(city_db[1]).values())
+    assert fired == sum(len(f) for f in SCOPED.values())
 
 
 def test_the_same_requests_by_a_leader_do_reach_department_b(
