@@ -78,8 +78,8 @@ def build_scoped() -> dict[str, list[Fire]]:
     """How to fire each scoped callback (first output "id.prop") and route (rule)."""
     b1, b2, b3, a1 = (case_id(k) for k in ("B1", "B2", "B3", "A1"))
 
-    def click(case_id: int) -> Fire:
-        return Fire({"map-cases.clickData": {"properties": {"id": case_id}},
+    def click(case: str) -> Fire:
+        return Fire({"map-cases.clickData": {"properties": {"id": case}},
                      "map-card-close.n_clicks": None, "screen-wall.data": WALL},
                     expect=(t("card_outside_scope", "zh"),))
 
