@@ -60,6 +60,7 @@ from dashboard.placeholders import create_sheet
 from queries.grid_view import GridView, grid_view
 from queries.indicators import INDICATOR_BY_KEY
 from queries.periods import CUSTOM
+from security.scoping import request_scope
 from settings import Settings
 from snapshot import routes_grids
 from snapshot.cache import SharedCache
@@ -185,14 +186,15 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
     def load(state: GridsState) -> tuple[GridView | None, str | None]:
         now = clock().replace(microsecond=0)
         period, error = resolve_period(state.period, now)
+        scope = request_scope()  # read here, in the request: the cache is keyed by it
 
         def compute() -> GridView | None:
             with sessions() as session:
-                return grid_view(session, state.area, period, now,
+                return grid_view(session, state.area, period, now, scope=scope,
                                  settings=settings.indicator_settings(),
                                  looking_back=settings.as_of is not None)
 
-        return views.get((state.area, period.token), compute), error
+        return views.get((state.area, period.token, scope), compute), error
 
     def render(search: str | None, _retry: int | None = None) -> list[Any]:
         params = query_params(search)

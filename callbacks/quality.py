@@ -20,6 +20,8 @@ from dashboard import ids
 from dashboard.i18n import t
 from dashboard.quality import layout as page
 from queries.quality import QualityReport, imprecise_by_day, quality_report, total_cases
+from queries.scope import Scope
+from security.scoping import request_scope
 from settings import Settings
 from snapshot.cache import SharedCache
 
@@ -32,26 +34,27 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
     """Wire the quality page's poll into ``app``."""
     reports: SharedCache[tuple[QualityReport, list[Any], int, datetime]] = SharedCache(
         settings.refresh_seconds)
-    last: dict[str, tuple[QualityReport, list[Any], int, datetime]] = {}
+    last: dict[Scope, tuple[QualityReport, list[Any], int, datetime]] = {}
 
-    def compute() -> tuple[QualityReport, list[Any], int, datetime]:
+    def compute(scope: Scope) -> tuple[QualityReport, list[Any], int, datetime]:
         now = clock().replace(microsecond=0)
         with sessions() as session:
-            report = quality_report(session, now=now, stale_hours=settings.stale_hours,
-                                    samples=SAMPLES)
+            report = quality_report(session, scope=scope, now=now,
+                                    stale_hours=settings.stale_hours, samples=SAMPLES)
             imprecise = imprecise_by_day(session, since=now - timedelta(days=page.TREND_DAYS))
             return report, imprecise, total_cases(session), now
 
     def fill(_tick: int | None, lang: str) -> tuple[Any, ...]:
         note = ""
+        scope = request_scope()  # the samples are the caller's; the report is kept per scope
         try:
-            last["report"] = reports.get("report", compute)
+            last[scope] = reports.get(scope, lambda: compute(scope))
         except SQLAlchemyError as exc:
             log.warning("quality report failed: %s", str(exc).splitlines()[0])
             note = t("quality_unavailable", lang)
-        if "report" not in last:
+        if scope not in last:
             return (note, *[no_update] * 7)
-        report, imprecise, total, at = last["report"]
+        report, imprecise, total, at = last[scope]
         status = note or f"{t('quality_computed', lang)} {at:%Y-%m-%d %H:%M}"
         return (status, page.create_tiles(report, total, lang),
                 page.trend_figure(report.quarantine_days, imprecise, lang),

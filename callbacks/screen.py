@@ -35,7 +35,8 @@ from dashboard.screen.panels import (
     create_tile_body,
 )
 from dashboard.tiles import hover_text, tile_class
-from queries.cases import case_detail
+from queries.cases import case_detail, case_exists
+from security.scoping import wall_scope
 from settings import Settings
 from snapshot.build import map_light
 from snapshot.store import Snapshot, SnapshotStore
@@ -133,12 +134,20 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
             return no_update, no_update
         lang = wall["lang"]
         try:
+            case_id = int(props["id"])
+        except (TypeError, ValueError):
+            return html.Div(t("card_missing", lang), className="gw-empty"), False
+        try:
             with sessions() as session:
-                case = case_detail(session, int(props["id"]))
+                # The caller's scope, not the wall's snapshot: the point is everyone's, the
+                # details only their scope's.
+                case = case_detail(session, case_id, scope=wall_scope())
+                known = case is not None or case_exists(session, case_id)
         except SQLAlchemyError:
             return html.Div(t("card_unavailable", lang), className="gw-empty"), False
         if case is None:
-            return html.Div(t("card_missing", lang), className="gw-empty"), False
+            missing = "card_outside_scope" if known else "card_missing"
+            return html.Div(t(missing, lang), className="gw-empty"), False
         now = store.clock()
         light = map_light(case.dispatched_at, case.deadline_at, now, settings.warn_fraction)
         return create_case_card(case, now, lang, light), False

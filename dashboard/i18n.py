@@ -160,6 +160,8 @@ WORDS: dict[str, dict[str, str]] = {
     "card_open_for": {"zh": "已历时", "en": "Open for"},
     "card_rework": {"zh": "返工次数", "en": "Rework"},
     "card_missing": {"zh": "案件不存在", "en": "No such case"},
+    "card_outside_scope": {"zh": "该案件不在您的权限范围内",
+                           "en": "This case is outside your scope"},
     "card_unavailable": {"zh": "数据库暂不可达,稍后再试", "en": "Database unreachable, try again"},
     "unassigned": {"zh": "未派遣", "en": "not dispatched"},
     "days": {"zh": "天", "en": "d"},

@@ -120,13 +120,15 @@ def quality(stale_hours: float, samples: int) -> None:
     """Print the data-quality summary: quarantine, imprecise locations, disagreements, staleness."""
     from queries.engine import make_session_factory
     from queries.quality import quality_report, report_lines
+    from queries.scope import Scope
 
     env = load_env()
     engine = open_engine(env)
     try:
         with make_session_factory(engine)() as session:
-            report = quality_report(session, now=env.now, stale_hours=stale_hours,
-                                    samples=samples)
+            # The command line is the operator's own: the whole city.
+            report = quality_report(session, scope=Scope.everything(), now=env.now,
+                                    stale_hours=stale_hours, samples=samples)
     except DBAPIError as exc:
         raise click.ClickException(f"cannot read the database: {_one_line(exc)}") from exc
     finally:

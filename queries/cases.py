@@ -1,5 +1,10 @@
 """Named reads of individual cases: the open cases on the map, the newest for the ticker, and
-one case's card."""
+one case's card.
+
+Each read takes the caller's ``Scope`` and applies it in its WHERE (``scope.case_clause()``):
+a case outside the scope never leaves the database, so no caller can filter it afterwards or
+forget to.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, case, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from queries.areas import area_clauses
@@ -22,6 +27,7 @@ from queries.models import (
     Category,
     Department,
 )
+from queries.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -85,22 +91,23 @@ def _case_rows(as_of: datetime | None = None) -> Select[*tuple[Any, ...]]:
     )
 
 
-def open_cases(session: Session, *, area: Area | None = None,
+def open_cases(session: Session, *, scope: Scope, area: Area | None = None,
                as_of: datetime | None = None) -> list[OpenCase]:
-    """Return every open case (上报 … 待核查), oldest first; as it stood at ``as_of`` if given.
+    """Return every open case (上报 … 待核查) in ``scope``, oldest first; as at ``as_of`` if given.
 
     Live, "open" is the stored status (indexed); looking back, it is the stage times.
     """
     opened = Case.status.in_(OPEN_STATUSES) if as_of is None else open_at(as_of)
-    stmt = _case_rows(as_of).where(opened).order_by(Case.reported_at)
+    stmt = _case_rows(as_of).where(opened, scope.case_clause()).order_by(Case.reported_at)
     stmt = stmt.where(*area_clauses(area))
     return [OpenCase(*row) for row in session.execute(stmt)]
 
 
-def newest_cases(session: Session, *, limit: int = 20, area: Area | None = None,
+def newest_cases(session: Session, *, scope: Scope, limit: int = 20, area: Area | None = None,
                  as_of: datetime | None = None) -> list[OpenCase]:
-    """Return the most recently reported cases, newest first (the ticker); by ``as_of`` if given."""
-    stmt = _case_rows(as_of).order_by(Case.reported_at.desc(), Case.id.desc()).limit(limit)
+    """Return the most recently reported cases in ``scope``, newest first (the ticker)."""
+    stmt = (_case_rows(as_of).where(scope.case_clause())
+            .order_by(Case.reported_at.desc(), Case.id.desc()).limit(limit))
     if as_of is not None:
         stmt = stmt.where(Case.reported_at <= as_of)
     stmt = stmt.where(*area_clauses(area))
@@ -132,8 +139,8 @@ class CaseDetail:
     dispatched_at: datetime | None
 
 
-def case_detail(session: Session, case_id: int) -> CaseDetail | None:
-    """Return the card of one case, or None when no case has this id."""
+def case_detail(session: Session, case_id: int, *, scope: Scope) -> CaseDetail | None:
+    """Return the card of one case, or None when no case of ``scope`` has this id."""
     street = aliased(Area)
     grid = aliased(Area)
     row = session.execute(
@@ -147,6 +154,12 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
         .join(street, Case.street_id == street.id)
         .outerjoin(grid, Case.grid_id == grid.id)
         .outerjoin(Department, Case.department_id == Department.id)
-        .where(Case.id == case_id)
+        .where(Case.id == case_id, scope.case_clause())
     ).first()
     return None if row is None else CaseDetail(*cast("tuple[Any, ...]", row))
+
+
+def case_exists(session: Session, case_id: int) -> bool:
+    """Return whether any case has this id, whoever asks: the map shows every open case's
+    point, so its bare existence is no detail; it tells "outside your scope" from "no case"."""
+    return bool(session.scalar(select(exists().where(Case.id == case_id))))

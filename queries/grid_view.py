@@ -33,6 +33,7 @@ from queries.models import (
     Category,
 )
 from queries.periods import Period, previous
+from queries.scope import Scope
 from queries.trends import DailySeries, reported_vs_closed
 
 OPEN_CASES_SHOWN = 200
@@ -133,14 +134,16 @@ def roster(session: Session, area: Area) -> Roster:
 
 
 def open_cases(session: Session, area: Area, now: datetime,
-               limit: int = OPEN_CASES_SHOWN, *, looking_back: bool = False) -> OpenCases:
-    """Return the area's open cases, overdue and nearest deadlines first, with the counts.
+               limit: int = OPEN_CASES_SHOWN, *, scope: Scope,
+               looking_back: bool = False) -> OpenCases:
+    """Return the area's open cases in ``scope``, overdue and nearest deadlines first, with the
+    counts (of the same cases: the list's title counts what the list can hold).
 
     Live, "open" is the stored status; looking back (``GRIDWATCH_AS_OF``), it is the stage
     times at ``now``, as the wall reads them (``queries.cases.open_at``).
     """
     where = [open_at(now) if looking_back else Case.status.in_(OPEN_STATUSES)]
-    where += area_clauses(area)
+    where += [*area_clauses(area), scope.case_clause()]
     status = status_at(now) if looking_back else Case.status
     late = Case.deadline_at < now
     total, overdue = session.execute(
@@ -196,9 +199,12 @@ def compared_period(period: Period, now: datetime) -> tuple[Period, bool]:
 
 
 def grid_view(session: Session, area_code: str, period: Period, now: datetime, *,
-              settings: IndicatorSettings = DEFAULT, looking_back: bool = False,
+              scope: Scope, settings: IndicatorSettings = DEFAULT, looking_back: bool = False,
               ) -> GridView | None:
     """Read the page for an area code ("" for the district) and period; None for no such area.
+
+    ``scope`` limits the open-cases list (case by case); the indicators, worst classes and
+    trend are aggregates and stay area-wide for every caller.
 
     ``looking_back``: ``now`` is a moment of the past (``GRIDWATCH_AS_OF``), so the open cases
     are those open then, not those open today.
@@ -225,7 +231,7 @@ def grid_view(session: Session, area_code: str, period: Period, now: datetime, *
         before=indicators(session, before, area_id=area.id, now=now, settings=settings),
         children=[(kids[area_id], values) for area_id, values in sets.items()],
         roster=roster(session, area),
-        open_cases=open_cases(session, area, now, looking_back=looking_back),
+        open_cases=open_cases(session, area, now, scope=scope, looking_back=looking_back),
         worst_categories=worst_categories(session, period, area),
         trend=reported_vs_closed(session, last_day=last_day, days=days, area=area),
         same_span=same_span,

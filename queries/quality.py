@@ -4,6 +4,9 @@ Named read functions for the /quality page and ``gridwatch quality``; each retur
 dataclasses. Quarantine counts are of rows still quarantined (a re-import that accepts a row
 releases it). Imprecise locations and field-vs-point disagreements come from
 ``Case.location_precise`` / ``Case.location_note`` as the importer set them.
+
+Counts are aggregates and city-wide for everyone; the samples name cases or carry raw rows, so
+they take the caller's ``Scope`` in their WHERE.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select, true
 from sqlalchemy.orm import Session
 
 from queries.models import DISAGREEMENT_NOTES, Case, QuarantinedRow
+from queries.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -125,16 +129,21 @@ def quarantine_by_day(session: Session, *, since: datetime | None = None) -> lis
     return [DayCount(_day(d), s, c, n) for d, s, c, n in session.execute(stmt)]
 
 
-def quarantine_samples(session: Session, *, reason_code: str | None = None,
+def quarantine_samples(session: Session, *, scope: Scope, reason_code: str | None = None,
                        source_system: str | None = None, limit: int = 5,
                        ) -> list[QuarantineSample]:
-    """Return up to ``limit`` quarantined rows (of one reason and source when given)."""
+    """Return up to ``limit`` quarantined rows (of one reason and source when given).
+
+    A quarantined row was never placed in a department or area and its payload holds the raw
+    address and description, so only a whole-city scope reads samples of it.
+    """
     stmt = select(QuarantinedRow.source_system, QuarantinedRow.file_name,
                   QuarantinedRow.row_number, QuarantinedRow.external_id,
                   QuarantinedRow.reason_code, QuarantinedRow.reason, QuarantinedRow.payload,
                   QuarantinedRow.at).order_by(QuarantinedRow.source_system,
                                               QuarantinedRow.file_name,
                                               QuarantinedRow.row_number).limit(limit)
+    stmt = stmt.where(true() if scope.is_everything else false())
     if reason_code is not None:
         stmt = stmt.where(QuarantinedRow.reason_code == reason_code)
     if source_system is not None:
@@ -190,12 +199,12 @@ def field_point_disagreements(session: Session) -> list[LocationCount]:
     return [LocationCount(s, cast(str, note), k, totals.get(s, 0)) for s, note, k in rows]
 
 
-def location_samples(session: Session, *, note: str | None = None, limit: int = 5,
-                     ) -> list[LocationSample]:
-    """Return sample cases that are imprecise or disagree (of one note when given)."""
+def location_samples(session: Session, *, scope: Scope, note: str | None = None,
+                     limit: int = 5) -> list[LocationSample]:
+    """Return sample cases of ``scope`` that are imprecise or disagree (of one note if given)."""
     stmt = (select(Case.source_system, Case.external_id, Case.location_note, Case.lon, Case.lat,
                    Case.reported_at)
-            .where(Case.location_note.is_not(None))
+            .where(Case.location_note.is_not(None), scope.case_clause())
             .order_by(Case.source_system, Case.external_id).limit(limit))
     if note is not None:
         stmt = stmt.where(Case.location_note == note)
@@ -219,16 +228,16 @@ def source_freshness(session: Session, *, now: datetime, stale_hours: float,
     return out
 
 
-def quality_report(session: Session, *, now: datetime, stale_hours: float = 24.0,
+def quality_report(session: Session, *, scope: Scope, now: datetime, stale_hours: float = 24.0,
                    samples: int = 3) -> QualityReport:
-    """Return the whole quality summary."""
+    """Return the whole quality summary; its samples are of ``scope``, its counts city-wide."""
     return QualityReport(
         quarantine=quarantine_by_reason(session),
         quarantine_days=quarantine_by_day(session, since=now - timedelta(days=30)),
-        quarantine_samples=quarantine_samples(session, limit=samples),
+        quarantine_samples=quarantine_samples(session, scope=scope, limit=samples),
         imprecise=imprecise_locations(session),
         disagreements=field_point_disagreements(session),
-        location_samples=location_samples(session, limit=samples),
+        location_samples=location_samples(session, scope=scope, limit=samples),
         freshness=source_freshness(session, now=now, stale_hours=stale_hours),
     )
 

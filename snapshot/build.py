@@ -55,6 +55,7 @@ from queries.periods import (
     same_weekday_last_week,
 )
 from queries.rules import load_rules
+from queries.scope import Scope
 from queries.trends import reported_vs_closed
 from queries.vocabulary import OTHER
 from queries.volunteers import volunteer_counts
@@ -346,8 +347,11 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             volunteers = volunteer_counts(
                 session, day_start=today.start, day_end=today.end,
                 month_start=period_for(MONTH, now).start, now=now, area=area)
-            cases = open_cases(session, area=area, as_of=as_of)
-            newest = newest_cases(session, limit=TICKER_SIZE, area=area, as_of=as_of)
+            # The wall's snapshot is the command center's own screen: the whole city. Its map
+            # points and ticker carry no case details; a card reads them in the caller's scope.
+            cases = open_cases(session, scope=Scope.everything(), area=area, as_of=as_of)
+            newest = newest_cases(session, scope=Scope.everything(), limit=TICKER_SIZE,
+                                  area=area, as_of=as_of)
         majors = layer_groups(Counter(c.major for c in cases))
         sources = layer_groups(Counter(c.source for c in cases), order=SOURCES)
         payload: dict[str, Any] = {

@@ -19,6 +19,7 @@ from queries.areas import area_by_code
 from queries.grid_view import grid_view
 from queries.indicators import DASH, indicators
 from queries.periods import parse_period
+from queries.scope import Scope
 from snapshot.build import DayFigures, tile_entries
 from tests.handbuilt import NOW, build_handbuilt
 
@@ -43,7 +44,7 @@ def test_an_empty_denominator_is_a_neutral_dash_everywhere(session: Session) -> 
     assert (tile_class(entry) == "gw-tile gw-tile-none"
             and "gw-delta-bad" not in str(create_tile(entry, "zh")))
     # the grid page: tile, table cell
-    view = grid_view(session, G3, day, NOW)
+    view = grid_view(session, G3, day, NOW, scope=Scope.everything())
     assert view is not None
     tile = next(t for t in tiles(view, "ontime_close_rate") if t.key == "ontime_close_rate")
     assert (tile.text, tile.delta) == (DASH, None)

@@ -68,6 +68,7 @@ from queries.indicators import (
 )
 from queries.models import OPEN_STATUSES, Area, Case
 from queries.periods import parse_period, previous
+from queries.scope import Scope
 from settings import Settings
 from snapshot.cache import SharedCache
 from tests.handbuilt import NOVEMBER, NOW, OCTOBER, HandBuilt, build_handbuilt
@@ -88,7 +89,8 @@ def city(session: Session) -> HandBuilt:
 def view_of(session: Session, city: HandBuilt, key: str, period_key: str) -> GridView:
     area = session.get(Area, city.areas[key])
     assert area is not None
-    view = grid_view(session, "" if key == "D" else area.code, PERIODS[period_key], NOW)
+    view = grid_view(session, "" if key == "D" else area.code, PERIODS[period_key], NOW,
+                     scope=Scope.everything())
     assert view is not None
     return view
 
@@ -116,7 +118,7 @@ def test_view_numbers_are_the_indicators(session: Session, city: HandBuilt, key:
 
 
 def test_district_is_the_default_area(session: Session, city: HandBuilt) -> None:
-    view = grid_view(session, "", OCTOBER, NOW)
+    view = grid_view(session, "", OCTOBER, NOW, scope=Scope.everything())
     assert view is not None
     assert view.area.id == city.areas["D"]
     assert view.current == indicators(session, OCTOBER, now=NOW)
@@ -132,7 +134,7 @@ def test_hierarchy_around_the_area(session: Session, city: HandBuilt) -> None:
     assert grid.map_parent.id == city.areas["C1"]  # a grid's map shows its community's grids
     assert grid.child_level == "grid"
     assert [a.id for a, _ in grid.children] == [city.areas["G1"], city.areas["G2"]]
-    assert grid_view(session, "99999999999999", OCTOBER, NOW) is None
+    assert grid_view(session, "99999999999999", OCTOBER, NOW, scope=Scope.everything()) is None
 
 
 def test_roster_counts_what_lies_inside(session: Session, city: HandBuilt) -> None:
@@ -196,7 +198,8 @@ def test_a_running_period_is_compared_with_the_same_span(session: Session,
                                                          city: HandBuilt) -> None:
     # November is running at NOW (11-20 12:00): 19 days 12 hours in. October's same span is
     # 10-01 00:00 – 10-20 12:00, which holds the reports of cases 3–15 (13), not October's 18.
-    view = grid_view(session, "", parse_period("2026-11", NOW), NOW)
+    view = grid_view(session, "", parse_period("2026-11", NOW), NOW,
+                     scope=Scope.everything())
     assert view is not None and view.same_span
     assert (view.previous.start, view.previous.end) == (datetime(2026, 10, 1),
                                                         datetime(2026, 10, 20, 12, 0))
@@ -204,7 +207,7 @@ def test_a_running_period_is_compared_with_the_same_span(session: Session,
     assert indicators(session, OCTOBER, now=NOW).reported == 18
     # A finished month is compared with the whole month before; a day with the day before to
     # the same time.
-    october = grid_view(session, "", OCTOBER, NOW)
+    october = grid_view(session, "", OCTOBER, NOW, scope=Scope.everything())
     assert october is not None and not october.same_span
     assert october.previous == previous(OCTOBER)
     today, cut = compared_period(parse_period("2026-11-20", NOW), NOW)

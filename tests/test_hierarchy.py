@@ -35,6 +35,7 @@ from queries.models import (
     Category,
 )
 from queries.periods import parse_period
+from queries.scope import Scope
 
 NOW = datetime(2026, 11, 20, 12, 0)
 OCTOBER = parse_period("2026-10", NOW)
@@ -143,12 +144,12 @@ def test_indicators_by_area_count_cases_and_grids_by_parent_links(session: Sessi
 
 def test_grid_page_of_a_precinct_with_a_derived_grid_lists_its_siblings(session: Session) -> None:
     build_opaque_city(session)
-    view = grid_view(session, "306.0", OCTOBER, NOW)
+    view = grid_view(session, "306.0", OCTOBER, NOW, scope=Scope.everything())
     assert view is not None
     assert view.map_parent.code == "W10" and view.child_level == LEVEL_COMMUNITY
     assert [ref.code for ref, _ in view.children] == ["0502A", "306.0"]
     assert [ref.code for ref, s in view.children if s.registered] == ["306.0"]
-    street = grid_view(session, "W1", OCTOBER, NOW)
+    street = grid_view(session, "W1", OCTOBER, NOW, scope=Scope.everything())
     assert street is not None and street.child_level == LEVEL_COMMUNITY
     assert [ref.code for ref, _ in street.children] == ["0306"]
     assert street.roster.below == {LEVEL_COMMUNITY: 1, LEVEL_GRID: 2}

@@ -34,6 +34,7 @@ from queries.models import (
 from queries.periods import parse_period
 from queries.rules import RulesError, check_streets, load_rules, parse_rules
 from queries.rules_draft import StreetVolume, draft_rules, split_groups
+from queries.scope import Scope
 from tests.data.make_boundaries import X0, Y0
 
 DATA = Path(__file__).parent / "data"
@@ -166,7 +167,8 @@ def test_two_level_city_precincts_by_code_the_broken_row_quarantined(session: Se
     w3 = wards["03"]
     assert [a.code for a in hierarchy.children_to_show(session, w3.id)] == ["0301", "0306"]
     assert hierarchy.children_to_show(session, precincts["0306"].id) == []
-    view = grid_view(session, "0306", parse_period("2026-11", NOW), NOW)
+    view = grid_view(session, "0306", parse_period("2026-11", NOW), NOW,
+                     scope=Scope.everything())
     assert view is not None and view.map_parent.code == "03"
     assert [ref.code for ref, _ in view.children] == ["0301", "0306"]
     # Cases still get a grid id: the precinct's derived grid.

@@ -34,6 +34,7 @@ from queries.quality import (
     source_freshness,
 )
 from queries.repeats import earlier_problem, repeat_inputs
+from queries.scope import Scope
 from tests.city311 import build_city311
 from tests.handbuilt import NOVEMBER, NOW, OCTOBER, build_handbuilt
 
@@ -93,8 +94,9 @@ def test_a_case_known_only_to_its_street_counts_at_street_and_district(
     assert {k: v.reported for k, v in after_c.items()} == {k: v.reported
                                                            for k, v in before_c.items()}
     case_id = session.scalar(select(Case.id).where(Case.external_id == "H-1"))
-    assert any(c.id == case_id and c.grid_id is None for c in open_cases(session))
-    detail = case_detail(session, case_id)
+    assert any(c.id == case_id and c.grid_id is None
+               for c in open_cases(session, scope=Scope.everything()))
+    detail = case_detail(session, case_id, scope=Scope.everything())
     assert detail is not None and detail.grid is None and detail.street == "城西街道"
 
 
@@ -135,7 +137,7 @@ def test_quality_queries_on_a_hand_built_database(session: Session) -> None:
     assert [(d.day, d.code, d.rows) for d in quarantine_by_day(session)] == [
         (date(2026, 11, 19), "bad_timestamp", 1), (date(2026, 11, 20), "bad_timestamp", 1),
         (date(2026, 11, 20), "duplicate_id", 1)]
-    samples = quarantine_samples(session, reason_code="bad_timestamp")
+    samples = quarantine_samples(session, scope=Scope.everything(), reason_code="bad_timestamp")
     assert [(s.row_number, s.payload) for s in samples] == [(2, {"id": "10"}), (3, {"id": "11"})]
     imprecise = imprecise_locations(session)
     assert [(c.source_system, c.note, c.cases, c.source_cases) for c in imprecise] == [
@@ -149,14 +151,15 @@ def test_quality_queries_on_a_hand_built_database(session: Session) -> None:
     assert (fresh["a"].cases, fresh["a"].hours_since, fresh["a"].stale) == (3, 6.0, False)
     assert (fresh["b"].hours_since, fresh["b"].stale) == (72.0, True)
     assert fresh["demo"].cases == 33  # the hand-built cases are the "demo" source
-    lines = report_lines(quality_report(session, now=NOW, stale_hours=24))
+    lines = report_lines(quality_report(session, scope=Scope.everything(), now=NOW,
+                                        stale_hours=24))
     assert "  a · bad_timestamp · 2" in lines and "  a · default_geocode · 1 · 33.33%" in lines
     assert any(line.startswith("  b · 1 · 2026-11-17 12:00 · 72.0 h · 停更 STALE")
                for line in lines)
 
 
 def test_quality_on_an_empty_database_says_dash(session: Session) -> None:
-    lines = report_lines(quality_report(session, now=NOW))
+    lines = report_lines(quality_report(session, scope=Scope.everything(), now=NOW))
     assert lines.count("  —") == 4
 
 

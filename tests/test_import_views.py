@@ -18,6 +18,7 @@ from queries.engine import init_db, make_engine, make_session_factory
 from queries.indicators import indicators, indicators_by_area
 from queries.models import LEVEL_STREET
 from queries.periods import custom
+from queries.scope import Scope
 
 VIEWS = (Path(__file__).parent / "data" / "legacy_views.sql").read_text(encoding="utf-8")
 NOW = datetime(2026, 11, 20, 12, 0)
@@ -89,5 +90,7 @@ def test_indicators_read_through_views(tmp_path: Path) -> None:
         assert figures.handled == 2 and figures.dispatched == 3
         street = indicators_by_area(session, NOVEMBER, level=LEVEL_STREET, now=NOW)
         assert street[2].reported == 6
-        assert sorted(c.external_id for c in open_cases(session)) == ["O3", "O4", "O6"]
+        everything = Scope.everything()
+        assert sorted(c.external_id for c in open_cases(session, scope=everything)) == [
+            "O3", "O4", "O6"]
     engine.dispose()

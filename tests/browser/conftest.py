@@ -28,6 +28,7 @@ from queries.engine import init_db, make_engine
 from queries.rules import DEFAULT_RULES_FILE
 from settings import Settings
 from snapshot.jobs import create_scheduler
+from tests.identities import as_leader
 
 REFRESH_SECONDS = 2
 DEMO_CASES = 3000
@@ -70,7 +71,7 @@ def live_app(demo_db: Path) -> Iterator[LiveApp]:
                         refresh_seconds=REFRESH_SECONDS)
     ctx = create_context(settings)
     app = create_app(context=ctx)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    server = make_server("127.0.0.1", 0, as_leader(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="gridwatch-test-server",
                               daemon=True)
     thread.start()
@@ -148,7 +149,7 @@ def rankings_app(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     settings = Settings(data_dir=folder, database_url=f"sqlite:///{database}",
                         refresh_seconds=REFRESH_SECONDS, rules_file=str(folder / "rules.yaml"))
     ctx = create_context(settings)
-    server = make_server("127.0.0.1", 0, create_app(context=ctx).server, threaded=True)
+    server = make_server("127.0.0.1", 0, as_leader(create_app(context=ctx)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="gridwatch-rankings-server",
                               daemon=True)
     thread.start()

@@ -24,6 +24,7 @@ from app import create_app, create_context, create_jobs
 from settings import Settings
 from snapshot.jobs import create_scheduler
 from tests.browser.conftest import REFRESH_SECONDS, local_pages
+from tests.identities import as_leader
 
 UNAVAILABLE = "数据暂不可用，正在自动重试…"
 
@@ -56,7 +57,7 @@ def outage_app(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 "unable to open database file"))
 
     event.listen(ctx.engine, "before_cursor_execute", refuse)
-    server = make_server("127.0.0.1", 0, create_app(context=ctx).server, threaded=True)
+    server = make_server("127.0.0.1", 0, as_leader(create_app(context=ctx)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     scheduler = create_scheduler(create_jobs(ctx), timezone=settings.timezone)

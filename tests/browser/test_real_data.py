@@ -32,6 +32,7 @@ from settings import Settings
 from snapshot.jobs import create_scheduler
 from tests.browser.conftest import REFRESH_SECONDS, local_pages
 from tests.city311 import TIMEZONE, build_city311
+from tests.identities import as_leader
 
 pytestmark = pytest.mark.browser
 
@@ -182,7 +183,7 @@ def city311(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City311]:
     settings = Settings(data_dir=folder, database_url=url, refresh_seconds=REFRESH_SECONDS,
                         timezone=TIMEZONE, as_of=AS_OF)
     ctx = create_context(settings)
-    server = make_server("127.0.0.1", 0, create_app(context=ctx).server, threaded=True)
+    server = make_server("127.0.0.1", 0, as_leader(create_app(context=ctx)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="gridwatch-311-server",
                               daemon=True)
     thread.start()
