@@ -60,7 +60,7 @@ from dashboard.placeholders import create_sheet
 from queries.grid_view import GridView, grid_view
 from queries.indicators import INDICATOR_BY_KEY
 from queries.periods import CUSTOM
-from security.scoping import request_scope
+from security.scoping import wall_scope
 from settings import Settings
 from snapshot import routes_grids
 from snapshot.cache import SharedCache
@@ -186,7 +186,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
     def load(state: GridsState) -> tuple[GridView | None, str | None]:
         now = clock().replace(microsecond=0)
         period, error = resolve_period(state.period, now)
-        scope = request_scope()  # read here, in the request: the cache is keyed by it
+        scope = wall_scope()  # read here, in the request: the cache is keyed by it
 
         def compute() -> GridView | None:
             with sessions() as session:

@@ -21,7 +21,7 @@ from dashboard.i18n import t
 from dashboard.quality import layout as page
 from queries.quality import QualityReport, imprecise_by_day, quality_report, total_cases
 from queries.scope import Scope
-from security.scoping import request_scope
+from security.scoping import wall_scope
 from settings import Settings
 from snapshot.cache import SharedCache
 
@@ -46,7 +46,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
 
     def fill(_tick: int | None, lang: str) -> tuple[Any, ...]:
         note = ""
-        scope = request_scope()  # the samples are the caller's; the report is kept per scope
+        scope = wall_scope()  # the samples are the caller's; the report is kept per scope
         try:
             last[scope] = reports.get(scope, lambda: compute(scope))
         except SQLAlchemyError as exc:
