@@ -1,4 +1,7 @@
-"""Tests that kill mutants bench/mutate.sh found alive in queries/indicators.py (docs/mutants.md)."""
+"""Tests that kill mutants bench/mutate.sh found alive in queries/indicators.py.
+
+The rest are listed in docs/mutants.md.
+"""
 
 from __future__ import annotations
 
