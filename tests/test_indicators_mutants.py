@@ -1,0 +1,46 @@
+"""Tests that kill mutants bench/mutate.sh found alive in queries/indicators.py.
+
+The rest are listed in docs/mutants.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from queries.indicators import NA_REASONS, Ratio, deadline_light, na_text
+
+
+def test_not_applicable_texts_in_both_languages() -> None:
+    reason = "no_dispatch_time"
+    assert na_text(reason) == "数据源没有派遣时间:案件未记派遣时间即被处置或结案"
+    assert na_text(reason, "en") == ("The source records no dispatch times: cases were handled "
+                                     "or closed without one")
+    assert na_text(reason, "zh") == NA_REASONS[reason][0]
+
+
+def test_a_not_applicable_ratio_reads_and_explains_itself() -> None:
+    ratio = Ratio(3, 4, na_reason="no_dispatch_time")
+    assert ratio.text() == "不适用" and ratio.text("en") == "n/a"
+    assert ratio.reason() == na_text("no_dispatch_time")
+    assert ratio.reason("en") == na_text("no_dispatch_time", "en")
+    assert Ratio(3, 4).reason("en") is None
+    with pytest.raises(ValueError, match="unknown not-applicable reason 'nope'"):
+        Ratio(1, 2, na_reason="nope")
+
+
+def test_deadline_light_edges() -> None:
+    # Dispatched 00:00, due 20:00: 20 h allowed. At 16:00 exactly 0.8 is used (not more) and 4 h
+    # are left (more than 2): green; a minute later 0.8008 is used: yellow.
+    d, due = datetime(2026, 1, 5, 0, 0), datetime(2026, 1, 5, 20, 0)
+    assert deadline_light(datetime(2026, 1, 5, 16, 0), d, due) == "green"
+    assert deadline_light(datetime(2026, 1, 5, 16, 1), d, due) == "yellow"
+    # Exactly 2 h before the deadline is "due soon"; exactly at it is not yet late.
+    assert deadline_light(datetime(2026, 1, 5, 18, 0), datetime(2026, 1, 5, 17, 0), due) == "yellow"
+    assert deadline_light(due, d, due) == "yellow"
+    assert deadline_light(datetime(2026, 1, 5, 20, 1), d, due) == "red"
+    # No dispatch time: nothing to measure the share against, and 10 h left: yellow, not green.
+    assert deadline_light(datetime(2026, 1, 5, 10, 0), None, due) == "yellow"
+    # No deadline: green whatever the time.
+    assert deadline_light(datetime(2026, 1, 5, 10, 0), d, None) == "green"
