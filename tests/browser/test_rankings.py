@@ -35,7 +35,7 @@ def group_rows(page: Page, group: str) -> list[tuple[str, str]]:
     """Return a group table's (street, score) pairs in display order."""
     grid = page.locator(f"[id='{{\"index\":\"{group}\",\"type\":\"rank-table\"}}']")
     rows = grid.locator(".ag-center-cols-container .ag-row")
-    expect(rows.first).to_be_visible(timeout=15_000)
+    expect(rows.first).to_be_visible(timeout=30_000)  # a loaded CI machine: ag-grid first paint
     found = []
     for n in range(rows.count()):
         row = grid.locator(f".ag-center-cols-container .ag-row[row-index='{n}']")
