@@ -63,7 +63,7 @@ def create_context(settings: Settings, *, auto_refresh: bool | None = None) -> C
     sessions = make_session_factory(engine)
     store = SnapshotStore(
         builder=make_builder(sessions, settings), refresh_seconds=settings.refresh_seconds,
-        clock=settings.now, auto_refresh=auto_refresh,
+        clock=settings.now, auto_refresh=auto_refresh, max_areas=settings.max_watched_areas,
     )
     return Context(settings=settings, engine=engine, sessions=sessions, store=store)
 

@@ -7,8 +7,8 @@ month or rules file) ends with one line and exit status 1, never a traceback.
 from __future__ import annotations
 
 import errno
-import secrets
 import logging
+import secrets
 import socket
 import sys
 import time
@@ -30,7 +30,6 @@ from ingest import cli as ingest_cli
 from ingest import cli_areas, cli_places
 from queries import accounts
 from queries.areas import district
-from queries.models import LEVEL_STREET, Area, Department
 from queries.assessment import (
     FLAG_MIN_SAMPLE,
     MAX_PUBLISHER,
@@ -43,10 +42,11 @@ from queries.assessment import (
 from queries.assessment import publish as publish_command
 from queries.deck import gather
 from queries.engine import DatabaseUnavailable, check_connection, init_db, make_engine
+from queries.models import LEVEL_STREET, Area, Department
 from queries.rules import Rules, RulesError, load_rules
 from queries.workcalendar import CalendarFileError, default_calendar
-from settings import Settings, SettingsError
 from security import cli as accounts_cli
+from settings import Settings, SettingsError
 from snapshot.jobs import create_scheduler
 
 log = logging.getLogger("gridwatch")

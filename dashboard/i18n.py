@@ -258,8 +258,8 @@ WORDS: dict[str, dict[str, str]] = {
                               "en": "computed {at}; changes with the data until published"},
     "rank_rules": {"zh": "细则", "en": "Rules"},
     "rank_publish": {"zh": "发布排名", "en": "Publish"},
-    "rank_leader_only": {"zh": "只有领导账号登录后才能发布排名", "en": "Only a logged-in leader can "
-                         "publish the ranking"},
+    "rank_leader_only": {"zh": "只有领导账号登录后才能发布排名",
+                         "en": "Only a logged-in leader can publish the ranking"},
     "rank_confirm": {"zh": "确认发布 {month} 的考核排名?发布后该月结果冻结,不再随数据变化。",
                      "en": "Publish the ranking of {month}? Its figures are then frozen and no "
                            "longer change with the data."},

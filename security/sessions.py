@@ -28,13 +28,14 @@ from datetime import datetime
 from html import escape
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, Response, g, jsonify, redirect, request, session
+from flask import Flask, Response, g, redirect, request, session
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.wrappers import Response as BaseResponse
 
 from dashboard import pages
 from queries import accounts
 from queries.scope import Scope
-from security.identity import ANONYMOUS, ROLE_ANONYMOUS, ROLE_SCREEN, Identity
+from security.identity import ANONYMOUS, ROLE_ANONYMOUS, ROLE_LEADER, ROLE_SCREEN, Identity
 from settings import Settings
 
 log = logging.getLogger("gridwatch.auth")
@@ -122,16 +123,18 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
     city_now = now or settings.now_live
     idle = settings.idle_minutes * 60
     tokens = TokenCache(sessions)
+    server.config["GRIDWATCH_TOKENS"] = tokens
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_SECURE=settings.https)
 
     def secure() -> bool:
         return settings.https or request.is_secure
 
-    def refuse(kind: str, reason: str) -> Response:
-        if request.method == "GET" and kind != "wall-data" and request.path not in WALL_DATA:
+    def refuse() -> BaseResponse:
+        """Send a page GET to the login form; answer anything else 401 JSON."""
+        if request.method == "GET" and request.path not in WALL_DATA:
             return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
-        return Response('{"error": "%s"}' % reason, 401, mimetype="application/json")
+        return Response('{"error": "login required"}', 401, mimetype="application/json")
 
     def from_session() -> Identity | None:
         username = session.get("user")
@@ -150,7 +153,7 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         return Identity(account.username, account.role, account.scope, account.display_name)
 
     @server.before_request
-    def _identify() -> Response | None:
+    def _identify() -> BaseResponse | None:
         kind = path_kind(request.path)
         g.identity = ANONYMOUS
         if request.method == "POST" and not _same_origin():
@@ -188,7 +191,7 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
             return Response('{"error": "csrf"}', 403, mimetype="application/json")
         if kind in ("public",) or identity is not None:
             return None
-        return refuse(kind, "login required")
+        return refuse()
 
     @server.after_request
     def _csrf_cookie(resp: Response) -> Response:
@@ -209,7 +212,7 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         return _login_html(request.args.get("lang"), request.args.get("next", ""), "")
 
     @server.post("/login")
-    def login_post() -> Response:
+    def login_post() -> BaseResponse:
         username = request.form.get("username", "").strip()[:64]
         password = request.form.get("password", "")[:1024]
         lang = request.form.get("lang")
@@ -233,12 +236,32 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         return resp
 
     @server.post("/logout")
-    def logout() -> Response:
+    def logout() -> BaseResponse:
         username = session.get("user", "")
         session.clear()
         if username:
             audit(username, "logout", username)
         return redirect("/login")
+
+    @server.get("/audit")
+    def audit_page() -> Response:
+        if g.identity.role != ROLE_LEADER:
+            return Response("leaders only", 403, mimetype="text/plain")
+        with sessions() as db:
+            rows = accounts.read_audit(db, 200)
+        body = "".join(
+            f"<tr><td>{r.at:%Y-%m-%d %H:%M:%S}</td><td>{escape(r.actor)}</td>"
+            f"<td>{escape(r.action)}</td><td>{escape(r.target)}</td><td>{escape(r.detail)}</td>"
+            f"</tr>" for r in rows)
+        html = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+                '<title>审计日志 · Audit log</title><link rel="stylesheet" '
+                'href="/assets/login.css"></head><body class="audit-body"><h1>审计日志 Audit log'
+                '</h1><table class="audit-table"><thead><tr><th>时间 At</th><th>操作人 Actor</th>'
+                '<th>操作 Action</th><th>对象 Target</th><th>详情 Detail</th></tr></thead>'
+                f'<tbody>{body}</tbody></table></body></html>')
+        resp = Response(html, 200, mimetype="text/html")
+        resp.cache_control.no_store = True
+        return resp
 
     return tokens
 
