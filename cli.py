@@ -181,7 +181,7 @@ def _demo_accounts(ctx: Context) -> list[str]:
     return lines
 
 
-def _serve(ctx: Context) -> None:
+def _serve(ctx: Context, *, accounts_needed: bool = False) -> None:
     settings = ctx.settings
     _check_port_free(settings.host, settings.port)
     with ctx.sessions() as session:
@@ -190,6 +190,8 @@ def _serve(ctx: Context) -> None:
                 "the database holds no city yet: run `gridwatch generate` (demo data) or import "
                 "your case data first"
             )
+    if accounts_needed:
+        _check_can_serve(ctx)
     app = create_app(context=ctx)
     jobs = serving_jobs(ctx)
     scheduler = create_scheduler(jobs, timezone=settings.timezone)
@@ -295,9 +297,7 @@ def demo(host: str | None, port: int | None, cases: int, seed: int) -> None:
 def serve(host: str | None, port: int | None) -> None:
     """Serve an existing database (no simulator)."""
     settings = _settings(host=host, port=port)
-    ctx = _open_database(settings, create=False)
-    _check_can_serve(ctx)
-    _serve(ctx)
+    _serve(_open_database(settings, create=False), accounts_needed=True)
 
 
 @cli.command("init-db")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -285,7 +286,11 @@ def test_serve_refuses_the_dev_key_and_no_user(tmp_path: Path) -> None:
     with ctx.sessions() as session:
         build_handbuilt(session)
         session.commit()
-    env = {"GRIDWATCH_DATA_DIR": str(tmp_path), "GRIDWATCH_DATABASE_URL": f"sqlite:///{database}"}
+    with socket.socket() as probe:  # a free port: the refusal comes after the port check
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"GRIDWATCH_DATA_DIR": str(tmp_path), "GRIDWATCH_DATABASE_URL": f"sqlite:///{database}",
+           "GRIDWATCH_PORT": str(port)}
     runner = CliRunner()
     dev = runner.invoke(cli, ["serve"], env=env)
     assert dev.exit_code == 1 and "set GRIDWATCH_SECRET_KEY" in dev.output
