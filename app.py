@@ -29,6 +29,8 @@ from queries.engine import (
 from queries.rules import load_rules
 from queries.vocabulary import VocabularyError
 from queries.workcalendar import default_calendar
+from security import headers
+from security import sessions as login
 from settings import Settings, SettingsError
 from snapshot import routes, routes_places
 from snapshot.build import make_builder
@@ -61,7 +63,7 @@ def create_context(settings: Settings, *, auto_refresh: bool | None = None) -> C
     sessions = make_session_factory(engine)
     store = SnapshotStore(
         builder=make_builder(sessions, settings), refresh_seconds=settings.refresh_seconds,
-        clock=settings.now, auto_refresh=auto_refresh,
+        clock=settings.now, auto_refresh=auto_refresh, max_areas=settings.max_watched_areas,
     )
     return Context(settings=settings, engine=engine, sessions=sessions, store=store)
 
@@ -96,6 +98,9 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     routes.register(app.server, ctx.store)
     routes_places.register(app.server, ctx.sessions, ctx.settings, ctx.store.clock)
     register_all(app, ctx.store, ctx.sessions, ctx.settings)
+    # After the router's 404 hook: an unknown path answers 404 before any login redirect.
+    headers.register(app.server)
+    login.register(app.server, ctx.sessions, ctx.settings)
     return app
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import secrets
 import socket
 import sys
 import time
@@ -16,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from werkzeug.serving import make_server
@@ -26,6 +28,7 @@ from dashboard.deck.images import ChartRenderError
 from dashboard.rankings.view import ranking_xlsx
 from ingest import cli as ingest_cli
 from ingest import cli_areas, cli_places
+from queries import accounts
 from queries.areas import district
 from queries.assessment import (
     FLAG_MIN_SAMPLE,
@@ -39,8 +42,10 @@ from queries.assessment import (
 from queries.assessment import publish as publish_command
 from queries.deck import gather
 from queries.engine import DatabaseUnavailable, check_connection, init_db, make_engine
+from queries.models import LEVEL_STREET, Area, Department
 from queries.rules import Rules, RulesError, load_rules
 from queries.workcalendar import CalendarFileError, default_calendar
+from security import cli as accounts_cli
 from settings import Settings, SettingsError
 from snapshot.jobs import create_scheduler
 
@@ -131,7 +136,52 @@ def _open_database(settings: Settings, *, create: bool, add_tables: bool = True)
     return ctx
 
 
-def _serve(ctx: Context) -> None:
+DEV_SECRET = Settings().secret_key
+
+
+def _check_can_serve(ctx: Context) -> None:
+    """Refuse to serve with the development secret key or with nobody able to log in."""
+    if ctx.settings.secret_key == DEV_SECRET:
+        raise click.ClickException(
+            "set GRIDWATCH_SECRET_KEY (python -c 'import secrets; print(secrets.token_hex(32))')")
+    with ctx.sessions() as session:
+        if accounts.enabled_user_count(session) == 0:
+            raise click.ClickException("create a user: gridwatch user add NAME --role leader")
+
+
+def _demo_accounts(ctx: Context) -> list[str]:
+    """Create one account per role and one kiosk token with random secrets; return the lines
+    to print (the demo's passwords exist only in this output)."""
+    lines = []
+    now = ctx.settings.now_live()
+    with ctx.sessions() as session:
+        department = session.scalar(select(Department).order_by(Department.id))
+        street = session.scalar(select(Area).where(Area.level == LEVEL_STREET).order_by(Area.id))
+        wanted = [("demo-leader", "leader", "演示领导", None, None)]
+        if department is not None:
+            wanted.append(("demo-dept", "department", f"{department.name}负责人",
+                           department.code, None))
+        if street is not None:
+            wanted.append(("demo-street", "area", f"{street.name}街长", None, street.code))
+        for username, role, name, dept, area in wanted:
+            password = accounts.generate_password()
+            if accounts.get_account(session, username) is None:
+                accounts.add_user(session, username, password, role, now=now, display_name=name,
+                                  department=dept, area=area)
+            else:
+                accounts.reset_password(session, username, password)
+            accounts.audit(session, "demo", "user-add", username, f"role={role}", now=now)
+            lines.append(f"  {role:<10} {username} / {password}")
+        token_name = f"demo-wall-{secrets.token_hex(3)}"
+        secret = accounts.add_token(session, token_name, now=now)
+        accounts.audit(session, "demo", "token-add", token_name, now=now)
+        session.commit()
+    host = ctx.settings.host
+    lines.append(f"  kiosk      http://{host}:{ctx.settings.port}/screen?kiosk={secret}")
+    return lines
+
+
+def _serve(ctx: Context, *, accounts_needed: bool = False) -> None:
     settings = ctx.settings
     _check_port_free(settings.host, settings.port)
     with ctx.sessions() as session:
@@ -140,6 +190,8 @@ def _serve(ctx: Context) -> None:
                 "the database holds no city yet: run `gridwatch generate` (demo data) or import "
                 "your case data first"
             )
+    if accounts_needed:
+        _check_can_serve(ctx)
     app = create_app(context=ctx)
     jobs = serving_jobs(ctx)
     scheduler = create_scheduler(jobs, timezone=settings.timezone)
@@ -223,7 +275,10 @@ def cli(verbose: bool) -> None:
 @seed_option
 def demo(host: str | None, port: int | None, cases: int, seed: int) -> None:
     """Create the demo city if missing, then serve it with the live simulator on."""
-    settings = replace(_settings(host=host, port=port), simulate=True)
+    settings = replace(_settings(host=host, port=port), simulate=True, open_wall=True)
+    if settings.secret_key == DEV_SECRET:
+        # A fresh key per demo run: sessions end with it, nothing signed outlives the demo.
+        settings = replace(settings, secret_key=secrets.token_hex(32))
     _check_port_free(settings.host, settings.port)
     ctx = _open_database(settings, create=True)
     with ctx.sessions() as session:
@@ -231,6 +286,8 @@ def demo(host: str | None, port: int | None, cases: int, seed: int) -> None:
     if empty:
         click.echo(f"creating the demo city in {settings.database_url} …")
         _generate(ctx, cases, seed)
+    click.echo("demo accounts (new passwords every start):")
+    click.echo("\n".join(_demo_accounts(ctx)))
     _serve(ctx)
 
 
@@ -240,7 +297,7 @@ def demo(host: str | None, port: int | None, cases: int, seed: int) -> None:
 def serve(host: str | None, port: int | None) -> None:
     """Serve an existing database (no simulator)."""
     settings = _settings(host=host, port=port)
-    _serve(_open_database(settings, create=False))
+    _serve(_open_database(settings, create=False), accounts_needed=True)
 
 
 @cli.command("init-db")
@@ -360,6 +417,10 @@ def publish(month: str, rules_file: str | None, force: bool, by: str) -> None:
                                force=force, indicator_rules=ctx.settings.indicator_settings())
     except AssessmentError as exc:
         raise click.ClickException(str(exc)) from exc
+    with ctx.sessions() as session:
+        accounts.audit(session, accounts_cli.CLI_ACTOR, "publish", month, f"by={by}",
+                       now=ctx.settings.now_live())
+        session.commit()
     click.echo("\n".join(_ranking_table(done.assessment)))
     click.echo(f"published {month} with rules sha256 {done.rules_sha256[:12]}")
 
@@ -399,6 +460,9 @@ def report(month: str, rules_file: str | None, output: str | None, xlsx: str | N
 for _command in ingest_cli.COMMANDS:
     cli.add_command(_command)
 cli_areas.register(cli)
+accounts_cli.register(
+    cli, lambda: (lambda ctx: (ctx.settings, ctx.sessions))(
+        _open_database(_settings(), create=False)))
 cli.add_command(cli_places.import_places_command)
 cli.add_command(cli_places.import_volunteers_command)
 

@@ -220,6 +220,14 @@ class Settings:
     directions_url: str = ""
     # Citizen reports from the public map allowed per client address and hour.
     report_limit_per_hour: int = 5
+    # The wall pages open to anonymous visitors (`gridwatch demo` sets it; never under serve).
+    open_wall: bool = False
+    # A session unused this long ends (minutes).
+    idle_minutes: int = 30
+    # Session cookies carry Secure (also set whenever the request itself is HTTPS).
+    https: bool = False
+    # Areas the snapshot store watches at most (district, streets and what callers opened).
+    max_watched_areas: int = 128
 
     def now(self) -> datetime:
         """Return the city's wall-clock time now (naive, like every stored timestamp).
@@ -287,6 +295,11 @@ class Settings:
                                  low=2, high=3600),
             as_of=_moment(env, "GRIDWATCH_AS_OF"),
             directions_url=_directions(env, "GRIDWATCH_DIRECTIONS_URL"),
+            open_wall=_bool(env, "GRIDWATCH_OPEN_WALL", False),
+            idle_minutes=_int(env, "GRIDWATCH_IDLE_MINUTES", 30, low=1, high=24 * 60),
+            https=_bool(env, "GRIDWATCH_HTTPS", False),
+            max_watched_areas=_int(env, "GRIDWATCH_MAX_WATCHED_AREAS", 128, low=1,
+                                   high=100_000),
             report_limit_per_hour=_int(env, "GRIDWATCH_REPORT_LIMIT_PER_HOUR", 5, low=1,
                                        high=10000),
         )

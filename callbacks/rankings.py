@@ -46,6 +46,7 @@ from dashboard.rankings.view import (
     summary_items,
 )
 from dashboard.shell import RETRY_MS
+from queries.accounts import audit
 from queries.assessment import (
     AssessmentError,
     MonthAssessment,
@@ -56,6 +57,7 @@ from queries.assessment import (
 )
 from queries.deck import gather
 from queries.rules import Rules, RulesError, load_rules
+from security.identity import ROLE_LEADER, current_identity
 from settings import Settings
 from snapshot.cache import SharedCache
 from snapshot.jobs import failure_kind
@@ -211,6 +213,8 @@ class RankingsPage:
         """Confirm before publishing; refuse at once a month not over or already published."""
         month, lang, _ = self.view(search)
         refusal = self.refusal(month, lang)
+        if current_identity().role != ROLE_LEADER:
+            refusal = t("rank_leader_only", lang)
         if refusal:
             return False, no_update, page.create_message(refusal, error=True)
         return True, t("rank_confirm", lang).format(month=month), None
@@ -226,12 +230,18 @@ class RankingsPage:
             return t("rank_unavailable", lang)
         return None
 
-    def publish(self, _submitted: int, search: str | None, by: str | None,
+    def publish(self, _submitted: int, search: str | None,
                 version: int | None) -> tuple[Any, Any]:
-        """Freeze the month (the ``publish`` command); the page then shows 已发布."""
+        """Freeze the month (the ``publish`` command) as the logged-in leader, who is its 发布人;
+        the page then shows 已发布. Anyone else (a kiosk, the open demo wall) is refused."""
         month, lang, _ = self.view(search)
+        caller = current_identity()
+        if caller.role != ROLE_LEADER:
+            log.warning("publishing %s refused to %r (%s)", month, caller.username, caller.role)
+            return page.create_message(t("rank_leader_only", lang), error=True), no_update
+        by = caller.display_name or caller.username
         try:
-            publish(self.sessions, month, self.rules(), now=self.now(), by=by or "",
+            publish(self.sessions, month, self.rules(), now=self.now(), by=by,
                     indicator_rules=self.settings.indicator_settings())
         except (RulesError, AssessmentError) as exc:
             return page.create_message(refusal_text(exc, month, lang), error=True), no_update
@@ -240,6 +250,9 @@ class RankingsPage:
             return page.create_message(t("rank_unavailable", lang), error=True), no_update
         self.generation += 1  # no cached figure of this month outlives its publication
         log.info("published %s by %r", month, by)
+        with self.sessions() as session:
+            audit(session, caller.username, "publish", month, f"by={by}", now=self.now())
+            session.commit()
         return page.create_message(t("rank_done", lang).format(month=month)), (version or 0) + 1
 
     def download(self, _pptx: int, _xlsx: int, search: str | None) -> tuple[Any, Any]:
@@ -312,7 +325,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
     app.callback(Output(ids.RANK_MESSAGE, "children", allow_duplicate=True),
                  Output(ids.RANK_VERSION, "data"),
                  Input(ids.RANK_CONFIRM, "submit_n_clicks"), State(ids.RANK_URL, "search"),
-                 State(ids.RANK_PUBLISHER, "value"), State(ids.RANK_VERSION, "data"),
+                 State(ids.RANK_VERSION, "data"),
                  prevent_initial_call=True)(rankings.publish)
     app.callback(Output(ids.RANK_DOWNLOAD, "data"),
                  Output(ids.RANK_MESSAGE, "children", allow_duplicate=True),

@@ -259,8 +259,9 @@ WORDS: dict[str, dict[str, str]] = {
     "rank_provisional_hint": {"zh": "计算于 {at},随数据变化;发布后冻结",
                               "en": "computed {at}; changes with the data until published"},
     "rank_rules": {"zh": "细则", "en": "Rules"},
-    "rank_publisher": {"zh": "发布人", "en": "Published by"},
     "rank_publish": {"zh": "发布排名", "en": "Publish"},
+    "rank_leader_only": {"zh": "只有领导账号登录后才能发布排名",
+                         "en": "Only a logged-in leader can publish the ranking"},
     "rank_confirm": {"zh": "确认发布 {month} 的考核排名?发布后该月结果冻结,不再随数据变化。",
                      "en": "Publish the ranking of {month}? Its figures are then frozen and no "
                            "longer change with the data."},

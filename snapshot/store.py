@@ -118,15 +118,24 @@ class SnapshotStore:
     # Without a scheduler in this process (a gunicorn worker), ``get`` rebuilds an area that is
     # older than one interval; one thread rebuilds while the others serve the last snapshot.
     auto_refresh: bool = False
+    # At most this many areas are watched (0: no bound). Only a caller with an identity reaches
+    # ``get`` (the login hook), and the bound keeps even them from growing the refresh without
+    # end: past it a new area answers None (the page's "data unavailable" state) until an idle
+    # area is dropped.
+    max_areas: int = 0
     _slots: dict[str, _Slot] = field(default_factory=dict)
     _unknown: set[str] = field(default_factory=set)  # codes whose last build said "no such area"
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rebuilding: threading.Lock = field(default_factory=threading.Lock)
 
-    def watch(self, area_code: str) -> None:
-        """Include an area in every following refresh (idempotent)."""
+    def watch(self, area_code: str) -> bool:
+        """Include an area in every following refresh (idempotent); False when the set is full."""
         with self._lock:
+            if area_code not in self._slots and 0 < self.max_areas <= len(self._slots):
+                log.warning("watched areas full (%d): %s not added", self.max_areas, area_code)
+                return False
             self._slots.setdefault(area_code, _Slot())
+            return True
 
     def get(self, area_code: str = DISTRICT) -> Snapshot | None:
         """Return the last good snapshot of an area, building it when it is missing or due.
@@ -135,7 +144,8 @@ class SnapshotStore:
         poll into a database call); in ``auto_refresh`` mode an old one is rebuilt by one
         caller while the others keep serving it.
         """
-        self.watch(area_code)
+        if not self.watch(area_code):
+            return None
         with self._lock:
             slot = self._slots.get(area_code)
         if slot is None:

@@ -136,12 +136,13 @@ def test_a_broken_calendar_file_is_one_line_naming_file_and_line(city: dict[str,
 
 @pytest.fixture
 def one_request(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Make the server answer one GET / and return instead of serving for ever."""
+    """Make the server answer one GET /healthz and return instead of serving for ever."""
     statuses: list[int] = []
 
     def serve_once(server: BaseWSGIServer, *_args: object) -> None:
         def fetch() -> None:
-            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/") as resp:
+            # /healthz: public, so no login redirect needs a second request
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/healthz") as resp:
                 statuses.append(resp.status)
 
         thread = threading.Thread(target=fetch)
@@ -156,7 +157,10 @@ def one_request(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 def served(city: dict[str, str], args: list[str],
            caplog: pytest.LogCaptureFixture) -> tuple[Result, list[logging.LogRecord]]:
     port = free_port()
-    env = {**city, "GRIDWATCH_RUN_SCHEDULER": "false"}
+    env = {**city, "GRIDWATCH_RUN_SCHEDULER": "false", "GRIDWATCH_SECRET_KEY": "k" * 64}
+    # serve needs a real key and someone able to log in
+    assert run(["user", "add", "chief", "--role", "leader", "--generate"], env).exit_code == 0
+    caplog.clear()
     with caplog.at_level(logging.DEBUG):
         result = run([*args, "serve", "--port", str(port)], env)
     return result, [r for r in caplog.records if r.name == "werkzeug"]
@@ -176,7 +180,7 @@ def test_verbose_logs_each_request(city: dict[str, str], one_request: list[int],
                                    caplog: pytest.LogCaptureFixture) -> None:
     result, werkzeug = served(city, ["-v"], caplog)
     assert result.exit_code == 0, result.output
-    assert any('"GET / HTTP/1.1" 200' in r.getMessage() for r in werkzeug)
+    assert any('"GET /healthz HTTP/1.1" 200' in r.getMessage() for r in werkzeug)
 
 
 def test_logging_levels_follow_verbose() -> None:

@@ -480,7 +480,7 @@ def client(tmp_path: Path) -> Iterator[FlaskClient]:
         build_handbuilt(session)
         session.commit()
     engine.dispose()
-    app = create_app(Settings(data_dir=tmp_path, database_url=url))
+    app = create_app(Settings(data_dir=tmp_path, database_url=url, open_wall=True))
     yield app.server.test_client()
 
 

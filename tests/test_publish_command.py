@@ -25,6 +25,7 @@ from queries.models import AssessmentPublication
 from queries.rules import parse_rules
 from settings import Settings
 from tests.assessment_city import NOW, RULES_YAML, build_city
+from tests.tools import acting_as, leader
 
 RULES = parse_rules(RULES_YAML)
 
@@ -117,11 +118,13 @@ def test_the_callback_only_calls_the_command(city: sessionmaker[Session], tmp_pa
         return real(sessions, month, rules, **kwargs)
 
     monkeypatch.setattr(rankings_callbacks, "publish", recording)
-    message, version = page.publish(1, "?month=2026-02", " 李四 ", 0)
+    with acting_as(leader(" 李四 ")):
+        message, version = page.publish(1, "?month=2026-02", 0)
     assert version == 1 and calls == [(city, "2026-02", RULES.sha256,
                                        {"now": NOW, "by": " 李四 ", "indicator_rules":
                                         page.settings.indicator_settings()})]
-    refusal, unchanged = page.publish(1, "?month=2026-02", "名" * 65, 1)
+    with acting_as(leader("名" * 65)):
+        refusal, unchanged = page.publish(1, "?month=2026-02", 1)
     assert unchanged is rankings_callbacks.no_update
     assert refusal.children == "发布人姓名最多 64 个字"
 

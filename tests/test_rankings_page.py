@@ -47,7 +47,7 @@ from settings import Settings, SettingsError
 from snapshot.ranking import assessment_ranking, street_ranking_rows
 from tests.assessment_city import NOW, RULES_YAML, build_city
 from tests.pages import page_request
-from tests.tools import require_chromium
+from tests.tools import acting_as, leader, require_chromium
 
 RULES = parse_rules(RULES_YAML)
 
@@ -162,7 +162,8 @@ def test_render_fills_the_panels_of_the_asked_month(page: RankingsPage) -> None:
 
 def test_publishing_a_finished_month_freezes_it(page: RankingsPage,
                                                 city: sessionmaker[Session]) -> None:
-    message, version = page.publish(1, "?month=2026-02", " 张主任 ", 3)
+    with acting_as(leader(" 张主任 ")):
+        message, version = page.publish(1, "?month=2026-02", 3)
     assert texts(message) == "2026-02 考核排名已发布" and version == 4
     with city() as session:
         done = publication(session, "2026-02")
@@ -172,22 +173,26 @@ def test_publishing_a_finished_month_freezes_it(page: RankingsPage,
     out = dict(zip(OUTPUTS, page.render("?month=2026-02", version, None, None)))
     status = texts(out[(ids.RANK_STATUS, "children")])
     assert "已发布" in status and "张主任" in status
-    again, unchanged = page.publish(2, "?month=2026-02", "李四", version)
+    with acting_as(leader("李四")):
+        again, unchanged = page.publish(2, "?month=2026-02", version)
     assert "已于" in texts(again) and "不能重复发布" in texts(again)
     assert unchanged is no_update
 
 
 def test_a_month_not_over_cannot_be_published(page: RankingsPage,
                                               city: sessionmaker[Session]) -> None:
-    displayed, _, message = page.ask(1, "?month=2026-03")
+    with acting_as(leader()):
+        displayed, _, message = page.ask(1, "?month=2026-03")
     assert displayed is False
     assert isinstance(message, html.Span)
     assert texts(message) == "2026-03 尚未结束,2026-04-01 00:00 起可发布"
-    refused, _ = page.publish(1, "?month=2026-03", "", 0)
+    with acting_as(leader()):
+        refused, _ = page.publish(1, "?month=2026-03", 0)
     assert "尚未结束" in texts(refused)
     with city() as session:
         assert publication(session, "2026-03") is None
-    displayed, question, _ = page.ask(1, "?month=2026-01&lang=en")
+    with acting_as(leader()):
+        displayed, question, _ = page.ask(1, "?month=2026-01&lang=en")
     assert displayed is True and question.startswith("Publish the ranking of 2026-01?")
 
 

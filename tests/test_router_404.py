@@ -22,7 +22,7 @@ from tests.handbuilt import build_handbuilt
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[FlaskClient]:
     """The app's server over the hand-built city."""
-    ctx = create_context(Settings(data_dir=tmp_path,
+    ctx = create_context(Settings(data_dir=tmp_path, open_wall=True,
                                   database_url=f"sqlite:///{tmp_path / 'city.sqlite3'}"))
     init_db(ctx.engine)
     with ctx.sessions() as session:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -101,7 +102,7 @@ def test_a_target_in_the_environment_colours_its_tile(database: str, tmp_path: P
 
 def map_lights(settings: Settings) -> dict[int, str]:
     """Serve the app and read the lights from /api/open-cases.geojson, as the map does."""
-    ctx = create_context(settings)
+    ctx = create_context(replace(settings, open_wall=True))  # the wall's data, anonymously
     try:
         client = create_app(context=ctx).server.test_client()
         ctx.store.refresh()
@@ -196,7 +197,8 @@ def test_wsgi_reads_the_environment_at_call_time_not_import(gunicorn_env: None,
 def test_two_workers_serve_the_same_version(database: str, session: Session,
                                             tmp_path: Path) -> None:
     """Two create_app contexts on one SQLite file (two gunicorn workers) agree on versions."""
-    settings = env_settings({"GRIDWATCH_REFRESH_SECONDS": "1"}, database, tmp_path)
+    settings = env_settings({"GRIDWATCH_REFRESH_SECONDS": "1", "GRIDWATCH_OPEN_WALL": "true"},
+                            database, tmp_path)
     workers = [create_context(settings, auto_refresh=True) for _ in range(2)]
     try:
         clients = [create_app(context=ctx).server.test_client() for ctx in workers]

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask, g
+
+from queries.scope import Scope
+from security.identity import ROLE_LEADER, Identity
 
 # The names kaleido's browser finder (choreographer) tries on PATH, Debian's first.
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
@@ -41,3 +47,17 @@ def require_program(*names: str, install: str) -> str:
     if found is None:
         pytest.skip(f"{' / '.join(names)} is not installed: apt-get install {install}")
     return found
+
+
+@contextmanager
+def acting_as(identity: Identity) -> Iterator[None]:
+    """Run callback code inside a request whose caller is ``identity`` (what the login hook
+    sets), so role checks see a real identity without a browser."""
+    with Flask("acting-as").test_request_context():
+        g.identity = identity
+        yield
+
+
+def leader(display_name: str = "领导") -> Identity:
+    """A logged-in leader with ``display_name`` (the 发布人 of what they publish)."""
+    return Identity("leader", ROLE_LEADER, Scope.everything(), display_name)

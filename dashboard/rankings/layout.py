@@ -86,8 +86,6 @@ def create_toolbar(month: str, lang: str, running: html.A | None = None) -> html
             html.Div(id=ids.RANK_STATUS, className="gw-r-status"),
             html.Div(
                 [
-                    dcc.Input(id=ids.RANK_PUBLISHER, type="text", debounce=False, maxLength=40,
-                              placeholder=t("rank_publisher", lang), className="gw-r-input"),
                     html.Button(t("rank_publish", lang), id=ids.RANK_PUBLISH, n_clicks=0,
                                 className="gw-r-button gw-r-button-main"),
                     html.Button(t("rank_pptx", lang), id=ids.RANK_PPTX, n_clicks=0,

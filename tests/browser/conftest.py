@@ -68,7 +68,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def live_app(demo_db: Path) -> Iterator[LiveApp]:
     """Serve the real app on a free 127.0.0.1 port, refreshed by the real scheduler."""
     settings = Settings(data_dir=demo_db.parent, database_url=f"sqlite:///{demo_db}",
-                        refresh_seconds=REFRESH_SECONDS)
+                        refresh_seconds=REFRESH_SECONDS, open_wall=True)
     ctx = create_context(settings)
     app = create_app(context=ctx)
     server = make_server("127.0.0.1", 0, as_leader(app), threaded=True)
@@ -147,7 +147,8 @@ def rankings_app(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     assert count == 1, "the shipped rules no longer set min_sample on a line of its own"
     (folder / "rules.yaml").write_text(rules, encoding="utf-8")
     settings = Settings(data_dir=folder, database_url=f"sqlite:///{database}",
-                        refresh_seconds=REFRESH_SECONDS, rules_file=str(folder / "rules.yaml"))
+                        refresh_seconds=REFRESH_SECONDS, rules_file=str(folder / "rules.yaml"),
+                        open_wall=True)
     ctx = create_context(settings)
     server = make_server("127.0.0.1", 0, as_leader(create_app(context=ctx)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="gridwatch-rankings-server",

@@ -44,7 +44,7 @@ def outage_app(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     database = tmp_path_factory.mktemp("outage") / "demo.sqlite3"
     shutil.copyfile(demo_db, database)
     settings = Settings(data_dir=database.parent, database_url=f"sqlite:///{database}",
-                        refresh_seconds=REFRESH_SECONDS)
+                        refresh_seconds=REFRESH_SECONDS, open_wall=True)
     ctx = create_context(settings)
     with sqlite3.connect(database) as conn:
         (street,) = conn.execute("SELECT code FROM areas WHERE level = 'street' ORDER BY code "

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from queries import accounts
 from queries.assessment import load_month, publication, shift_month
 from queries.rules import load_rules
 from settings import Settings
@@ -69,9 +70,19 @@ def test_the_page_shows_the_computed_ranking(open_ranked: Callable[..., Page],
 def test_a_leader_publishes_a_month_with_the_button(open_ranked: Callable[..., Page],
                                                     rankings_app: LiveApp) -> None:
     month = shift_month(this_month(), -2)
+    with rankings_app.ctx.sessions() as session:
+        accounts.add_user(session, "zhang", "zhang-password-1", "leader",
+                          now=Settings().now(), display_name="张主任")
+        session.commit()
     page = open_ranked(f"/rankings?month={month}")
     expect(page.locator(".gw-r-badge")).to_have_text("临时结果", timeout=15_000)
-    page.locator("#rank-publisher").fill("张主任")
+    # The open wall shows the ranking but cannot publish: a leader logs in through the form.
+    page.goto(f"{rankings_app.url}/login?next=/rankings?month={month}")
+    page.locator("#username").fill("zhang")
+    page.locator("#password").fill("zhang-password-1")
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(f"**/rankings?month={month}")
+    expect(page.locator(".gw-r-badge")).to_have_text("临时结果", timeout=15_000)
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#rank-publish").click()
     expect(page.locator(".gw-r-badge")).to_have_text("已发布", timeout=15_000)

@@ -181,7 +181,7 @@ def city311(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City311]:
                            calendar=default_calendar()).run(source)
     engine.dispose()
     settings = Settings(data_dir=folder, database_url=url, refresh_seconds=REFRESH_SECONDS,
-                        timezone=TIMEZONE, as_of=AS_OF)
+                        timezone=TIMEZONE, as_of=AS_OF, open_wall=True)
     ctx = create_context(settings)
     server = make_server("127.0.0.1", 0, as_leader(create_app(context=ctx)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="gridwatch-311-server",
