@@ -18,8 +18,9 @@ from settings import Settings
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[FlaskClient]:
-    """The app's server over an empty database (the index and its scripts need no data)."""
-    ctx = create_context(Settings(data_dir=tmp_path,
+    """The app's server over an empty database (the index and its scripts need no data), with
+    the demo's open wall so the index answers without a login."""
+    ctx = create_context(Settings(data_dir=tmp_path, open_wall=True,
                                   database_url=f"sqlite:///{tmp_path / 'city.sqlite3'}"))
     init_db(ctx.engine)
     yield create_app(context=ctx).server.test_client()

@@ -8,8 +8,8 @@ URLs. ``AGGREGATE`` gives, for the rest, the written reason they return no case-
 A callback or route in neither table fails ``test_every_callback_and_route_is_in_a_table``,
 so a new one cannot arrive unexamined.
 
-The caller is set by ``install_identity`` (a ``before_request`` that sets ``flask.g.identity``),
-standing in for the login hook; swap the ``identity`` fixture to test another caller.
+The caller logs in through the real ``/login`` (``logged_in_client``: a session cookie and the
+CSRF header); swap the ``identity`` fixture to test another caller.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from typing import Any
 
 import pytest
 from dash import Dash
-from flask import g
 from flask.testing import FlaskClient
 
 from app import create_app
@@ -34,7 +33,7 @@ from queries.engine import init_db, make_engine, make_session_factory
 from queries.scope import Scope
 from security.identity import ROLE_DEPARTMENT, Identity
 from settings import Settings
-from tests.identities import LEADER, install_identity
+from tests.identities import LEADER, logged_in_client
 from tests.scope_city import B_MARKERS, ScopeCity, build_scope_city
 
 STREET_S2 = "330199002"  # department B's cases B1, B3 are here (and department A's A2)
@@ -143,6 +142,8 @@ def build_scoped() -> dict[str, list[Fire]]:
         "/api/places-state.geojson": [Fire(url=f"/api/places-state.geojson?area={STREET_S2}")],
         "/map": [Fire(url="/map")],
         "/healthz": [Fire(url="/healthz")],
+        # The audit log is a leader's page: a department head gets 403 and no entry.
+        "/audit": [Fire(url="/audit")],
         "/api/places/<int:poi_id>/report": [
             Fire(url=f"/api/places/{b1}/report", method="POST",
                  values={"problem": "dirty", "text": "SCOPE-B-SECRET-001"})],
@@ -182,6 +183,8 @@ AGGREGATE: dict[str, str] = {
     "/_favicon.ico": "static asset",
     "/fonts/gridwatch-sans.otf": "static asset",
     "/_reload-hash": "Dash's hot-reload hash: no data",
+    "/login": "the login form and its POST: accounts, no case data",
+    "/logout": "ends the session: no data",
     "/_dash-update-component": "the callbacks, each fired through it by the tables above",
 }
 
@@ -276,13 +279,12 @@ def identity(city_db: tuple[str, ScopeCity]) -> Identity:
 @pytest.fixture
 def app(tmp_path: Path, city_db: tuple[str, ScopeCity], identity: Identity) -> Iterator[Dash]:
     dash_app = create_app(Settings(data_dir=tmp_path, database_url=city_db[0]))
-    install_identity(dash_app.server, identity)
     yield dash_app
 
 
 @pytest.fixture
-def client(app: Dash) -> FlaskClient:
-    return app.server.test_client()
+def client(app: Dash, identity: Identity) -> FlaskClient:
+    return logged_in_client(app, identity)
 
 
 def names(app: Dash) -> tuple[dict[str, str], set[str]]:
@@ -344,8 +346,7 @@ def test_the_same_requests_by_a_leader_do_reach_department_b(
     test above passes because of the scope, not because the requests miss the data."""
     url, city = city_db
     dash_app = create_app(Settings(data_dir=tmp_path, database_url=url))
-    install_identity(dash_app.server, LEADER)
-    bodies = {name: body for name, _, body in fire_all(dash_app, dash_app.server.test_client(),
+    bodies = {name: body for name, _, body in fire_all(dash_app, logged_in_client(dash_app, LEADER),
                                                           city) if B_MARKERS[0] in body}
     assert {"map-card.children", "grids-crumbs.children", "quality-status.children"} <= set(
         bodies)
@@ -357,9 +358,9 @@ def test_a_view_cached_for_one_caller_is_not_served_to_another(
     read first, then department A's head on the same view must still get only A's cases."""
     url, city = city_db
     dash_app = create_app(Settings(data_dir=tmp_path, database_url=url))
-    caller = {"identity": LEADER}
-    dash_app.server.before_request(lambda: setattr(g, "identity", caller["identity"]))
-    client = dash_app.server.test_client()
+    clients = {"leader": logged_in_client(dash_app, LEADER),
+               "head": logged_in_client(dash_app, identity)}
+    caller = {"client": clients["leader"]}
     callbacks, _ = names(dash_app)
     shared = {"grids-crumbs.children": Fire({"grids-url.search": f"?area={STREET_S2}"}),
               "quality-status.children": Fire({"quality-tick.n_intervals": 1,
@@ -367,13 +368,14 @@ def test_a_view_cached_for_one_caller_is_not_served_to_another(
 
     def body(name: str) -> str:
         key = callbacks[name]
-        resp = client.post("/_dash-update-component",
-                           json=dash_request(key, dash_app.callback_map[key], shared[name]))
+        resp = caller["client"].post(
+            "/_dash-update-component",
+            json=dash_request(key, dash_app.callback_map[key], shared[name]))
         assert resp.status_code == 200
         return readable(resp.data)
 
     for name in shared:
         assert B_MARKERS[0] in body(name), name
-    caller["identity"] = identity
+    caller["client"] = clients["head"]
     for name in shared:
         assert B_MARKERS[0] not in body(name), name
