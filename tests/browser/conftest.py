@@ -150,7 +150,7 @@ def rankings_app(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
                         refresh_seconds=REFRESH_SECONDS, rules_file=str(folder / "rules.yaml"),
                         open_wall=True)
     ctx = create_context(settings)
-    server = make_server("127.0.0.1", 0, as_leader(create_app(context=ctx)), threaded=True)
+    server = make_server("127.0.0.1", 0, create_app(context=ctx).server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="gridwatch-rankings-server",
                               daemon=True)
     thread.start()
