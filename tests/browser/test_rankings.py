@@ -102,7 +102,7 @@ def test_presentation_mode_advances_by_itself_and_pauses(open_ranked: Callable[.
     page = open_ranked("/present?pages=screen,rankings&seconds=2&lang=zh")
     indicator = page.locator("#present-indicator")
     expect(indicator).to_contain_text("1 / 2 · 大屏", timeout=10_000)
-    expect(indicator).to_contain_text("2 / 2 · 考核", timeout=6_000)
+    expect(indicator).to_contain_text("2 / 2 · 考核", timeout=20_000)
     expect(page.locator(".gw-present-active")).to_have_attribute("src", re.compile("/rankings"))
     page.wait_for_timeout(1_000)
     page.screenshot(path=str(artifacts / "present.png"))
