@@ -498,3 +498,25 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(120), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SupervisionFlag(Base):
+    """A leader's 督办 on a case: who flagged it, the note, and when it was cleared.
+
+    A flag is never deleted: clearing stamps ``cleared_at``/``cleared_by``, so the case page
+    keeps the whole history. A case is pinned on its department's desk while any flag of it is
+    not cleared.
+    """
+
+    __tablename__ = "supervision_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    flagged_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    cleared_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"SupervisionFlag({self.case_id}, {self.flagged_by!r}, {self.at:%Y-%m-%d %H:%M})"
