@@ -142,6 +142,17 @@ def build_scoped() -> dict[str, list[Fire]]:
         "/api/places-state.geojson": [Fire(url=f"/api/places-state.geojson?area={STREET_S2}")],
         "/map": [Fire(url="/map")],
         "/healthz": [Fire(url="/healthz")],
+        # The desk's exports: B's area, case numbers and closed case in the URL; A's own rows
+        # as the control.
+        "/desk/export.<any(csv, xlsx):kind>": [
+            Fire(url="/desk/export.csv", expect=("SCOPE-A-001", "SCOPE-A-002")),
+            Fire(url=f"/desk/export.csv?area={STREET_S2}&status=派遣,结案",
+                 expect=("SCOPE-A-002",)),
+            Fire(url="/desk/export.csv?q=SCOPE-B-SECRET"),
+            Fire(url="/desk/export.csv?q=乙部门保密路&status=结案,派遣"),
+            Fire(url=f"/desk/export.xlsx?area={STREET_S2}&status=结案,派遣",
+                 expect=("SCOPE-A-002",)),
+            Fire(url="/desk/export.xlsx?q=SCOPE-B")],
         # The audit log is a leader's page: a department head gets 403 and no entry.
         "/audit": [Fire(url="/audit")],
         "/api/places/<int:poi_id>/report": [
@@ -230,7 +241,12 @@ def dash_request(key: str, spec: dict[str, Any], fire: Fire) -> dict[str, Any]:
 
 
 def readable(body: bytes) -> str:
-    """Return a response as searchable text: JSON unescaped, sent files decoded and unzipped."""
+    """Return a response as searchable text: JSON unescaped, sent files decoded and unzipped
+    (a workbook sent as such, or inside a callback's answer)."""
+    if zipfile.is_zipfile(io.BytesIO(body)):
+        with zipfile.ZipFile(io.BytesIO(body)) as zipped:
+            return "\n".join(zipped.read(n).decode("utf-8", errors="replace")
+                             for n in zipped.namelist())
     text = body.decode("utf-8", errors="replace")
     try:
         data = json.loads(text)
@@ -348,7 +364,8 @@ def test_the_same_requests_by_a_leader_do_reach_department_b(
     dash_app = create_app(Settings(data_dir=tmp_path, database_url=url))
     bodies = {name: body for name, _, body in fire_all(dash_app, logged_in_client(dash_app, LEADER),
                                                           city) if B_MARKERS[0] in body}
-    assert {"map-card.children", "grids-crumbs.children", "quality-status.children"} <= set(
+    assert {"map-card.children", "grids-crumbs.children", "quality-status.children",
+            "/desk/export.<any(csv, xlsx):kind>"} <= set(
         bodies)
 
 
