@@ -244,6 +244,8 @@ class CaseFile:
     street: str
     community: str | None
     grid: str | None
+    street_code: str
+    community_code: str | None
     department: str | None
     status: str
     status_raw: str | None
@@ -283,7 +285,8 @@ def case_file(session: Session, case_id: int, *, scope: Scope) -> CaseFile | Non
     out of its links."""
     street, community, grid = aliased(Area), aliased(Area), aliased(Area)
     row = session.execute(
-        select(*_FILE_COLUMNS, street.name, community.name, grid.name, Department.name,
+        select(*_FILE_COLUMNS, street.name, community.name, grid.name, street.code,
+               community.code, Department.name,
                Case.status, Case.status_raw, Case.urgency, Case.severity, Case.valid_report,
                Case.reported_at, Case.registered_at, Case.dispatched_at, Case.handled_at,
                Case.closed_at, Case.cancelled_at, Case.deadline_at, Case.original_deadline_at,

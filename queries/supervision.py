@@ -51,8 +51,11 @@ def _external_id(session: Session, case_id: int, scope: Scope) -> str | None:
 
 
 def flag_case(session: Session, case_id: int, *, scope: Scope, by: str, note: str,
-              now: datetime) -> FlagRow | None:
+              now: datetime, actor: str | None = None) -> FlagRow | None:
     """Flag a case of ``scope`` (audited); None when no case of the scope has this id.
+
+    ``by`` is the name the history shows (a display name), ``actor`` the audit log's username
+    (``by`` when not given).
 
     The caller commits. Who may flag (a leader) is the caller's check; the scope here keeps a
     flag from reaching a case the caller cannot see.
@@ -64,7 +67,7 @@ def flag_case(session: Session, case_id: int, *, scope: Scope, by: str, note: st
                            at=now)
     session.add(flag)
     session.flush()
-    accounts.audit(session, by, "supervise", external_id, flag.note, now=now)
+    accounts.audit(session, actor or by, "supervise", external_id, flag.note, now=now)
     return _row(flag)
 
 

@@ -37,13 +37,6 @@ CHUNK_BYTES = 64 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def export_url(kind: str, query: dict[str, str]) -> str:
-    """Return the export link of a view (``kind`` "csv" or "xlsx")."""
-    path = f"/desk/export.{kind}"
-    encoded = "&".join(f"{k}={quote(v)}" for k, v in query.items())
-    return f"{path}?{encoded}" if encoded else path
-
-
 def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
              clock: Callable[[], datetime]) -> None:
     """Add the export route (CSV and XLSX) to the Flask server."""

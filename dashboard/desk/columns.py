@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from dashboard.i18n import t, term
 from queries.desk import DeskRow
@@ -73,3 +74,9 @@ def grid_row(row: DeskRow, now: datetime, lang: str) -> dict[str, Any]:
 def case_href(case_id: int, lang: str) -> str:
     """Return the case page's link, keeping an English reader in English."""
     return f"/desk/case?id={case_id}" + ("&lang=en" if lang == "en" else "")
+
+
+def export_url(kind: str, query: dict[str, str]) -> str:
+    """Return the export link of a view (``kind`` "csv" or "xlsx"), its filters in the URL."""
+    path = f"/desk/export.{kind}"
+    return f"{path}?{urlencode(query)}" if query else path
