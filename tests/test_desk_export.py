@@ -1,24 +1,29 @@
-"""The desk's CSV and XLSX exports through the real app and a real login: every row is the
-caller's, the filters in the URL narrow the view, and nobody without a login gets a file."""
+"""The desk through the real app and a real login: CSV and XLSX exports whose every row is the
+caller's, filters in the URL, no file without a login, and 督办 from the wall's card and the
+case page pinning the case on the department's desk."""
 
 from __future__ import annotations
 
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dash import Dash
+from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from app import create_app
 from queries.engine import init_db, make_engine, make_session_factory
-from queries.models import Case
+from queries.models import AuditEntry, Case
 from queries.scope import Scope
 from security.identity import ROLE_AREA, ROLE_DEPARTMENT, Identity
 from settings import Settings
 from tests.desk_city import NOW, DeskCity, build_desk_city
 from tests.identities import LEADER, logged_in_client
+from tests.test_scope_enumeration import Fire, callback_name, dash_request, readable
 
 
 @pytest.fixture
@@ -108,3 +113,56 @@ def test_a_formula_in_an_address_stays_text(app: Dash, city: tuple[str, DeskCity
     assert rows[1][7] == "'=HYPERLINK(\"http://x\")"
     sheet = load_workbook(io.BytesIO(client.get("/desk/export.xlsx?q=DESK-X3").data)).worksheets[0]
     assert sheet.cell(row=2, column=8).data_type == "s"
+
+
+def fire(client: FlaskClient, app: Dash, name: str, values: dict[str, Any]) -> str:
+    """Fire one callback (by its first output) through Dash's endpoint; return the answer."""
+    key = {callback_name(k, v): k for k, v in app.callback_map.items()}[name]
+    resp = client.post("/_dash-update-component",
+                       json=dash_request(key, app.callback_map[key], Fire(values)))
+    assert resp.status_code == 200, resp.data
+    return readable(resp.data)
+
+
+def test_a_leader_flags_from_the_wall_card_and_the_department_sees_it_pinned(
+        app: Dash, city: tuple[str, DeskCity]) -> None:
+    leader, head = logged_in_client(app, LEADER), logged_in_client(app, head_of(city[1]))
+    wall = {"area": "", "lang": "zh", "theme": "dark"}
+    x4 = city[1].cases["X4"]
+    click = {"map-cases.clickData": {"properties": {"id": x4}}, "map-card-close.n_clicks": None,
+             "screen-wall.data": wall}
+    assert "card-flag-button" in fire(leader, app, "map-card.children", click)
+    assert "card-flag-button" not in fire(head, app, "map-card.children", click)
+    flagged = {"card-flag-button.n_clicks": 1, "card-flag-note.value": "今天办结",
+               "card-flag-case.data": x4, "screen-wall.data": wall}
+    assert "只有领导可以督办" in fire(head, app, "card-flag-message.children", flagged)
+    assert "已督办" in fire(leader, app, "card-flag-message.children", flagged)
+    rows = csv_rows(head.get("/desk/export.csv").data)[1:]
+    # X4 and X7 are both flagged now: pinned first, by deadline (X4 11-22, X7 11-25).
+    assert [(r[0], r[1]) for r in rows[:3]] == [("DESK-X4", "督办"), ("DESK-X7", "督办"),
+                                                ("DESK-X1", "")]
+    page = fire(head, app, "case-body.children", {"case-id.data": {"id": x4, "lang": "zh"}})
+    assert "今天办结" in page and "领导 于 2026-11-20 12:00 督办" in page
+    with make_session_factory(make_engine(city[0]))() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "supervise")).one()
+        assert (entry.actor, entry.target, entry.detail) == ("leader", "DESK-X4", "今天办结")
+
+
+def test_a_leader_flags_from_the_case_page_and_a_head_cannot(
+        app: Dash, city: tuple[str, DeskCity]) -> None:
+    leader, head = logged_in_client(app, LEADER), logged_in_client(app, head_of(city[1]))
+    x2 = city[1].cases["X2"]
+    values = {"case-flag-button.n_clicks": 1, "case-flag-note.value": "请核实",
+              "case-id.data": {"id": x2, "lang": "zh"}}
+    assert "case-flag-button" in fire(leader, app, "case-body.children",
+                                      {"case-id.data": {"id": x2, "lang": "zh"}})
+    assert "case-flag-button" not in fire(head, app, "case-body.children",
+                                          {"case-id.data": {"id": x2, "lang": "zh"}})
+    assert "只有领导可以督办" in fire(head, app, "case-flags.children", values)
+    answer = fire(leader, app, "case-flags.children", values)
+    assert "请核实" in answer and "尽快处置" not in answer  # X2's own history only
+    grid = fire(head, app, "desk-grid.getRowsResponse",
+                {"desk-grid.getRowsRequest": {"startRow": 0, "endRow": 2},
+                 "desk-filters.data": {}, "desk-lang.data": "zh"})
+    assert '"rowCount": 6' in grid
+    assert grid.index("DESK-X2") < grid.index("DESK-X7")  # X2 (11-20 10:00) before X7 (11-25)

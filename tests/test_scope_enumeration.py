@@ -149,6 +149,11 @@ def build_scoped() -> dict[str, list[Fire]]:
             Fire({"case-flag-button.n_clicks": 1, "case-flag-note.value": "SCOPE-A-note",
                   "case-id.data": {"id": case, "lang": "zh"}},
                  expect=(t("case_flag_leaders", "zh"),)) for case in (b1, a1)],
+        # 督办 from the wall's card with B's case ids: a department head may not flag.
+        "card-flag-message.children": [
+            Fire({"card-flag-button.n_clicks": 1, "card-flag-note.value": "x",
+                  "card-flag-case.data": case, "screen-wall.data": WALL},
+                 expect=(t("case_flag_leaders", "zh"),)) for case in (b1, b3)],
         # Routes: the wall's map data (points with an internal id, light, major class and
         # channel only), pages and their data, for areas outside the scope.
         "/": [Fire(url="/")],
