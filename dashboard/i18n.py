@@ -361,6 +361,8 @@ WORDS: dict[str, dict[str, str]] = {
     "desk_f_source": {"zh": "来源", "en": "Source"},
     "desk_f_dates": {"zh": "上报日期", "en": "Reported"},
     "desk_f_search": {"zh": "案件编号或地址", "en": "Case number or address"},
+    "desk_all": {"zh": "全部", "en": "All"},
+    "desk_open": {"zh": "在办", "en": "Open"},
     "desk_export_csv": {"zh": "导出 CSV", "en": "Export CSV"},
     "desk_export_xlsx": {"zh": "导出 XLSX", "en": "Export XLSX"},
     "desk_count": {"zh": "共 {n} 件", "en": "{n} cases"},

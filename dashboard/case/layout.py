@@ -29,7 +29,7 @@ from queries.supervision import FlagRow
 from settings import Settings
 
 PATH = "/desk/case"
-MAP_ZOOM = 17
+MAP_ZOOM = 16
 
 
 def page(req: PageRequest) -> html.Div:
@@ -80,13 +80,13 @@ def create_body(case: CaseFile, stages: list[Stage], now: datetime, lang: str, *
         html.A(t("case_back", lang), href=page_href(DESK_PATH, lang), className="gw-c-back"),
     ], className="gw-c-head")
     left = [panel("case_fields", create_fields(case, lang), lang),
-            panel("case_stages", create_stages(stages, lang), lang),
-            panel("case_events", create_events(case, lang), lang)]
+            panel("case_links", create_links(case, lang), lang)]
     right = [panel("case_map", create_map(case, settings, shift), lang),
+             panel("case_stages", create_stages(stages, lang), lang),
              panel("case_supervision", html.Div([
                  html.Div(create_flags(case.flags, lang), id=ids.CASE_FLAGS),
                  create_flag_form(lang) if can_flag else None]), lang),
-             panel("case_links", create_links(case, lang), lang)]
+             panel("case_events", create_events(case, lang), lang)]
     return [head, html.Div([html.Div(left, className="gw-c-col"),
                             html.Div(right, className="gw-c-col")], className="gw-c-grid")]
 
@@ -142,12 +142,15 @@ def create_stages(stages: list[Stage], lang: str) -> html.Table:
 
     head = html.Tr([html.Th(t(f"stage_col_{k}", lang))
                     for k in ("stage", "start", "end", "took", "limit", "result")])
-    rows = [html.Tr([html.Td(t(f"stage_{s.key}", lang)), html.Td(_at(s.start)),
-                     html.Td(_at(s.end)), html.Td(_span(s.duration, lang)),
+    def short(moment: datetime | None) -> str:
+        return DASH if moment is None else f"{moment:%m-%d %H:%M}"
+
+    rows = [html.Tr([html.Td(t(f"stage_{s.key}", lang)), html.Td(short(s.start)),
+                     html.Td(short(s.end)), html.Td(_span(s.duration, lang)),
                      html.Td(_span(s.limit, lang) if s.limit is not None else DASH),
                      verdict(s)])
             for s in stages]
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="gw-c-table")
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="gw-c-table gw-c-stages")
 
 
 def create_events(case: CaseFile, lang: str) -> Any:

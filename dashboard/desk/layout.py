@@ -31,7 +31,7 @@ BLOCK_ROWS = 100  # rows the grid asks for at a time
 TILE_KEYS = ("reported", "closed", "ontime_close_rate", "open_overdue", "backlog_over_30",
              "avg_handling_hours")
 WIDTHS = {"external_id": 170, "flagged": 76, "status": 84, "left_hours": 130, "deadline": 142,
-          "major": 110, "minor": 120, "street": 110, "department": 120, "source": 104,
+          "major": 110, "minor": 120, "street": 110, "department": 170, "source": 104,
           "urgency": 86, "reported": 142}
 
 
@@ -43,22 +43,24 @@ def page(req: PageRequest) -> html.Div:
         return html.Label([html.Span(t(label_key, lang), className="gw-d-label"), control],
                           className="gw-d-field gw-d-wide" if wide else "gw-d-field")
 
+    def choose(ident: str, words: tuple[str, ...], empty_key: str, *,
+               multi: bool = True) -> dcc.Dropdown:
+        return dcc.Dropdown([{"label": term(w, lang), "value": w} for w in words],
+                            [] if multi else None, multi=multi, id=ident,
+                            placeholder=t(empty_key, lang), className="gw-d-dropdown")
+
     filters = html.Div([
         field("desk_f_search", dcc.Input(id=ids.DESK_SEARCH, type="search", debounce=True,
                                          maxLength=64, className="gw-d-input"), wide=True),
-        field("desk_f_status", dcc.Dropdown(
-            [{"label": term(s, lang), "value": s} for s in STATUSES], [], multi=True,
-            id=ids.DESK_STATUS, className="gw-d-dropdown")),
-        field("desk_f_major", dcc.Dropdown([], [], multi=True, id=ids.DESK_MAJOR,
-                                           className="gw-d-dropdown")),
-        field("desk_f_area", dcc.Dropdown([], None, id=ids.DESK_AREA,
-                                          className="gw-d-dropdown")),
-        field("desk_f_source", dcc.Dropdown(
-            [{"label": term(s, lang), "value": s} for s in SOURCES], [], multi=True,
-            id=ids.DESK_SOURCE, className="gw-d-dropdown")),
+        field("desk_f_status", choose(ids.DESK_STATUS, STATUSES, "desk_open")),
+        field("desk_f_major", choose(ids.DESK_MAJOR, (), "desk_all")),
+        field("desk_f_area", choose(ids.DESK_AREA, (), "desk_all", multi=False)),
+        field("desk_f_source", choose(ids.DESK_SOURCE, SOURCES, "desk_all")),
         field("desk_f_dates", dcc.DatePickerRange(
             id=ids.DESK_DATES, display_format="YYYY-MM-DD", first_day_of_week=1,
-            minimum_nights=0, clearable=True, className="gw-d-range")),
+            minimum_nights=0, clearable=True, className="gw-d-range",
+            start_date_placeholder_text=t("grids_range_start", lang),
+            end_date_placeholder_text=t("grids_range_end", lang))),
     ], className="gw-d-filters")
     tools = html.Div([
         html.Span(id=ids.DESK_COUNT, className="gw-d-count", role="status"),
