@@ -265,10 +265,17 @@ class CaseFile:
     rework_count: int
     settled_level: str | None
     satisfied: bool | None
+    photo_urls: str | None
     repeat_of: CaseLink | None = None
     repeated_by: tuple[CaseLink, ...] = ()
     events: tuple[EventRow, ...] = ()
     flags: tuple[FlagRow, ...] = ()
+
+    @property
+    def photos(self) -> list[str]:
+        """The photos' URLs the source gave (http/https only, as the importer kept them)."""
+        return [u for u in (self.photo_urls or "").splitlines()
+                if u.lower().startswith(("http://", "https://"))]
 
 
 _FILE_COLUMNS = (
@@ -291,7 +298,7 @@ def case_file(session: Session, case_id: int, *, scope: Scope) -> CaseFile | Non
                Case.reported_at, Case.registered_at, Case.dispatched_at, Case.handled_at,
                Case.closed_at, Case.cancelled_at, Case.deadline_at, Case.original_deadline_at,
                Case.extended, Case.misdispatched, Case.rework_count, Case.settled_level,
-               Case.satisfied, Case.repeat_of_id)
+               Case.satisfied, Case.photo_urls, Case.repeat_of_id)
         .join(Category, Case.category_id == Category.id)
         .join(street, Case.street_id == street.id)
         .outerjoin(community, Case.community_id == community.id)

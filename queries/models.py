@@ -225,6 +225,8 @@ class Case(Base):
     settled_level: Mapped[str | None] = mapped_column(String(8), doc="grid / street / district")
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), doc="重复问题 of")
     satisfied: Mapped[bool | None] = mapped_column(Boolean, doc="hotline 回访满意度")
+    photo_urls: Mapped[str | None] = mapped_column(
+        Text, doc="the source's photo URLs (照片; http/https only), one per line")
 
     category: Mapped[Category] = relationship()
     department: Mapped[Department | None] = relationship()

@@ -15,7 +15,7 @@ NOW is 2026-11-20 12:00. Department D1 城管执法 has X1 … X7, department D2
     Y2    D2    G4 (S2)        巡查上报   公用设施   派遣    11-20 09:30  11-21 12:00  repeats X1
 
 Every case is registered 30 minutes after its report and (but X5) dispatched an hour after its
-registration. X1 has events 上报 11-18 09:00, 立案 09:30, 派遣 10:30 (so its 派遣 took 60 min
+registration. X1 has two photo URLs. X1 has events 上报 11-18 09:00, 立案 09:30, 派遣 10:30 (so its 派遣 took 60 min
 against the 30-minute limit). Addresses are "<street name>路<n>号" with n the case's number.
 """
 
@@ -56,6 +56,9 @@ CASES = (
     ("Y2", "D2", "G4", SOURCE_PATROL, "K1", STATUS_DISPATCHED, (11, 20, 9, 30), (11, 21, 12), None, "解放路92号"),
 )
 REPEATS = {"X4": "X1", "Y2": "X1"}
+# X1's source gave two photos; X2's one web address and a value that is not one.
+PHOTOS = {"X1": "https://photos.example/x1a.jpg\nhttps://photos.example/x1b.jpg",
+          "X2": "javascript:alert(1)\nhttps://photos.example/x2.jpg"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ def build_desk_city(session: Session) -> DeskCity:
             grid_id=city.areas[grid], community_id=city.areas[community],
             street_id=city.areas[street], department_id=city.departments[dept],
             status=status, reported_at=at, registered_at=registered, dispatched_at=dispatched,
-            handled_at=_at(closed), closed_at=_at(closed), deadline_at=_at(deadline))
+            handled_at=_at(closed), closed_at=_at(closed), deadline_at=_at(deadline),
+            photo_urls=PHOTOS.get(key))
     session.add_all(rows.values())
     session.flush()
     for key, earlier in REPEATS.items():

@@ -159,6 +159,8 @@ def test_a_leader_flags_from_the_case_page_and_a_head_cannot(
     assert "case-flag-button" not in fire(head, app, "case-body.children",
                                           {"case-id.data": {"id": x2, "lang": "zh"}})
     assert "只有领导可以督办" in fire(head, app, "case-flags.children", values)
+    photos = fire(head, app, "case-body.children", {"case-id.data": {"id": x2, "lang": "zh"}})
+    assert "https://photos.example/x2.jpg" in photos and "javascript:" not in photos
     answer = fire(leader, app, "case-flags.children", values)
     assert "请核实" in answer and "尽快处置" not in answer  # X2's own history only
     grid = fire(head, app, "desk-grid.getRowsResponse",

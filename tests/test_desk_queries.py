@@ -148,6 +148,9 @@ def test_a_case_file_in_scope_and_none_outside(db) -> None:
     assert y2 is not None and y2.repeat_of is None
     x4 = case_file(session, city.cases["X4"], scope=dept(city))
     assert x4 is not None and x4.repeat_of is not None and x4.repeat_of.external_id == "DESK-X1"
+    assert x1.photos == ["https://photos.example/x1a.jpg", "https://photos.example/x1b.jpg"]
+    x2 = case_file(session, city.cases["X2"], scope=dept(city))
+    assert x2 is not None and x2.photos == ["https://photos.example/x2.jpg"]
     x7 = case_file(session, city.cases["X7"], scope=dept(city))
     assert x7 is not None and [(f.flagged_by, f.note, f.active) for f in x7.flags] == [
         ("leader", "尽快处置", True)]

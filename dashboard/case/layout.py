@@ -163,12 +163,17 @@ def create_events(case: CaseFile, lang: str) -> Any:
 
 
 def create_links(case: CaseFile, lang: str) -> html.Div:
-    """Return the rework count and the repeat links (cases outside the scope are left out)."""
+    """Return the rework count, the repeat links (cases outside the scope are left out) and
+    the photos' URLs when the source has them."""
     def link(other: CaseLink) -> html.A:
         return html.A(f"{other.external_id} ({term(other.status, lang)}, "
                       f"{other.reported_at:%Y-%m-%d})", href=case_href(other.id, lang))
 
     rows: list[Any] = [html.P(f"{t('case_rework', lang)}: {case.rework_count}")]
+    if case.photos:  # only http(s) addresses, opened outside the app
+        rows.append(html.P([f"{t('case_photos', lang)}: ", *[
+            html.A(url, href=url, target="_blank", rel="noopener noreferrer")
+            for url in case.photos]], className="gw-c-photos"))
     if case.repeat_of is not None:
         rows.append(html.P([f"{t('case_repeat_of', lang)}: ", link(case.repeat_of)]))
     if case.repeated_by:
