@@ -32,7 +32,7 @@ from queries.workcalendar import default_calendar
 from security import headers
 from security import sessions as login
 from settings import Settings, SettingsError
-from snapshot import routes, routes_places
+from snapshot import routes, routes_desk, routes_places
 from snapshot.build import make_builder
 from snapshot.jobs import JobDefinition
 from snapshot.store import SnapshotStore
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.layout = shell.layout
     routes.register(app.server, ctx.store)
     routes_places.register(app.server, ctx.sessions, ctx.settings, ctx.store.clock)
+    routes_desk.register(app.server, ctx.sessions, ctx.settings, ctx.store.clock)
     register_all(app, ctx.store, ctx.sessions, ctx.settings)
     # After the router's 404 hook: an unknown path answers 404 before any login redirect.
     headers.register(app.server)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from dash import Dash
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks import grids, places, present, quality, rankings, router, screen, volunteers
+from callbacks import (
+    case,
+    desk,
+    grids,
+    places,
+    present,
+    quality,
+    rankings,
+    router,
+    screen,
+    volunteers,
+)
 from settings import Settings
 from snapshot.store import SnapshotStore
 
@@ -23,3 +34,5 @@ def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session
     present.register(app)
     places.register(app, clock=store.clock)
     volunteers.register(app, sessions, settings, clock=store.clock)
+    desk.register(app, sessions, settings, clock=store.clock)
+    case.register(app, sessions, settings, clock=store.clock)

@@ -29,6 +29,7 @@ from dashboard.screen import layout as screen
 from dashboard.screen.figures import trend_figure
 from dashboard.screen.panels import (
     create_activity_types,
+    create_card_flag,
     create_case_card,
     create_ranking,
     create_ticker_items,
@@ -36,7 +37,9 @@ from dashboard.screen.panels import (
 )
 from dashboard.tiles import hover_text, tile_class
 from queries.cases import case_detail, case_exists
-from security.scoping import wall_scope
+from queries.supervision import flag_case
+from security.identity import ROLE_LEADER, current_identity
+from security.scoping import request_scope, wall_scope
 from settings import Settings
 from snapshot.build import map_light
 from snapshot.store import Snapshot, SnapshotStore
@@ -150,7 +153,10 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
             return html.Div(t(missing, lang), className="gw-empty"), False
         now = store.clock()
         light = map_light(case.dispatched_at, case.deadline_at, now, settings.warn_fraction)
-        return create_case_card(case, now, lang, light), False
+        card = create_case_card(case, now, lang, light)
+        if current_identity().role == ROLE_LEADER:  # 督办 is a leader's, from a login only
+            card.append(create_card_flag(case.id, lang))
+        return card, False
 
     app.callback(
         Output(ids.MAP_CARD, "children"),
@@ -160,6 +166,31 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
         State(ids.SCREEN_WALL, "data"),
         prevent_initial_call=True,
     )(show_case)
+
+    def flag(clicks: int | None, note: str | None, case_id: Any, wall: dict[str, str]) -> Any:
+        lang = wall["lang"]
+        identity = current_identity()
+        if not clicks:
+            return no_update
+        if identity.role != ROLE_LEADER:
+            return t("case_flag_leaders", lang)
+        try:
+            number = int(str(case_id))
+        except ValueError:
+            return t("case_not_found", lang)
+        with sessions() as session:
+            done = flag_case(session, number, scope=request_scope(),
+                             by=identity.display_name or identity.username,
+                             actor=identity.username, note=note or "", now=store.clock())
+            session.commit()
+        return t("case_flag_done" if done else "case_not_found", lang)
+
+    app.callback(
+        Output(ids.CARD_FLAG_MESSAGE, "children"),
+        Input(ids.CARD_FLAG_BUTTON, "n_clicks"), State(ids.CARD_FLAG_NOTE, "value"),
+        State(ids.CARD_FLAG_CASE, "data"), State(ids.SCREEN_WALL, "data"),
+        prevent_initial_call=True,
+    )(flag)
 
     # Pure UI wiring runs in the browser (assets/screen.js): no server round-trip.
     app.clientside_callback(

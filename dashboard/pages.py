@@ -8,6 +8,8 @@ tests that build several apps; this tuple is immutable and local.
 
 from __future__ import annotations
 
+from dashboard.case import layout as case
+from dashboard.desk import layout as desk
 from dashboard.grids import layout as grids
 from dashboard.grids.state import PATH as GRIDS_PATH
 from dashboard.present import layout as present
@@ -26,6 +28,9 @@ PAGES: tuple[Page, ...] = (
     Page("quality", QUALITY_PATH, quality.page, "nav_quality"),
     Page("volunteers", volunteers.PATH, volunteers.page, "nav_volunteers"),
     Page("present", "/present", present.page, "nav_present", in_nav=False, presentable=False),
+    # Behind a login (never the carousel's, so never a wall page): security.sessions.path_kind.
+    Page("desk", desk.PATH, desk.page, "nav_desk", presentable=False),
+    Page("case", case.PATH, case.page, "case_title", in_nav=False, presentable=False),
 )
 _BY_PATH = {path: page for page in PAGES for path in page.paths}
 _BY_NAME = {page.name: page for page in PAGES}

@@ -84,6 +84,8 @@ _NEW_COLUMNS = (
     ("cases", "location_precise", "BOOLEAN NOT NULL DEFAULT TRUE"),
     ("cases", "location_note", "VARCHAR(32)"),
     ("cases", "status_raw", "TEXT"),
+    # The case desk: the photos' URLs a source gives (Open311 media_url, a 照片 column).
+    ("cases", "photo_urls", "TEXT"),
     ("quarantined_rows", "source_system", "VARCHAR(64) NOT NULL DEFAULT ''"),
     ("quarantined_rows", "file_name", "TEXT NOT NULL DEFAULT ''"),
     ("quarantined_rows", "external_id", "VARCHAR(128)"),

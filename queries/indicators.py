@@ -38,6 +38,7 @@ from queries.models import (
     Department,
 )
 from queries.periods import Period
+from queries.scope import Scope
 
 DASH = "—"
 NOT_APPLICABLE: Mapping[str, str] = MappingProxyType({"zh": "不适用", "en": "n/a"})
@@ -362,6 +363,17 @@ def indicators(
     if department_id is None:  # the composite scores areas, not departments
         grids = hierarchy.grids_inside(session, area.id if area else None)
     return _build(rows[None], grids, settings)
+
+
+def scope_indicators(session: Session, period: Period, *, scope: Scope, now: datetime,
+                     settings: IndicatorSettings = DEFAULT) -> IndicatorSet:
+    """Compute every indicator over the cases of ``scope``: a department head's or street
+    manager's own tiles on the desk, by the wall's definitions with the scope in the WHERE.
+
+    No composite: it scores an area's grids, and a department has none.
+    """
+    rows = _aggregate(session, period, now, settings, None, [scope.case_clause()])
+    return _build(rows[None], None, settings)
 
 
 def repeat_problems(session: Session, period: Period, *, area_id: int | None = None) -> int:

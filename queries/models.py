@@ -225,6 +225,8 @@ class Case(Base):
     settled_level: Mapped[str | None] = mapped_column(String(8), doc="grid / street / district")
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), doc="重复问题 of")
     satisfied: Mapped[bool | None] = mapped_column(Boolean, doc="hotline 回访满意度")
+    photo_urls: Mapped[str | None] = mapped_column(
+        Text, doc="the source's photo URLs (照片; http/https only), one per line")
 
     category: Mapped[Category] = relationship()
     department: Mapped[Department | None] = relationship()
@@ -498,3 +500,25 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(120), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SupervisionFlag(Base):
+    """A leader's 督办 on a case: who flagged it, the note, and when it was cleared.
+
+    A flag is never deleted: clearing stamps ``cleared_at``/``cleared_by``, so the case page
+    keeps the whole history. A case is pinned on its department's desk while any flag of it is
+    not cleared.
+    """
+
+    __tablename__ = "supervision_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    flagged_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    cleared_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"SupervisionFlag({self.case_id}, {self.flagged_by!r}, {self.at:%Y-%m-%d %H:%M})"

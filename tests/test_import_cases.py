@@ -8,6 +8,7 @@ from the 4th sits on city hall, every 50th from the 9th has 3-decimal coordinate
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from collections import Counter
 from datetime import datetime
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.importer.mapping import load_mapping, parse_mapping
-from ingest.importer.pipeline import CaseImporter, ImportSummary
+from ingest.importer.pipeline import CaseImporter, ImportSummary, photo_urls
 from ingest.importer.readers import detect_encoding, open_source
 from ingest.spatial import AreaLocator
 from queries.coords import wgs84_to_gcj02
@@ -367,6 +368,25 @@ def test_open311_into_shanghai_time(engine: Engine, city: dict[str, int],
                      for key in ("311-00021", "311-00022"))
     assert first.reported_at == datetime(2026, 11, 1, 13, 30)
     assert second.reported_at == datetime(2026, 11, 1, 14, 30)
+
+
+def test_open311_media_urls_become_the_cases_photo_urls(
+        engine: Engine, city: dict[str, int], session: Session, tmp_path: Path) -> None:
+    requests = json.loads((DATA / "open311_requests.json").read_text(encoding="utf-8"))[:3]
+    requests[0]["media_url"] = "https://photos.example/a.jpg"
+    requests[1]["media_url"] = "javascript:alert(1)"  # never a link on the case page
+    path = tmp_path / "media.json"
+    path.write_text(json.dumps(requests), encoding="utf-8")
+    run(engine, path, MAPPINGS / "open311.yaml")
+    photos = dict(session.execute(select(Case.external_id, Case.photo_urls)).all())
+    assert photos == {"311-00001": "https://photos.example/a.jpg", "311-00002": None,
+                      "311-00003": None}
+
+
+def test_a_photos_cell_keeps_its_web_addresses_once() -> None:
+    assert photo_urls("https://a/1.jpg; http://b/2.png，https://a/1.jpg file:///c.jpg") == (
+        "https://a/1.jpg\nhttp://b/2.png")
+    assert photo_urls("") is None and photo_urls("无") is None
 
 
 # ----------------------------------------------------------------------- two sources

@@ -96,7 +96,8 @@ def build_scoped() -> dict[str, list[Fire]]:
         "app-page.children": [page("/screen"), page("/screen", f"?area={STREET_S2}"),
                               page("/grids", f"?area={STREET_S2}"), page("/grids"),
                               page("/quality"), page("/rankings"), page("/volunteers"),
-                              page("/present"), page("/no-such-page")],
+                              page("/present"), page("/no-such-page"), page("/desk"),
+                              page("/desk/case", f"?id={b1}")],
         # The wall's refresh sends tiles, ticker and map URLs from the whole city's snapshot.
         "screen-version.data": [
             Fire({"screen-tick.n_intervals": 1, "screen-scale.data": 1,
@@ -126,6 +127,33 @@ def build_scoped() -> dict[str, list[Fire]]:
             Fire({"quality-tick.n_intervals": 1, "quality-lang.data": "zh"},
                  expect=("SCOPE-A-002",)),
             Fire({"quality-tick.n_intervals": 2, "quality-lang.data": "en"})],
+        # The desk: its tiles and choices, its rows with B's areas and numbers as filters, and
+        # the case page with B's case ids (A's own case as the control).
+        "desk-tiles.children": [Fire({"desk-lang.data": "zh"}, expect=("甲部门负责人",))],
+        "desk-grid.getRowsResponse": [
+            Fire({"desk-grid.getRowsRequest": {"startRow": 0, "endRow": 100},
+                  "desk-filters.data": {}, "desk-lang.data": "zh"},
+                 expect=("SCOPE-A-001", "SCOPE-A-002")),
+            *[Fire({"desk-grid.getRowsRequest": {"startRow": 0, "endRow": 100},
+                    "desk-filters.data": filters, "desk-lang.data": "en"})
+              for filters in ({"q": "SCOPE-B"}, {"q": "乙部门保密路", "status": "派遣,结案"},
+                              {"area": STREET_S2, "status": "派遣,结案"},
+                              {"area": GRID_G4, "major": "公用设施"})]],
+        "case-body.children": [
+            *[Fire({"case-id.data": {"id": case, "lang": "zh"}}) for case in (b1, b2, b3)],
+            Fire({"case-id.data": {"id": a1, "lang": "zh"}},
+                 expect=("SCOPE-A-001", "甲部门一路1号", "甲部门案件一")),
+            Fire({"case-id.data": {"id": "1 OR 1=1", "lang": "en"}})],
+        # 督办 with B's case ids: a department head may not flag at all.
+        "case-flags.children": [
+            Fire({"case-flag-button.n_clicks": 1, "case-flag-note.value": "SCOPE-A-note",
+                  "case-id.data": {"id": case, "lang": "zh"}},
+                 expect=(t("case_flag_leaders", "zh"),)) for case in (b1, a1)],
+        # 督办 from the wall's card with B's case ids: a department head may not flag.
+        "card-flag-message.children": [
+            Fire({"card-flag-button.n_clicks": 1, "card-flag-note.value": "x",
+                  "card-flag-case.data": case, "screen-wall.data": WALL},
+                 expect=(t("case_flag_leaders", "zh"),)) for case in (b1, b3)],
         # Routes: the wall's map data (points with an internal id, light, major class and
         # channel only), pages and their data, for areas outside the scope.
         "/": [Fire(url="/")],
@@ -142,6 +170,17 @@ def build_scoped() -> dict[str, list[Fire]]:
         "/api/places-state.geojson": [Fire(url=f"/api/places-state.geojson?area={STREET_S2}")],
         "/map": [Fire(url="/map")],
         "/healthz": [Fire(url="/healthz")],
+        # The desk's exports: B's area, case numbers and closed case in the URL; A's own rows
+        # as the control.
+        "/desk/export.<any(csv, xlsx):kind>": [
+            Fire(url="/desk/export.csv", expect=("SCOPE-A-001", "SCOPE-A-002")),
+            Fire(url=f"/desk/export.csv?area={STREET_S2}&status=派遣,结案",
+                 expect=("SCOPE-A-002",)),
+            Fire(url="/desk/export.csv?q=SCOPE-B-SECRET"),
+            Fire(url="/desk/export.csv?q=乙部门保密路&status=结案,派遣"),
+            Fire(url=f"/desk/export.xlsx?area={STREET_S2}&status=结案,派遣",
+                 expect=("SCOPE-A-002",)),
+            Fire(url="/desk/export.xlsx?q=SCOPE-B")],
         # The audit log is a leader's page: a department head gets 403 and no entry.
         "/audit": [Fire(url="/audit")],
         "/api/places/<int:poi_id>/report": [
@@ -162,9 +201,12 @@ AGGREGATE: dict[str, str] = {
     "map-density.hideout": "clientside (heatToggle)",
     "grids-table.exportDataAsCsv": "clientside (the table on screen, already scoped)",
     "present-state.data": "clientside (the carousel)",
+    "(no output) desk-filters.data": "clientside (empties the desk grid's block cache)",
     '{"index":["ALL"],"type":"present-frame"}.className': "clientside (the carousel)",
     # Server callbacks that read no case rows.
     "grids-url.search": "writes the URL and the controls from the controls: no data read",
+    "desk-filters.data": "writes the desk's filters and export links from its controls: no "
+                         "data read",
     "rank-month.options": "aggregate only: the streets' monthly assessment",
     "rank-url.search": "writes the URL from the month picker: no data read",
     "rank-street.data": "aggregate only: picks a street of the assessment table",
@@ -230,7 +272,12 @@ def dash_request(key: str, spec: dict[str, Any], fire: Fire) -> dict[str, Any]:
 
 
 def readable(body: bytes) -> str:
-    """Return a response as searchable text: JSON unescaped, sent files decoded and unzipped."""
+    """Return a response as searchable text: JSON unescaped, sent files decoded and unzipped
+    (a workbook sent as such, or inside a callback's answer)."""
+    if zipfile.is_zipfile(io.BytesIO(body)):
+        with zipfile.ZipFile(io.BytesIO(body)) as zipped:
+            return "\n".join(zipped.read(n).decode("utf-8", errors="replace")
+                             for n in zipped.namelist())
     text = body.decode("utf-8", errors="replace")
     try:
         data = json.loads(text)
@@ -348,7 +395,9 @@ def test_the_same_requests_by_a_leader_do_reach_department_b(
     dash_app = create_app(Settings(data_dir=tmp_path, database_url=url))
     bodies = {name: body for name, _, body in fire_all(dash_app, logged_in_client(dash_app, LEADER),
                                                           city) if B_MARKERS[0] in body}
-    assert {"map-card.children", "grids-crumbs.children", "quality-status.children"} <= set(
+    assert {"map-card.children", "grids-crumbs.children", "quality-status.children",
+            "/desk/export.<any(csv, xlsx):kind>", "desk-grid.getRowsResponse",
+            "case-body.children"} <= set(
         bodies)
 
 

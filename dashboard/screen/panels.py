@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 
 from dashboard import ids
 from dashboard.formatting import format_value
@@ -200,3 +200,15 @@ def create_case_card(case: CaseDetail, now: datetime, lang: str, light: str) -> 
                  for item in (html.Dt(t(key, lang)), html.Dd(value))], className="gw-card-rows"),
         html.P(case.description, className="gw-card-desc") if case.description else None,
     ]
+
+
+def create_card_flag(case_id: int, lang: str) -> html.Div:
+    """Return a logged-in leader's 督办 form on the case card (a note and the button)."""
+    return html.Div([
+        dcc.Store(id=ids.CARD_FLAG_CASE, data=case_id),
+        dcc.Input(id=ids.CARD_FLAG_NOTE, type="text", maxLength=500,
+                  placeholder=t("case_flag_note", lang), className="gw-card-flag-note"),
+        html.Button(t("case_flag_button", lang), id=ids.CARD_FLAG_BUTTON, n_clicks=0,
+                    className="gw-card-flag-button"),
+        html.Div(id=ids.CARD_FLAG_MESSAGE, className="gw-card-flag-message", role="status"),
+    ], className="gw-card-flag")

@@ -41,6 +41,7 @@ FIELDS: dict[str, str] = {
     "department": "承办单位, mapped by department.map",
     "urgency": "紧急/一般, mapped by urgency.map",
     "satisfied": "回访满意度, mapped by satisfied.map",
+    "photos": "照片: one or more http(s) URLs, separated by spaces, commas or semicolons",
 }
 REQUIRED = ("external_id", "reported_at")
 TIME_FIELDS = ("reported_at", "registered_at", "dispatched_at", "handled_at", "closed_at",

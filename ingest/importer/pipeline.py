@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -80,7 +81,18 @@ WRITTEN = ("source", "source_raw", "category_id", "description", "address", "lat
            "location_precise", "location_note", "grid_id", "community_id", "street_id",
            "department_id", "status", "status_raw", "urgency", "reported_at", "registered_at",
            "dispatched_at", "handled_at", "closed_at", "cancelled_at", "deadline_at",
-           "original_deadline_at", "satisfied")
+           "original_deadline_at", "satisfied", "photo_urls")
+
+
+_URL_SPLIT = re.compile(r"[\s,;，；]+")
+
+
+def photo_urls(text: str) -> str | None:
+    """Return a photos cell's http(s) URLs, one per line (None when it has none): anything
+    else (a file path, a ``javascript:`` link) is left out, so the case page links only to
+    web addresses."""
+    urls = [u for u in _URL_SPLIT.split(text) if u.lower().startswith(("http://", "https://"))]
+    return "\n".join(dict.fromkeys(urls)) or None
 
 
 class Chain(Protocol):
@@ -372,6 +384,7 @@ class CaseImporter:
             "status": status, "status_raw": status_raw, "urgency": urgency,
             **times, "deadline_at": deadline, "original_deadline_at": deadline,
             "satisfied": self._satisfied(raw),
+            "photo_urls": photo_urls(self._text(raw, "photos")),
         }
         return _Prepared(raw.number, external_id, values, category_key, self._department(raw),
                          self._place_inputs(raw))
