@@ -5,8 +5,19 @@ from __future__ import annotations
 from dash import Dash
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks import grids, places, present, quality, rankings, router, screen, volunteers
+from callbacks import (
+    grids,
+    places,
+    present,
+    quality,
+    rankings,
+    router,
+    screen,
+    sections,
+    volunteers,
+)
 from settings import Settings
+from snapshot.sections import SectionBoards
 from snapshot.store import SnapshotStore
 
 
@@ -23,3 +34,4 @@ def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session
     present.register(app)
     places.register(app, clock=store.clock)
     volunteers.register(app, sessions, settings, clock=store.clock)
+    sections.register(app, SectionBoards(sessions, settings, clock=store.clock), settings)

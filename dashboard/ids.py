@@ -170,3 +170,22 @@ VOL_TREND = "vol-trend"
 VOL_ASOF = "vol-asof"
 VOL_STATUS = "vol-status"
 GRIDS_VOLUNTEERS = "grids-volunteers"
+
+# The 路长 sections page (/sections)
+SEC = "sec-page"
+SEC_URL = "sec-url"
+SEC_TICK = "sec-tick"
+SEC_RED = "sec-red"
+SEC_BLACK = "sec-black"
+SEC_TABLE = "sec-table"
+SEC_MAP = "sec-map"
+SEC_SHAPES = "sec-shapes"
+SEC_RULE = "sec-rule"
+SEC_DETAIL = "sec-detail"
+SEC_DETAIL_BODY = "sec-detail-body"
+SEC_CLOSE = "sec-close"
+SEC_ASOF = "sec-asof"
+SEC_STATUS = "sec-status"
+SEC_PERIOD = "sec-period"
+SEC_PICK = "sec-pick"  # pattern id type of a ranking table row
+SEC_LIST = "sec-list"  # pattern id type of a 红/黑 list row

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from queries.indicators import DEFAULT, IndicatorSettings, Ratio, indicators_grouped
 from queries.models import OPEN_STATUSES, Case, Category, RoadSection, SectionCheckin
-from queries.periods import Period
+from queries.periods import MONTH, Period, period_for, previous
 from queries.rules import SectionRules
 from queries.scope import Scope
 
@@ -120,6 +120,14 @@ def last_day(period: Period, now: datetime) -> date:
 def period_days(period: Period, now: datetime) -> int:
     """Return the days of the period begun by ``now`` (0 for a period still to come)."""
     return max(0, (last_day(period, now) - period.start.date()).days + 1)
+
+
+def default_period(now: datetime, min_days: int) -> Period:
+    """Return the month a board shows by default: the running month once ``min_days`` whole
+    days of it have passed (the rules' ``ranking.min_days``, as the assessment does), else the
+    last month — on the 2nd a month has too few cases to rank anyone."""
+    month = period_for(MONTH, now)
+    return month if (now - month.start).days >= min_days else previous(month)
 
 
 def sections(session: Session) -> list[SectionRef]:

@@ -96,6 +96,7 @@ def build_scoped() -> dict[str, list[Fire]]:
         "app-page.children": [page("/screen"), page("/screen", f"?area={STREET_S2}"),
                               page("/grids", f"?area={STREET_S2}"), page("/grids"),
                               page("/quality"), page("/rankings"), page("/volunteers"),
+                              page("/sections"), page("/sections", "?section=LZ-B"),
                               page("/present"), page("/no-such-page")],
         # The wall's refresh sends tiles, ticker and map URLs from the whole city's snapshot.
         "screen-version.data": [
@@ -126,6 +127,11 @@ def build_scoped() -> dict[str, list[Fire]]:
             Fire({"quality-tick.n_intervals": 1, "quality-lang.data": "zh"},
                  expect=("SCOPE-A-002",)),
             Fire({"quality-tick.n_intervals": 2, "quality-lang.data": "en"})],
+        # The sections page: B1 is overdue in LZ-B (its view lists overdue cases), A1 in LZ-A.
+        "sec-red.children": [
+            Fire({"sec-url.search": "?period=2026-11&section=LZ-B", "sec-tick.n_intervals": 1}),
+            Fire({"sec-url.search": "?period=2026-11&section=LZ-A", "sec-tick.n_intervals": 1},
+                 expect=("SCOPE-A-001",))],
         # Routes: the wall's map data (points with an internal id, light, major class and
         # channel only), pages and their data, for areas outside the scope.
         "/": [Fire(url="/")],
@@ -176,6 +182,8 @@ AGGREGATE: dict[str, str] = {
     "grids-places.url": "a places URL and layer filter: places, not cases",
     "grids-volunteers.children": "aggregate only: volunteer work of an area",
     "vol-tiles.children": "aggregate only: volunteers, teams and activities, no case",
+    "sec-url.search": "writes the URL from a click on the sections map, a list or the table: "
+                      "no data read",
     # Routes with no case data.
     "/static/<path:filename>": "static asset",
     "/assets/<path:filename>": "static asset",

@@ -211,3 +211,14 @@ def test_each_sections_mistake_names_its_line(old: str, new: str, message: str) 
         parse_rules(bad, "rules.yaml")
     assert caught.value.message.startswith(message)
     assert caught.value.line == line
+
+
+def test_the_default_period_waits_for_min_days_of_the_month() -> None:
+    from datetime import datetime
+
+    from queries.sections import default_period
+
+    # On 2 December (one whole day) with min_days 5: November; on 6 December (5 days): December.
+    assert default_period(datetime(2026, 12, 2, 18, 0), 5).token == "2026-11"
+    assert default_period(datetime(2026, 12, 6, 0, 0), 5).token == "2026-12"
+    assert default_period(datetime(2026, 12, 1, 0, 0), 0).token == "2026-12"
