@@ -15,9 +15,11 @@ from callbacks import (
     rankings,
     router,
     screen,
+    sections,
     volunteers,
 )
 from settings import Settings
+from snapshot.sections import SectionBoards
 from snapshot.store import SnapshotStore
 
 
@@ -36,3 +38,4 @@ def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session
     volunteers.register(app, sessions, settings, clock=store.clock)
     desk.register(app, sessions, settings, clock=store.clock)
     case.register(app, sessions, settings, clock=store.clock)
+    sections.register(app, SectionBoards(sessions, settings, clock=store.clock), settings)

@@ -174,6 +174,7 @@ WORDS: dict[str, dict[str, str]] = {
     "nav_grids": {"zh": "网格", "en": "Grids"},
     "nav_rankings": {"zh": "考核", "en": "Rankings"},
     "nav_volunteers": {"zh": "志愿服务", "en": "Volunteers"},
+    "nav_sections": {"zh": "路长制", "en": "Road sections"},
     # Grid management page (网格化管理, /grids)
     "grids_title": {"zh": "网格化管理", "en": "Grid management"},
     "grids_lang_switch": {"zh": "English", "en": "中文"},

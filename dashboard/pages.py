@@ -19,6 +19,7 @@ from dashboard.rankings import layout as rankings
 from dashboard.rankings.view import PATH as RANKINGS_PATH
 from dashboard.routing import NavLink, Page
 from dashboard.screen import layout as screen
+from dashboard.sections import layout as sections
 from dashboard.volunteers import layout as volunteers
 
 PAGES: tuple[Page, ...] = (
@@ -27,6 +28,7 @@ PAGES: tuple[Page, ...] = (
     Page("rankings", RANKINGS_PATH, rankings.page, "nav_rankings"),
     Page("quality", QUALITY_PATH, quality.page, "nav_quality"),
     Page("volunteers", volunteers.PATH, volunteers.page, "nav_volunteers"),
+    Page("sections", sections.PATH, sections.page, "nav_sections"),
     Page("present", "/present", present.page, "nav_present", in_nav=False, presentable=False),
     # Behind a login (never the carousel's, so never a wall page): security.sessions.path_kind.
     Page("desk", desk.PATH, desk.page, "nav_desk", presentable=False),

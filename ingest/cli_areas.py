@@ -1,4 +1,5 @@
-"""Command line for boundaries and rules: ``gridwatch import-areas`` and ``gridwatch rules init``.
+"""Command line for boundaries and rules: ``gridwatch import-areas``, ``gridwatch
+import-sections`` (路长 sections) and ``gridwatch rules init``.
 
 The commands are plain click commands; the ``gridwatch`` group registers them
 (``register(cli)``). Settings come through ``load_settings`` only, so the entry point can
@@ -21,6 +22,7 @@ from ingest.areas_import import (
     AreaImportOptions,
     import_areas,
 )
+from ingest.sections_import import SectionsFileError, import_sections
 from queries.areas import district
 from queries.engine import DatabaseUnavailable, init_db, make_engine, make_session_factory
 from queries.hierarchy import descendants_at_level
@@ -42,6 +44,12 @@ def _session(settings: Settings) -> Session:
     except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     return make_session_factory(engine)()
+
+
+def _refused(file: Path, exc: SQLAlchemyError) -> click.ClickException:
+    """Return the one-line error for an import the database refused (a constraint, a lock)."""
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return click.ClickException(f"{file}: the database refused the import: {reason}")
 
 
 def _settings() -> Settings:
@@ -90,10 +98,41 @@ def import_areas_command(file: Path, level: str, crs: str | None, code_field: st
             raise click.ClickException(str(exc)) from exc
         except SQLAlchemyError as exc:
             session.rollback()
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise click.ClickException(f"{file}: the database refused the import: {reason}") \
-                from exc
+            raise _refused(file, exc) from exc
     click.echo(summary.line())
+
+
+@click.command("import-sections")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--crs", default=None, help="the file's coordinate system, e.g. EPSG:4547 "
+                                          "(wins over the file's own)")
+@click.option("--encoding", default=None, help="text encoding of the file (default: UTF-8, "
+                                               "else GB18030)")
+@click.option("--dry-run", is_flag=True, help="check the file and report; write nothing")
+def import_sections_command(file: Path, crs: str | None, encoding: str | None,
+                            dry_run: bool) -> None:
+    """Import 路长 road sections (polygons, or road lines buffered in metres; docs/sections.md)."""
+    settings = _settings()
+    with _session(settings) as session:
+        try:
+            summary = import_sections(session, file, crs=crs, encoding=encoding,
+                                      now=settings.now_live())
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except SectionsFileError as exc:
+            session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise _refused(file, exc) from exc
+    for reason in summary.reasons[:20]:
+        click.echo(f"  quarantined {reason}", err=True)
+    if len(summary.reasons) > 20:
+        click.echo(f"  … and {len(summary.reasons) - 20} more in the quarantined_rows table",
+                   err=True)
+    click.echo(("(dry run) " if dry_run else "") + summary.line())
 
 
 @click.group("rules")
@@ -135,4 +174,5 @@ def rules_init_command(output: Path | None, force: bool) -> None:
 def register(cli: click.Group) -> None:
     """Add this module's commands to the ``gridwatch`` group."""
     cli.add_command(import_areas_command)
+    cli.add_command(import_sections_command)
     cli.add_command(rules_group)

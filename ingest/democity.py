@@ -51,6 +51,8 @@ from ingest.reference import (
     ensure_reference_data,
     local_department_code,
 )
+from ingest.sections_demo import build_sections, checkin_rows
+from ingest.spatial import SectionLocator
 from queries.models import (
     LEVEL_COMMUNITY,
     LEVEL_DISTRICT,
@@ -77,6 +79,8 @@ from queries.models import (
     Category,
     Department,
     PointOfInterest,
+    RoadSection,
+    SectionCheckin,
     Volunteer,
     VolunteerActivity,
     VolunteerTeam,
@@ -138,6 +142,7 @@ class GenerateSummary:
     volunteers: int
     activities: int
     pois: int
+    sections: int
     seconds: float
 
 
@@ -149,10 +154,11 @@ def generate(engine: Engine, *, cases: int = 150_000, seed: int = 42, now: datet
     began = time.perf_counter()
     now = (now or datetime.now()).replace(microsecond=0)
     calendar = calendar or default_calendar()
-    # Streams 0-4 as before; stream 5 (added later) draws the streets' month-to-month wobble,
-    # so the map, the rosters and the volunteers stay what they were for a seed.
-    geo, roster, case_rng, volunteer_rng, map_rng, wobble_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)
+    # Streams 0-4 as before; stream 5 (added later) draws the streets' month-to-month wobble
+    # and stream 6 the 路长 sections, so the map, the rosters and the volunteers stay what they
+    # were for a seed.
+    geo, roster, case_rng, volunteer_rng, map_rng, wobble_rng, section_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)
     )
     with Session(engine) as session, session.begin():
         held = session.scalar(select(func.count()).select_from(Area))
@@ -167,18 +173,22 @@ def generate(engine: Engine, *, cases: int = 150_000, seed: int = 42, now: datet
             {"code": local_department_code(code), "name": name, "kind": KIND_LOCAL}
             for code, name in zip(city.street_code, city.street_name)
         ])
+        sections = _write_sections(conn, section_rng, city, now)
         wobble = _street_wobble(wobble_rng, city, now)
-        n_events = _write_cases(conn, case_rng, city, cases, now, calendar, progress, wobble)
+        n_events = _write_cases(conn, case_rng, city, cases, now, calendar, progress, wobble,
+                                sections)
         n_teams, n_volunteers, n_activities = _write_volunteers(conn, volunteer_rng, city, now,
                                                                 calendar)
         n_pois = _write_map_points(conn, map_rng, city)
-        _advance_sequences(conn, (Area.__table__, Case.__table__, VolunteerTeam.__table__))
+        _advance_sequences(conn, (Area.__table__, Case.__table__, VolunteerTeam.__table__,
+                                  RoadSection.__table__))
         summary = GenerateSummary(
             areas=len(city.rows),
             departments=session.scalar(select(func.count()).select_from(Department)) or 0,
             categories=session.scalar(select(func.count()).select_from(Category)) or 0,
             cases=cases, case_events=n_events, volunteer_teams=n_teams, volunteers=n_volunteers,
-            activities=n_activities, pois=n_pois, seconds=round(time.perf_counter() - began, 2),
+            activities=n_activities, pois=n_pois, sections=len(sections),
+            seconds=round(time.perf_counter() - began, 2),
         )
     log.info("demo city generated: %s", summary)
     return summary
@@ -445,8 +455,25 @@ def _load_categories(conn: Connection) -> _Categories:
     )
 
 
+def _write_sections(conn: Connection, rng: np.random.Generator, city: City,
+                    now: datetime) -> SectionLocator:
+    """Write the 路长 sections and their check-ins; return the locator cases are placed with."""
+    district = shapely.from_geojson(city.rows[0]["geometry"])
+    streets = [(row["name"], shapely.from_geojson(row["geometry"])) for row in city.rows
+               if row["level"] == LEVEL_STREET]
+    demo = build_sections(rng, city.frame, district, streets, _next_id(conn, RoadSection.__table__))
+    conn.execute(insert(RoadSection), demo.rows)
+    checkins = checkin_rows(rng, demo.rows, _months_before(now, MONTHS).date(), now)
+    for lo in range(0, len(checkins), CHUNK):
+        conn.execute(insert(SectionCheckin), checkins[lo:lo + CHUNK])
+    # The stored (six-decimal) outlines, so a later re-assignment gives the same answer.
+    return SectionLocator([r["id"] for r in demo.rows], [r["code"] for r in demo.rows],
+                          [shapely.from_geojson(r["geometry"]) for r in demo.rows])
+
+
 def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int, now: datetime,
-                 calendar: WorkCalendar, progress: bool, wobble: dict[int, np.ndarray]) -> int:
+                 calendar: WorkCalendar, progress: bool, wobble: dict[int, np.ndarray],
+                 sections: SectionLocator) -> int:
     """Draw ``n`` cases over the 13 months before ``now`` and write them with their events."""
     cats = _load_categories(conn)
     departments = {r.code: (r.id, r.name) for r in conn.execute(select(Department.__table__))}
@@ -498,6 +525,7 @@ def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int,
                                                  [city.community_name[c] for c in community]),
                             dtype=object),
         "lat": lat, "lon": lon, "location_precise": np.ones(n, dtype=bool),
+        "section_id": np.array(sections.locate_many(lon, lat), dtype=object),
         "grid_id": city.grid_id[grid], "community_id": city.community_id[community],
         "street_id": city.street_id[street],
         "department_id": np.where(life.dispatched <= now_s, department, -1),

@@ -56,6 +56,7 @@ from ingest.democity import (
 )
 from ingest.geometry import LocalFrame
 from ingest.reference import CATEGORIES, SEASONS, local_department_code
+from ingest.spatial import SectionLocator
 from queries.models import (
     LEVEL_COMMUNITY,
     LEVEL_GRID,
@@ -166,6 +167,7 @@ class Simulator:
         self._source_p = np.array(list(SOURCE_WEIGHTS.values())) / sum(SOURCE_WEIGHTS.values())
         self._frame = LocalFrame(*CENTRE)
         self._grids: list[_Grid] = []
+        self._sections = SectionLocator([], [], [])
         self._grid_p = np.empty(0)
         self._categories: list[_Category] = []
         self._season = np.empty((0, 12))
@@ -233,6 +235,7 @@ class Simulator:
             grids.append(_Grid(a.id, community.id, street.id, street.name, community.name,
                                shapely.from_geojson(a.geometry)))
         self._grids = sorted(grids, key=lambda g: g.id)
+        self._sections = SectionLocator.load(session)  # 路长 sections: a layer beside the grids
         moment = lc.datetime_of(now)
         recent = dict(session.execute(
             select(Case.grid_id, func.count()).where(
@@ -352,7 +355,7 @@ class Simulator:
             source=source, category_id=cat.id, description=make_description(self.rng, cat.minor),
             address=make_address(self.rng, grid.street, grid.community), lat=lat, lon=lon,
             grid_id=grid.id, community_id=grid.community_id, street_id=grid.street_id,
-            department_id=None, status=STATUS_REPORTED,
+            section_id=self._sections.locate(lon, lat), department_id=None, status=STATUS_REPORTED,
             urgency=URGENCY_URGENT if urgent else URGENCY_NORMAL, severity=severity,
             valid_report=True, reported_at=moment,
         ).returning(Case.id)).scalar_one()

@@ -236,3 +236,61 @@ class AreaLocator:
         community share a name), else None."""
         deepest = max(chains, key=lambda c: (c.community_id is not None, c.grid_id is not None))
         return deepest if all(c.contains(deepest) for c in chains) else None
+
+
+class SectionLocator:
+    """Resolve points to 路长 road sections (``RoadSection``): one STRtree of their outlines.
+
+    Sections are a layer of their own beside the grid hierarchy: a case has a grid and may
+    have a section. Buffered road lines overlap where roads cross; a point in several sections
+    goes to the one with the smallest code, whatever order they were loaded in.
+    """
+
+    def __init__(self, ids: Sequence[int], codes: Sequence[str],
+                 geometries: Sequence[shapely.Geometry | None]) -> None:
+        keep = sorted((i for i, g in enumerate(geometries)
+                       if g is not None and not shapely.is_empty(g)), key=lambda i: codes[i])
+        self._ids = np.array([ids[i] for i in keep], dtype=np.int64)
+        self._geoms = np.array([geometries[i] for i in keep], dtype=object)
+        shapely.prepare(self._geoms)
+        self._tree = shapely.STRtree(self._geoms)
+
+    @classmethod
+    def load(cls, session: Session) -> SectionLocator:
+        """Read every section's outline once and build the locator."""
+        from queries.models import RoadSection  # the model module imports nothing from here
+
+        result = session.execute(select(RoadSection.id, RoadSection.code,
+                                        RoadSection.geometry).order_by(RoadSection.id)).all()
+        texts = np.array([r.geometry or None for r in result], dtype=object)
+        geometries = list(shapely.from_geojson(texts, on_invalid="ignore")) if len(texts) else []
+        return cls([r.id for r in result], [r.code for r in result], geometries)
+
+    def __len__(self) -> int:
+        return int(self._ids.size)
+
+    def locate(self, lon: float, lat: float) -> int | None:
+        """Return the id of the section holding the WGS-84 point, or None."""
+        return self.locate_many([lon], [lat])[0]
+
+    def locate_many(self, lons: Iterable[float], lats: Iterable[float]) -> list[int | None]:
+        """Locate a batch of WGS-84 points with one tree query (None: in no section)."""
+        x = np.asarray(list(lons), dtype=float)
+        y = np.asarray(list(lats), dtype=float)
+        if x.shape != y.shape:
+            raise ValueError(f"{x.size} longitudes but {y.size} latitudes")
+        found: list[int | None] = [None] * x.size
+        if x.size == 0 or self._ids.size == 0:
+            return found
+        finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        which, hit = self._tree.query(shapely.points(x[finite], y[finite]),
+                                      predicate="intersects")
+        # Members are in code order: the lowest index hit per point is the smallest code.
+        order = np.lexsort((hit, which))
+        which, hit = which[order], hit[order]
+        first = np.ones(which.size, dtype=bool)
+        first[1:] = which[1:] != which[:-1]
+        for point, member in zip(finite[which[first]].tolist(), hit[first].tolist(),
+                                 strict=True):
+            found[point] = int(self._ids[member])
+        return found

@@ -3,7 +3,8 @@
 ``gather`` is what the ``gridwatch report`` command and the rankings page's button call: the
 month's assessment (frozen if published), the district's indicators for the month and the month
 before, the daily trend, and the problems by minor class — frozen with the publication for a
-published month (``queries.month_figures``), read live otherwise. ``dashboard.deck`` draws the
+published month (``queries.month_figures``), read live otherwise — and the 路长 sections' board
+(red and black lists, ranking) of the month. ``dashboard.deck`` draws the
 slides.
 """
 
@@ -26,7 +27,10 @@ from queries.assessment import (
 )
 from queries.indicators import DEFAULT, IndicatorSet, IndicatorSettings
 from queries.month_figures import CategoryCount, MonthFigures, month_figures
+from queries.periods import parse_period
 from queries.rules import Rules
+from queries.scope import Scope
+from queries.sections import SectionBoard, section_board, sections
 from queries.trends import DailySeries
 
 __all__ = ["CategoryCount", "DeckInputs", "gather"]  # CategoryCount: the deck draws it
@@ -44,6 +48,8 @@ class DeckInputs:
     trend: DailySeries
     categories: tuple[CategoryCount, ...]
     generated_at: datetime
+    # The month's 路长 sections (None: the city has none). Read live even for a published month.
+    sections: SectionBoard | None = None
 
 
 def gather(session: Session, month: str, rules: Rules, *, now: datetime,
@@ -68,7 +74,21 @@ def gather(session: Session, month: str, rules: Rules, *, now: datetime,
         trend=figures.trend,
         categories=figures.categories,
         generated_at=now,
+        sections=_sections(session, month, rules, now, indicator_rules),
     )
+
+
+def _sections(session: Session, month: str, rules: Rules, now: datetime,
+              indicator_rules: IndicatorSettings) -> SectionBoard | None:
+    """Return the month's section board, or None when the city has no 路长 sections.
+
+    The slide shows per-section figures and names no case, like the street assessment beside
+    it, so the deck (a leader's) reads every case.
+    """
+    if not sections(session):
+        return None
+    return section_board(session, parse_period(month, now), now, rules.sections,
+                         scope=Scope.everything(), settings=indicator_rules)
 
 
 def _frozen(session: Session, month: str) -> MonthFigures | None:

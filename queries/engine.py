@@ -86,6 +86,8 @@ _NEW_COLUMNS = (
     ("cases", "status_raw", "TEXT"),
     # The case desk: the photos' URLs a source gives (Open311 media_url, a 照片 column).
     ("cases", "photo_urls", "TEXT"),
+    # 路长 sections (issue 12): the section holding a case's point.
+    ("cases", "section_id", "INTEGER REFERENCES road_sections(id)"),
     ("quarantined_rows", "source_system", "VARCHAR(64) NOT NULL DEFAULT ''"),
     ("quarantined_rows", "file_name", "TEXT NOT NULL DEFAULT ''"),
     ("quarantined_rows", "external_id", "VARCHAR(128)"),
@@ -101,6 +103,7 @@ _NEW_INDEXES = (
     "ON quarantined_rows (source_system, external_id)"),
     ("CREATE INDEX IF NOT EXISTS ix_quarantined_rows_reason_code "
     "ON quarantined_rows (reason_code)"),
+    "CREATE INDEX IF NOT EXISTS ix_cases_section_id ON cases (section_id)",
 )
 # PostgreSQL enforces VARCHAR widths and NOT NULL: older tables get the wider types and the
 # nullable area columns real cases need. (SQLite ignores widths; an older SQLite file keeps

@@ -481,6 +481,21 @@ def indicators_by_area(
     }
 
 
+def indicators_grouped(
+    session: Session,
+    period: Period,
+    *,
+    group: Any,
+    where: list[ColumnElement[bool]],
+    now: datetime,
+    settings: IndicatorSettings = DEFAULT,
+) -> dict[Any, IndicatorSet]:
+    """Compute every indicator per value of ``group`` (a Case column, e.g. the 路长 section)
+    over the cases ``where`` keeps; groups without a relevant case are absent (all zeros)."""
+    rows = _aggregate(session, period, now, settings, group, where)
+    return {key: _build(row, None, settings) for key, row in rows.items() if key is not None}
+
+
 def indicators_by_department(
     session: Session,
     period: Period,

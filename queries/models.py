@@ -181,6 +181,10 @@ class Case(Base):
       area field and the point (the case stays precise then), for the data-quality page.
     - ``source_raw`` / ``status_raw``: the source's own channel and status strings, kept
       beside the canonical ``source`` and ``status`` the indicators compare with constants.
+
+    Issue 12 added ``section_id``: the 路长 responsibility section (``RoadSection``) whose
+    outline holds the point. It is independent of the grid (a case has both); a case whose
+    location is imprecise has none, since a default geocode would pile cases on one section.
     """
 
     __tablename__ = "cases"
@@ -201,6 +205,8 @@ class Case(Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     street_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    section_id: Mapped[int | None] = mapped_column(
+        ForeignKey("road_sections.id"), doc="路长 section holding the point (precise points only)")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     status: Mapped[str] = mapped_column(String(8), doc="canonical: one of STATUSES")
     status_raw: Mapped[str | None] = mapped_column(Text, doc="the source's own status string")
@@ -247,10 +253,60 @@ class Case(Base):
         Index("ix_cases_community_id", "community_id"),
         Index("ix_cases_department_id", "department_id"),
         Index("ix_cases_repeat_of_id", "repeat_of_id"),
+        Index("ix_cases_section_id", "section_id"),
     )
 
     def __repr__(self) -> str:
         return f"Case({self.external_id!r}, {self.status})"
+
+
+class RoadSection(Base):
+    """A 路长 responsibility section (责任路段): a stretch of road with its outline and 路长.
+
+    Under 路长制 a unit's head (the 路长) answers for one section and spends an hour a day on
+    it; problems found there are closed out (销号) against a time limit. The outline is a
+    polygon (a road line buffered in metres when the file gives a line), GeoJSON text like
+    ``Area.geometry``. ``source`` and ``code`` identify the section across re-imports.
+    """
+
+    __tablename__ = "road_sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    road: Mapped[str] = mapped_column(String(64), default="", doc="the road it is a stretch of")
+    leader: Mapped[str] = mapped_column(String(32), doc="路长")
+    leader_unit: Mapped[str] = mapped_column(String(64), default="", doc="路长's own unit")
+    leader_phone: Mapped[str | None] = mapped_column(String(20))
+    responsible_unit: Mapped[str] = mapped_column(String(64), default="", doc="责任单位")
+    geometry: Mapped[str] = mapped_column(Text, doc="GeoJSON polygon (WGS-84), as text")
+    center_lat: Mapped[float] = mapped_column(Float)
+    center_lon: Mapped[float] = mapped_column(Float)
+    length_m: Mapped[float | None] = mapped_column(Float, doc="road length when given as a line")
+    source: Mapped[str] = mapped_column(String(64), default="", doc="importer source name")
+
+    def __repr__(self) -> str:
+        return f"RoadSection({self.code!r}, {self.name!r}, 路长 {self.leader})"
+
+
+class SectionCheckin(Base):
+    """One day a 路长 (or a deputy) was on the section, and for how many minutes (到岗记录)."""
+
+    __tablename__ = "section_checkins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("road_sections.id"))
+    person: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("section_id", "day", "person", name="uq_checkin_section_day_person"),
+        Index("ix_checkins_day", "day"),
+    )
+
+    def __repr__(self) -> str:
+        return f"SectionCheckin({self.section_id}, {self.person!r}, {self.day}, {self.minutes})"
 
 
 class CaseEvent(Base):

@@ -112,6 +112,27 @@ class ListSizes:
     red_grid_min_problems: int = 1  # a grid with fewer problems is never on the red list
 
 
+# The terms a 路长 section's score weighs (``sections.weights``), each a rate in 0–1.
+SECTION_TERMS = ("close_rate", "ontime_close_rate", "checkin_rate")
+
+
+@dataclass(frozen=True)
+class SectionRules:
+    """How 路长 sections are scored and listed (the file's ``sections`` block, docs/sections.md).
+
+    score = 100 × Σ weight × term over ``SECTION_TERMS``: 销号率, 按期销号率 and 到岗率 (days
+    with at least ``checkin_minutes`` on the section ÷ days of the period so far). A section
+    with fewer than ``min_due`` cases to close out (应销号) is listed but not ranked.
+    """
+
+    weights: Mapping[str, float] = field(default_factory=lambda: MappingProxyType(
+        {"close_rate": 0.3, "ontime_close_rate": 0.4, "checkin_rate": 0.3}))
+    checkin_minutes: int = 60
+    min_due: int = 3
+    red: int = 10
+    black: int = 10
+
+
 @dataclass(frozen=True)
 class Group:
     """An assessment group (第一组 …): streets ranked against each other."""
@@ -145,6 +166,7 @@ class Rules:
     # A running month is shown by default (wall, /rankings) only once this many whole days of
     # it have passed; before that the last finished month is shown (section ``ranking``).
     ranking_min_days: int = DEFAULT_RANKING_MIN_DAYS
+    sections: SectionRules = field(default_factory=SectionRules)
 
     def group_of(self, street_code: str) -> str | None:
         """Return the name of the street's group, or None when no group lists it."""
@@ -260,7 +282,7 @@ class _Reader:
             required=("base_score", "deductions", "repeat", "min_sample", "cost_threshold",
                       "groups"),
             optional=("title", "normalise", "overdue", "rework", "caps", "bonus", "bottom_n",
-                      "lists", "ranking"),
+                      "lists", "ranking", "sections"),
         )
         return Rules(
             title=self.label(top["title"], "title") if "title" in top else "",
@@ -282,7 +304,34 @@ class _Reader:
             sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             text=text,
             ranking_min_days=self.ranking(top.get("ranking")),
+            sections=self.sections(top.get("sections")),
         )
+
+    def sections(self, node: Node | None) -> SectionRules:
+        if node is None:
+            return SectionRules()
+        parts = self.fields(node, "sections", required=(),
+                            optional=("weights", "checkin_minutes", "min_due", "red", "black"))
+        default = SectionRules()
+        weights = default.weights
+        if "weights" in parts:
+            given = {term: self.number(value, f"sections.weights.{term}")
+                     for term, value in self.fields(parts["weights"], "sections.weights",
+                                                    required=SECTION_TERMS).items()}
+            if not math.isclose(sum(given.values()), 1.0, abs_tol=1e-9):
+                raise self.fail(parts["weights"], f"sections.weights: must add up to 1, they "
+                                                  f"add up to {sum(given.values()):g}")
+            weights = MappingProxyType(given)
+        counts = {key: int(self.number(parts[key], f"sections.{key}", integer=True))
+                  for key in ("min_due", "red", "black") if key in parts}
+        minutes = default.checkin_minutes
+        if "checkin_minutes" in parts:
+            minutes = int(self.number(parts["checkin_minutes"], "sections.checkin_minutes",
+                                      minimum=1, integer=True))
+            if minutes > 1440:
+                raise self.fail(parts["checkin_minutes"], f"sections.checkin_minutes: a day "
+                                                          f"has 1440 minutes, got {minutes}")
+        return SectionRules(weights=weights, checkin_minutes=minutes, **counts)
 
     def ranking(self, node: Node | None) -> int:
         if node is None:

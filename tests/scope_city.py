@@ -10,7 +10,9 @@ S2 with grids G4, G5), department A is D1 城管执法 and department B is D2 �
     B2     B           G1 (S1)        dispatched  11-13 09:00  default geocode (imprecise)
     B3     B           G5 (S2)        closed      11-14 09:00  precise
 
-and one quarantined row of department B's source whose payload holds a B address. Every string
+the 路长 sections of ``tests.handbuilt_sections`` over them (A1 lies in LZ-A, B1 in LZ-B, B3 in
+LZ-C; the imprecise A2 and B2 in none), and one quarantined row of department B's source whose
+payload holds a B address. Every string
 of department B contains ``B_MARKERS``, so a test can search any response body for them.
 
 So: department A's head reads A1, A2; the manager of street S1 reads A1, B2; nobody but the
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from queries.models import SOURCE_PATROL, STATUS_CLOSED, STATUS_DISPATCHED, Case, QuarantinedRow
 from tests.handbuilt import LAT0, LON0, STEP, build_city
+from tests.handbuilt_sections import build_sections
 
 B_MARKERS = ("SCOPE-B-SECRET", "乙部门保密")
 COLUMNS = {"G1": 0, "G4": 3, "G5": 4}
@@ -90,5 +93,6 @@ def build_scope_city(session: Session) -> ScopeCity:
         payload=json.dumps({"address": "乙部门保密路404号"}, ensure_ascii=False),
         at=datetime(2026, 11, 15, 9, 0)))
     session.flush()
+    build_sections(session)  # 路长 sections: A1 in LZ-A, B1 in LZ-B, B3 in LZ-C (by point)
     return ScopeCity(areas=city.areas, departments=city.departments,
                      cases={key: case.id for key, case in rows.items()})

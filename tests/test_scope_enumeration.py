@@ -96,6 +96,7 @@ def build_scoped() -> dict[str, list[Fire]]:
         "app-page.children": [page("/screen"), page("/screen", f"?area={STREET_S2}"),
                               page("/grids", f"?area={STREET_S2}"), page("/grids"),
                               page("/quality"), page("/rankings"), page("/volunteers"),
+                              page("/sections"), page("/sections", "?section=LZ-B"),
                               page("/present"), page("/no-such-page"), page("/desk"),
                               page("/desk/case", f"?id={b1}")],
         # The wall's refresh sends tiles, ticker and map URLs from the whole city's snapshot.
@@ -154,6 +155,11 @@ def build_scoped() -> dict[str, list[Fire]]:
             Fire({"card-flag-button.n_clicks": 1, "card-flag-note.value": "x",
                   "card-flag-case.data": case, "screen-wall.data": WALL},
                  expect=(t("case_flag_leaders", "zh"),)) for case in (b1, b3)],
+        # The sections page: B1 is overdue in LZ-B (its view lists overdue cases), A1 in LZ-A.
+        "sec-red.children": [
+            Fire({"sec-url.search": "?period=2026-11&section=LZ-B", "sec-tick.n_intervals": 1}),
+            Fire({"sec-url.search": "?period=2026-11&section=LZ-A", "sec-tick.n_intervals": 1},
+                 expect=("SCOPE-A-001",))],
         # Routes: the wall's map data (points with an internal id, light, major class and
         # channel only), pages and their data, for areas outside the scope.
         "/": [Fire(url="/")],
@@ -218,6 +224,8 @@ AGGREGATE: dict[str, str] = {
     "grids-places.url": "a places URL and layer filter: places, not cases",
     "grids-volunteers.children": "aggregate only: volunteer work of an area",
     "vol-tiles.children": "aggregate only: volunteers, teams and activities, no case",
+    "sec-url.search": "writes the URL from a click on the sections map, a list or the table: "
+                      "no data read",
     # Routes with no case data.
     "/static/<path:filename>": "static asset",
     "/assets/<path:filename>": "static asset",

@@ -48,7 +48,8 @@ def test_one_registry_feeds_the_router_the_nav_and_present() -> None:
     assert pages.page_for("/") is pages.page_for("/screen") is pages.page_for("/screen/")
     assert pages.page_for("/nope") is None
     assert [link.path for link in pages.nav_links()] == ["/screen", "/grids", "/rankings",
-                                                         "/quality", "/volunteers", "/desk"]
+                                                         "/quality", "/volunteers",
+                                                         "/sections", "/desk"]
     assert pages.presentable("present") is None  # a carousel inside itself would nest forever
     assert pages.presentable("grids") is pages.page_for("/grids")
     for page in pages.PAGES:  # every page's feature has its callbacks and its assets

@@ -64,10 +64,12 @@ from dashboard.rankings.view import (
     signed,
 )
 from dashboard.screen.figures import trend_figure
+from dashboard.sections.view import score_text as section_score_text
 from queries.assessment import Change, MonthAssessment, StreetResult
 from queries.deck import DeckInputs
 from queries.indicators import DASH, INDICATOR_BY_KEY, NOT_APPLICABLE, IndicatorSet, value_of
 from queries.rules import CAUSES
+from queries.sections import SectionFigures
 
 LANG = "zh"
 KPI_KEYS = ("registered", "closed", "close_rate", "ontime_close_rate", "open_overdue",
@@ -443,6 +445,46 @@ class _Deck:
                        [Row([g.name, names.get(g.street_code, DASH), f"{g.problems:,}",
                              f"{g.deduction:.2f}"]) for g in grids])
 
+    def sections(self) -> None:
+        """路长制: the 红黑榜 of the month's sections, then every ranked section in order."""
+        board = self.inputs.sections
+        if board is None:
+            return
+        left, right = BODY.columns([1, 1], gap=0.4)
+        columns = [Column("名次", 0.7), Column("路段", 1.7, PP_ALIGN.LEFT),
+                   Column("路长", 1.1, PP_ALIGN.LEFT), Column("销号率", 1.1),
+                   Column("到岗", 0.9), Column("得分", 0.9)]
+
+        def rows(figures: Sequence[SectionFigures]) -> list[Row]:
+            return [Row([section_rank(f), f.section.name, f.section.leader,
+                         f.close_rate.text(), f"{f.checkin_days}/{f.period_days}",
+                         section_score_text(f.score)]) for f in figures]
+
+        slide = self.slide(f"红黑榜 · 路长责任路段 · {self.month}")
+        self._list(slide, left, "红榜(得分最高)", GREEN, columns, rows(board.red))
+        self._list(slide, right, "黑榜(得分最低)", RED, columns, rows(board.black))
+        ranked = [f for f in board.rows if f.ranked]
+        per_slide = rows_per_slide(TABLE_BOX)
+        table_columns = [Column("名次", 0.7), Column("路段", 1.6, PP_ALIGN.LEFT),
+                         Column("路长", 1.0, PP_ALIGN.LEFT), Column("责任单位", 1.3, PP_ALIGN.LEFT),
+                         Column("应销号", 0.9), Column("销号率", 1.0), Column("按期销号率", 1.2),
+                         Column("到岗天数", 1.0), Column("超期在办", 1.0), Column("得分", 0.8)]
+        r = board.rules
+        note = (f"得分 = 销号率×{r.weights['close_rate']:g} + 按期销号率×"
+                f"{r.weights['ontime_close_rate']:g} + 到岗率×{r.weights['checkin_rate']:g};"
+                f"应销号少于 {r.min_due} 件的 {len(board.rows) - len(ranked)} 个路段不排名")
+        pages = [ranked[n:n + per_slide] for n in range(0, len(ranked), per_slide)] or [[]]
+        for n, page in enumerate(pages, start=1):
+            more = f"({n}/{len(pages)})" if len(pages) > 1 else ""
+            slide = self.slide(f"路长责任路段排名{more} · {self.month}")
+            if page:
+                add_table(slide, TABLE_BOX, table_columns, [
+                    Row([section_rank(f), f.section.name, f.section.leader,
+                         f.section.responsible_unit or DASH, f"{f.due:,}", f.close_rate.text(),
+                         f.ontime_close_rate.text(), f"{f.checkin_days}/{f.period_days}",
+                         f"{f.open_overdue:,}", section_score_text(f.score)]) for f in page])
+            add_text(slide, TABLE_NOTE, [note], largest=12, smallest=9, color=MUTED)
+
     def _list(self, slide: Slide, box: Box, title: str, color: RGBColor,
               columns: list[Column], rows: list[Row]) -> None:
         add_rect(slide, Box(box.left, box.top, box.width, 0.5), color)
@@ -490,6 +532,11 @@ class _Deck:
             self.picture(slide, STREET_CHART, street_chart_key(s.code))
 
 
+def section_rank(f: SectionFigures) -> str:
+    """Return a section's rank, or "—" when it is not ranked."""
+    return DASH if f.rank is None else str(f.rank)
+
+
 def signed_int(change: Change) -> str:
     """Return a count's change as +3 / -2, or "—" without a last month."""
     return DASH if change.delta is None else f"{change.delta:+,.0f}"
@@ -507,6 +554,7 @@ def build_deck(inputs: DeckInputs, images: Mapping[str, bytes]) -> PresentationT
     deck.repeats()
     deck.categories()
     deck.lists()
+    deck.sections()
     deck.streets()
     return deck.prs
 

@@ -43,6 +43,7 @@ from ingest.importer.reasons import (
     RowRejected,
 )
 from ingest.importer.timeparse import TimeParser
+from ingest.spatial import SectionLocator
 from queries.coords import bd09_to_wgs84, gcj02_to_wgs84
 from queries.models import (
     LOCATION_AREA_CENTRE,
@@ -81,7 +82,8 @@ WRITTEN = ("source", "source_raw", "category_id", "description", "address", "lat
            "location_precise", "location_note", "grid_id", "community_id", "street_id",
            "department_id", "status", "status_raw", "urgency", "reported_at", "registered_at",
            "dispatched_at", "handled_at", "closed_at", "cancelled_at", "deadline_at",
-           "original_deadline_at", "satisfied", "photo_urls")
+           "original_deadline_at", "satisfied", "photo_urls",
+           "section_id")
 
 
 _URL_SPLIT = re.compile(r"[\s,;，；]+")
@@ -223,6 +225,7 @@ class CaseImporter:
         self._getters = {name: _getter(mapping, name) for name in mapping.fields}
         # Filled per run by _load.
         self.locator: Locator | None = None
+        self.sections = SectionLocator([], [], [])
         self.centres: dict[int, tuple[float, float]] = {}
         self.categories: dict[tuple[str, str], _CategoryInfo] = {}
         self.minor_index: dict[str, list[tuple[str, str]]] = {}
@@ -275,6 +278,7 @@ class CaseImporter:
         """Load areas (the locator), categories and departments."""
         with Session(self.engine) as session:
             self.locator = self.locator_factory(session)
+            self.sections = SectionLocator.load(session)
             self.centres = {row.id: (row.center_lon, row.center_lat) for row in session.execute(
                 select(Area.id, Area.center_lon, Area.center_lat))}
             for row in session.execute(select(Category.id, Category.kind, Category.major,
@@ -632,6 +636,7 @@ class CaseImporter:
                index: int, interrupt: Callable[[int], None] | None) -> None:
         self._create_missing(conn, accepted, summary)
         existing = self._existing(conn, [p.external_id for p in accepted])
+        self._assign_sections(accepted)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
@@ -671,6 +676,17 @@ class CaseImporter:
                 {name: bindparam(f"v_{name}") for name in WRITTEN}), updates)
             conn.execute(insert(CaseEvent), events)
         self._quarantine(conn, batch, accepted, rejected, summary)
+
+    def _assign_sections(self, accepted: list[_Prepared]) -> None:
+        """Give each accepted case the 路长 section of its point; an imprecise point gets none
+        (a default geocode must not pile cases onto the section around the city hall)."""
+        precise = [p.values for p in accepted if p.values["location_precise"]]
+        found = self.sections.locate_many([v["lon"] for v in precise],
+                                          [v["lat"] for v in precise])
+        for p in accepted:
+            p.values["section_id"] = None
+        for values, section_id in zip(precise, found, strict=True):
+            values["section_id"] = section_id
 
     def _quarantine(self, conn: Connection, batch: list[RawRow], accepted: list[_Prepared],
                     rejected: list[tuple[RawRow, RowRejected, str | None]],
