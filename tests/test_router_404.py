@@ -49,7 +49,7 @@ def test_every_registered_page_answers_200(client: FlaskClient, path: str) -> No
 
 def test_the_registry_and_the_test_agree() -> None:
     assert pages.page_paths() == {"/", "/screen", "/grids", "/rankings", "/quality", "/volunteers",
-                                  "/sections", "/present"}
+                                  "/sections", "/present", "/desk", "/desk/case"}
 
 
 @pytest.mark.parametrize("path", ["/api/open-cases.geojson", "/api/open-density.geojson",
