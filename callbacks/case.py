@@ -8,11 +8,13 @@ written through ``queries.supervision`` with the leader's scope, audited.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from dash import Dash, Input, Output, State, no_update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard import ids
@@ -24,6 +26,8 @@ from queries.supervision import flag_case, flags_of
 from security.identity import ROLE_LEADER, current_identity
 from security.scoping import request_scope
 from settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def asked_case(asked: Any, default_lang: str) -> tuple[str, int | None]:
@@ -47,8 +51,12 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
         scope = request_scope()
         if case_id is None:
             return page.create_not_found(lang)
-        with sessions() as session:
-            case = case_file(session, case_id, scope=scope)
+        try:
+            with sessions() as session:
+                case = case_file(session, case_id, scope=scope)
+        except SQLAlchemyError as exc:
+            log.warning("case page failed: %s", str(exc).splitlines()[0])
+            return t("data_unavailable", lang)
         if case is None:
             return page.create_not_found(lang)
         now = clock()

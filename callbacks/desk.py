@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from dash import ClientsideFunction, Dash, Input, Output, State
+from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -103,9 +103,13 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
         except (TypeError, ValueError):
             start, end = 0, page.BLOCK_ROWS
         now = clock()
-        with sessions() as session:
-            found = desk_page(session, scope=scope, filters=filters_from_query(query or {}),
-                              start=start, end=end)
+        try:
+            with sessions() as session:
+                found = desk_page(session, scope=scope, filters=filters_from_query(query or {}),
+                                  start=start, end=end)
+        except SQLAlchemyError as exc:  # no rows is not "0 cases": the count says why
+            log.warning("desk rows failed: %s", str(exc).splitlines()[0])
+            return no_update, t("data_unavailable", lang)
         return ({"rowData": [grid_row(row, now, lang) for row in found.rows],
                  "rowCount": found.total},
                 t("desk_count", lang).format(n=f"{found.total:,}"))

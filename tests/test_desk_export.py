@@ -168,3 +168,19 @@ def test_a_leader_flags_from_the_case_page_and_a_head_cannot(
                  "desk-filters.data": {}, "desk-lang.data": "zh"})
     assert '"rowCount": 6' in grid
     assert grid.index("DESK-X2") < grid.index("DESK-X7")  # X2 (11-20 10:00) before X7 (11-25)
+
+
+def test_a_database_outage_says_so_instead_of_no_cases(app: Dash,
+                                                       city: tuple[str, DeskCity]) -> None:
+    """No rows read is not "0 cases": the grid's count and the case page name the outage."""
+    client = logged_in_client(app, head_of(city[1]))
+    engine = make_engine(city[0])
+    with engine.begin() as conn:  # the case table is gone: every read of it fails
+        conn.exec_driver_sql("ALTER TABLE cases RENAME TO cases_away")
+    engine.dispose()
+    answer = fire(client, app, "desk-grid.getRowsResponse",
+                  {"desk-grid.getRowsRequest": {"startRow": 0, "endRow": 100},
+                   "desk-filters.data": {}, "desk-lang.data": "zh"})
+    assert "数据暂不可用" in answer and "rowCount" not in answer
+    page = fire(client, app, "case-body.children", {"case-id.data": {"id": "1", "lang": "zh"}})
+    assert "数据暂不可用" in page
