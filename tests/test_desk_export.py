@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,12 @@ import pytest
 from dash import Dash
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import select
 
 from app import create_app
+from dashboard.desk.layout import create_tiles
+from dashboard.tiles import tile_payload
 from queries.engine import init_db, make_engine, make_session_factory
 from queries.models import AuditEntry, Case
 from queries.scope import Scope
@@ -184,3 +188,11 @@ def test_a_database_outage_says_so_instead_of_no_cases(app: Dash,
     assert "数据暂不可用" in answer and "rowCount" not in answer
     page = fire(client, app, "case-body.children", {"case-id.data": {"id": "1", "lang": "zh"}})
     assert "数据暂不可用" in page
+
+
+def test_the_mean_handling_tile_names_its_unit_and_none_stays_a_dash() -> None:
+    shown = [readable(json.dumps(create_tiles([tile_payload("avg_handling_hours", v, [], {})],
+                                              "zh"), cls=PlotlyJSONEncoder).encode())
+             for v in (0.64, None)]
+    assert "0.6 小时" in shown[0]
+    assert "—" in shown[1] and "小时" not in shown[1].split("平均处置时长")[1]

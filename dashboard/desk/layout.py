@@ -118,11 +118,18 @@ def create_tiles(tiles: Sequence[Mapping[str, Any]], lang: str) -> list[html.Div
     """Return the caller's own KPI tiles (value by the indicator's kind, "—" when none)."""
     return [
         html.Div([html.Div(indicator_def(tile["key"]).label(lang), className="gw-d-tile-label"),
-                  html.Div(value_text(tile, lang), className="gw-d-tile-value")],
+                  html.Div(tile_value(tile, lang), className="gw-d-tile-value")],
                  className=f"gw-d-tile gw-d-light-{light_of(tile)}", title=hover_text(tile, lang),
                  **{"data-key": tile["key"]})
         for tile in tiles
     ]
+
+
+def tile_value(tile: Mapping[str, Any], lang: str) -> str:
+    """Return a tile's value with its unit where a bare number would not say it (hours)."""
+    text = value_text(tile, lang)
+    return f"{text} {t('hours', lang)}" if tile["kind"] == "hours" and tile["value"] is not None \
+        else text
 
 
 def light_of(tile: Mapping[str, Any]) -> str:
