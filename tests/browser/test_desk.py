@@ -131,6 +131,14 @@ def test_a_department_head_works_the_desk_and_a_leader_supervises(
     log_in(small, "desk-head", "/desk")
     grid_rows(small)
     small.screenshot(path=str(artifacts / "desk-1440.png"))
+    # A 4K screen draws the page at twice the size, and all of it stays on the screen.
+    large = open_desk("/desk", width=3840, height=2160)
+    log_in(large, "desk-head", "/desk")
+    grid_rows(large)
+    assert large.evaluate("document.documentElement.scrollWidth") <= 3840
+    assert large.evaluate("document.documentElement.scrollHeight") <= 2160
+    expect(large.locator("#desk-tiles .gw-d-tile").last).to_be_in_viewport()
+    large.screenshot(path=str(artifacts / "desk-3840.png"))
 
     # Export the view: a real download whose every row is this department's.
     with page.expect_download() as download:
