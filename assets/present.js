@@ -60,8 +60,11 @@
       step: function (_n, keys, state) {
         var s = Object.assign({}, state);
         if (!s.n) { return window.dash_clientside.no_update; }
-        var trigger = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
-        if (trigger.indexOf(KEYS_STORE) === 0 && keys) {
+        /* A tick and a key can arrive in one batch: the key counts whichever is listed first. */
+        var byKey = window.dash_clientside.callback_context.triggered.some(function (t) {
+          return (t.prop_id || "").indexOf(KEYS_STORE) === 0;
+        });
+        if (byKey && keys) {
           if (keys.action === "pause") { s.paused = !s.paused; }
           else {
             s.index = (s.index + (keys.action === "next" ? 1 : s.n - 1)) % s.n;
