@@ -123,6 +123,21 @@ class Spec:
 
 # One line per case, wider than 100 columns on purpose; the comment above each says why the case
 # is there. Read it as a table.
+#
+# Repeat links (重复问题) are exactly what the rule of queries/repeats.py finds (same minor class,
+# within 50 m, registered at most 30 days after; cancelled and unregistered cases take no part).
+# All cases of a grid lie on its centre and grids are 0.001° (≈ 96 m) apart, so a repeat is a
+# later registration of the same class in the same grid within 30 days, linked to the latest:
+#   G1 K3: 3 (10-02 09:20) ← 19 (10-22 09:30, 20 d) ← 21 (11-03 09:10, 12 d)
+#   G2 K3: 2 (09-28 10:10) ← 7 (10-06 10:30, 8 d) ← 20 (11-01 00:10, 25.6 d) ← 29 (11-11 09:05)
+#   G2 K4: 15 (10-20 09:10) ← 22 (11-05 09:20, 16 d)
+#   G3 K3: 16 (10-30 15:10) ← 33 (11-17 09:10, 17.75 d)
+#   G4 K4: 10 (10-12 09:15) ← 17 (10-29 09:05, 17 d)
+#   G4 K3: 11 (10-14 09:30), 24 (11-19 09:10: 36 d later, a first) ← 25 (11-20 08:10)
+#   G5 K3: 13 (10-16 09:20) ← 18 (10-31 10:10, 15 d)
+# Cancelled 6 (G2 K1) and 32 (G5 K4) and unregistered 4 5 30 31 repeat nothing and are no one's
+# earlier problem; every case not named above is the only registered, not cancelled one of its
+# class in its grid. 10 links: 19 7 17 18 registered in October, 21 20 29 22 33 25 in November.
 # fmt: off
 CASES = (
     # 1 registered in September, never handled: open and overdue in both periods
@@ -140,7 +155,7 @@ CASES = (
     # 6 registered, dispatched, then cancelled (作废): in 立案数, 作废数, 准确立案率 only
     Spec(6, "G2", PAT, "K1", "D2", "10-05 08:00 > 08:30 > 08:50", "10-06 08:50", cancelled="10-05 11:00"),
     # 7 late registration: 90 minutes after the report (limit 60)
-    Spec(7, "G2", PAT, "K3", "D3", "10-06 09:00 > 10:30 > 10:45 > 16:00 > 10-07 09:00", "10-07 10:45", settled=GRID),
+    Spec(7, "G2", PAT, "K3", "D3", "10-06 09:00 > 10:30 > 10:45 > 16:00 > 10-07 09:00", "10-07 10:45", settled=GRID, repeat_of=2),
     # 8 late dispatch: 50 minutes after registration (limit 30); settled at street level
     Spec(8, "G3", VID, "K4", "D1", "10-08 14:00 > 14:10 > 15:00 > 10-09 10:00 > 11:00", "10-09 15:00", settled=STREET),
     # 9 misdispatched (sent back, now with 市政设施), otherwise on time
@@ -162,26 +177,26 @@ CASES = (
     Spec(16, "G3", PAT, "K3", "D3", "10-30 15:00 > 15:10 > 15:20 > 11-02 09:00 > 10:00", "11-03 15:20", settled=GRID),
     # 17 handled in October, closed at the very first instant of November (periods are half-open):
     #    closed in November; not in October's 应结案 (neither closed nor past due by its end)
-    Spec(17, "G4", LDR, "K4", "D1", "10-29 09:00 > 09:05 > 09:10 > 10-31 16:00 > 11-01 00:00", "11-02 09:10", settled=STREET),
+    Spec(17, "G4", LDR, "K4", "D1", "10-29 09:00 > 09:05 > 09:10 > 10-31 16:00 > 11-01 00:00", "11-02 09:10", settled=STREET, repeat_of=10),
     # 18 open at October's end with its deadline at that very instant (11-01 00:00): not yet
     #    overdue then, so not due in October; open and overdue now (超期未结案)
-    Spec(18, "G5", PAT, "K3", "D3", "10-31 10:00 > 10:10 > 10:20", "11-01 00:00"),
+    Spec(18, "G5", PAT, "K3", "D3", "10-31 10:00 > 10:10 > 10:20", "11-01 00:00", repeat_of=13),
     # 19 repeat problem (重复问题) of case 3; a public (photo) case, all on time
     Spec(19, "G1", PHO, "K3", "D3", "10-22 09:00 > 09:30 > 09:50 > 15:00 > 16:00", "10-23 09:50", settled=GRID, repeat_of=3),
     # 20 reported 10-31 23:40, registered 11-01 00:10: October's 上报 and 立案率, November's 立案数;
     #    dispatched exactly 30 minutes after registration: on time (the limit is inclusive)
-    Spec(20, "G2", VID, "K3", "D3", "10-31 23:40 > 11-01 00:10 > 00:40 > 09:00 > 10:00", "11-02 00:40", settled=GRID),
+    Spec(20, "G2", VID, "K3", "D3", "10-31 23:40 > 11-01 00:10 > 00:40 > 09:00 > 10:00", "11-02 00:40", settled=GRID, repeat_of=7),
     # 21 November's plain good case; the problem of case 3 seen a third time (repeat of 19)
     Spec(21, "G1", PAT, "K3", "D3", "11-03 09:00 > 09:10 > 09:20 > 14:00 > 16:00", "11-04 09:20", settled=GRID, repeat_of=19),
     # 22 hotline case handled and closed late
-    Spec(22, "G2", HOT, "K4", "D1", "11-05 09:00 > 09:20 > 09:40 > 11-07 09:00 > 10:00", "11-06 09:40", settled=STREET),
+    Spec(22, "G2", HOT, "K4", "D1", "11-05 09:00 > 09:20 > 09:40 > 11-07 09:00 > 10:00", "11-06 09:40", settled=STREET, repeat_of=15),
     # 23 handled exactly at its deadline (on time), still waiting for verification (待核查)
     #    past it: open and overdue
     Spec(23, "G3", PAT, "K1", "D2", "11-10 09:00 > 09:10 > 09:20 > 11-12 09:00", "11-12 09:00"),
     # 24 open, deadline after the period: neither due nor overdue
     Spec(24, "G4", PAT, "K3", "D3", "11-19 09:00 > 09:10 > 09:20", "11-21 09:20"),
     # 25 open, deadline inside the period but after NOW: not yet due
-    Spec(25, "G4", PAT, "K3", "D3", "11-20 08:00 > 08:10 > 08:20", "11-20 16:20"),
+    Spec(25, "G4", PAT, "K3", "D3", "11-20 08:00 > 08:10 > 08:20", "11-20 16:20", repeat_of=24),
     # 26 registered 10 minutes before NOW, not dispatched: inside its dispatch window, not 应派遣 yet
     Spec(26, "G5", PAT, "K4", None, "11-20 11:40 > 11:50"),
     # 27 registered late (90 minutes), not dispatched 2 hours later: a late dispatch, still pending
@@ -190,7 +205,7 @@ CASES = (
     Spec(28, "G1", PAT, "K1", "D2", "11-10 09:00 > 09:10 > 09:20 > 11-16 10:00 > 15:00", "11-17 09:20", ext_from="11-13 09:20", settled=DIST),
     # 29 leader-assigned, registered exactly 60 minutes after the report (on time), reworked
     #    once, handled and closed late
-    Spec(29, "G2", LDR, "K3", "D3", "11-11 08:05 > 09:05 > 09:10 > 11-14 09:00 > 11:00", "11-13 09:10", rework=1, settled=GRID),
+    Spec(29, "G2", LDR, "K3", "D3", "11-11 08:05 > 09:05 > 09:10 > 11-14 09:00 > 11:00", "11-13 09:10", rework=1, settled=GRID, repeat_of=20),
     # 30 invalid report in November
     Spec(30, "G3", PAT, "K3", None, "11-15 10:00", cancelled="11-15 10:20", valid=False),
     # 31 hotline report not registered yet (上报, 30 minutes old)
@@ -198,7 +213,7 @@ CASES = (
     # 32 registered, dispatched, then cancelled in November
     Spec(32, "G5", PAT, "K4", "D1", "11-16 09:00 > 09:10 > 09:20", "11-17 09:20", cancelled="11-16 14:00"),
     # 33 misdispatched in November, otherwise on time; settled at street level
-    Spec(33, "G3", VID, "K3", "D3", "11-17 09:00 > 09:10 > 09:30 > 11-18 09:00 > 10:00", "11-19 09:30", mis=True, settled=STREET),
+    Spec(33, "G3", VID, "K3", "D3", "11-17 09:00 > 09:10 > 09:30 > 11-18 09:00 > 10:00", "11-19 09:30", mis=True, settled=STREET, repeat_of=16),
 )
 # fmt: on
 

@@ -9,7 +9,6 @@ ag-grid export (``assets/exports.js``, run here under node, no browser).
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from io import BytesIO
 from pathlib import Path
@@ -31,6 +30,7 @@ from queries.scope import Scope
 from tests.assessment_city import NOW as FEBRUARY_NOW
 from tests.assessment_city import RULES_YAML, build_city
 from tests.handbuilt import NOVEMBER, NOW, build_handbuilt
+from tests.tools import require_program
 
 ASSET = Path(__file__).resolve().parents[1] / "assets" / "exports.js"
 # (text, formula-like?): the triggers, each alone and in a payload, and numbers left alone.
@@ -104,11 +104,8 @@ def test_the_grid_csv_export_calls_the_safe_cell_function() -> None:
     assert "ns.gridwatchCsvCell = function (params)" in ASSET.read_text(encoding="utf-8")
 
 
-NODE = shutil.which("node")
-
-
-@pytest.mark.skipif(NODE is None, reason="no node to run the browser's CSV function")
 def test_the_browsers_csv_function_follows_the_same_rule() -> None:
+    node = require_program("node", install="nodejs")  # runs the browser's CSV function
     script = f"""
         global.window = {{}};
         require({json.dumps(str(ASSET))});
@@ -121,7 +118,7 @@ def test_the_browsers_csv_function_follows_the_same_rule() -> None:
         console.log(JSON.stringify({{safe, cell, empty, number: ns.gridwatchCsvSafe(-5)}}));
     """
     texts = [text for text, _ in CASES]
-    out = subprocess.run([NODE, "-e", script, json.dumps(texts)], capture_output=True,
+    out = subprocess.run([node, "-e", script, json.dumps(texts)], capture_output=True,
                          text=True, check=True, timeout=30)
     result = json.loads(out.stdout)
     assert result["safe"] == [csv_cell(text) for text in texts]

@@ -119,8 +119,10 @@ def test_district_tiles_by_hand(build) -> None:  # type: ignore[no-untyped-def]
     # 返工次数 of 应结案: no day has a case due (above), so 0 each day (until this round 11-13's
     # set held 29, reworked once, and the change against last week was −1).
     assert (t["rework_times"]["value"], t["rework_times"]["deltas"][1]) == (0, 0)
-    # 重复问题: nothing registered on these days repeats an earlier case.
-    assert (t["repeats"]["value"], t["repeats"]["deltas"][0]) == (0, 0)
+    # 重复问题 registered by 12:00: today 25 (08:10, repeats 24) = 1; yesterday 24 (09:10) is a
+    # first (36 days after 11) = 0; 11-13 registered nothing = 0. Changes +1 and +1.
+    repeats = t["repeats"]
+    assert (repeats["value"], repeats["deltas"][0], repeats["deltas"][1]) == (1, 1, 1)
     assert [tile["key"] for tile in build().payload["tiles"]] == [
         "reported", "registered", "dispatched", "closed", "ontime_close_rate", "open_overdue",
         "rework_times", "repeats"]
