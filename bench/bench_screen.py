@@ -7,9 +7,10 @@ Prints, for the demo city and for a large one (``--cases``, default 1,000,000, g
   every tick (the month's ranking and the comparison days remembered) and cold (everything
   computed, as happens once a minute);
 - its floor: the same data (today's counts, the trend, the volunteers, the open cases, the
-  ticker; cold also the two comparison days, the assessment's cases and the outlines) fetched
-  by SQL written by hand (bench/floors.py), checked to give the same figures as the snapshot,
-  and timed in the same run; the ratio snapshot / floor is the figure to quote;
+  ticker; cold also the two comparison days, the month so far and last month's same span, the
+  assessment's cases and the outlines) fetched by SQL written by hand (bench/floors.py),
+  checked to give the same figures as the snapshot, and timed in the same run; the ratio
+  snapshot / floor is the figure to quote;
 - for reference, the snapshot's own statements replayed on a bare DB-API cursor: not a floor
   (a slow statement is as slow there), it isolates the Python around the SQL;
 - the map payload in bytes per open case (plain and gzip);
@@ -131,7 +132,9 @@ def steady_floor(engine: Engine, now: datetime) -> dict[str, Any]:
 
 
 def cold_floor(engine: Engine, now: datetime) -> dict[str, Any]:
-    """Fetch by hand what a cold build reads: a tick, the past days, the assessment, outlines.
+    """Fetch by hand what a cold build reads: a tick, the past days, the month so far and last
+    month's same span (the rate tiles; a tick re-reads the month once a minute), the
+    assessment, outlines.
 
     The assessment's cases are those of this month and the last (for its change); when the
     bottom-of-group streak walks further back, those reads count as the layer's cost.
@@ -143,10 +146,16 @@ def cold_floor(engine: Engine, now: datetime) -> dict[str, Any]:
     month_start = start.replace(day=1)
     before = (month_start - timedelta(days=1)).replace(day=1)  # last month, for its change
     month_end = (month_start + timedelta(days=32)).replace(day=1)
+    step = timedelta(minutes=SPAN_MINUTES)
+    month_span = (now - month_start) // step * step
     with engine.connect() as conn:
         for day in (start - timedelta(days=1), start - timedelta(days=7)):
             floors.counts(conn, day, day + span, now)
             floors.repeats(conn, day, day + span)
+        out["month"] = floors.counts(conn, month_start, month_end, now).get(0, {})
+        floors.counts(conn, before, before + month_span, now)
+        floors.repeats(conn, month_start, month_end)
+        floors.repeats(conn, before, before + month_span)
         out["assessment"] = floors.assessment_rows(
             conn, before - timedelta(days=rules.repeat.history_days), month_end)
         out["areas"] = floors.outlines(conn)
@@ -160,8 +169,9 @@ def check_floor(snapshot: Snapshot, floor: dict[str, Any]) -> None:
     for key in ("reported", "registered", "dispatched", "closed", "open_overdue",
                 "rework_times"):
         assert tiles[key]["value"] == n.get(key, 0), f"{key}: {tiles[key]['value']} vs floor"
+    month = floor["month"]  # rates read the month so far
     rate = tiles["ontime_close_rate"]
-    assert (rate["num"], rate["den"]) == (n.get("due_closed_ontime", 0), n.get("due", 0))
+    assert (rate["num"], rate["den"]) == (month.get("due_closed_ontime", 0), month.get("due", 0))
     assert tiles["repeats"]["value"] == floor["repeats"]
     trend = snapshot.payload["trend"]
     assert (trend["reported"], trend["closed"]) == tuple(floor["trend"])
@@ -197,7 +207,7 @@ def measure_snapshot(path: Path, repeat: int) -> dict[str, float]:
         return builder(DISTRICT, now)
 
     snapshot = build()
-    check_floor(snapshot, steady_floor(engine, now))
+    check_floor(snapshot, cold_floor(engine, now))
     statements = recorded_statements(engine, build)
     figures["snapshot_s"] = median_seconds(build, repeat)
     figures["floor_s"] = median_seconds(lambda: steady_floor(engine, now), repeat)
@@ -230,7 +240,8 @@ def with_open_cases(source: Path, target: Path, wanted: int) -> int:
 
 def first_render_ms(path: Path, viewport: tuple[int, int]) -> float:
     """Serve the city and return ms from navigation start to tiles and markers drawn."""
-    settings = Settings(data_dir=path.parent, database_url=f"sqlite:///{path}")
+    # The wall opens to an anonymous browser, as under `gridwatch demo` (no login page first).
+    settings = Settings(data_dir=path.parent, database_url=f"sqlite:///{path}", open_wall=True)
     ctx = create_context(settings)
     ctx.store.refresh()
     server = make_server("127.0.0.1", 0, create_app(context=ctx).server, threaded=True)
