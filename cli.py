@@ -465,6 +465,7 @@ accounts_cli.register(
         _open_database(_settings(), create=False)))
 cli.add_command(cli_places.import_places_command)
 cli.add_command(cli_places.import_volunteers_command)
+cli.add_command(cli_places.import_checkins_command)
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
-"""``gridwatch import-places FILE`` and ``gridwatch import-volunteers FILE --kind …``: click
-commands the lead registers on the group::
+"""``gridwatch import-places FILE``, ``gridwatch import-volunteers FILE --kind …`` and
+``gridwatch import-checkins FILE``: click commands the lead registers on the group::
 
     from ingest.cli_places import import_places_command, import_volunteers_command
     main.add_command(import_places_command)
     main.add_command(import_volunteers_command)
+    main.add_command(import_checkins_command)
 """
 
 from __future__ import annotations
@@ -47,6 +48,18 @@ def import_volunteers_command(file: Path, kind: str, encoding: str | None,
 
     _run(file, dry_run, lambda session, now: import_volunteers(
         session, file, kind=kind, encoding=encoding, now=now))
+
+
+@click.command("import-checkins")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--encoding", default=None, help="Text encoding (default: UTF-8, then GB18030).")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
+def import_checkins_command(file: Path, encoding: str | None, dry_run: bool) -> None:
+    """Load 路长 check-ins (到岗记录) from a CSV file (docs/sections.md); sections first."""
+    from ingest.checkins_import import import_checkins
+
+    _run(file, dry_run, lambda session, now: import_checkins(
+        session, file, encoding=encoding, now=now))
 
 
 def _run(file: Path, dry_run: bool,

@@ -57,6 +57,15 @@ class ImportSummary:
     already_quarantined: int = 0  # bad rows a previous import of the file already kept
     reasons: list[str] = field(default_factory=list)
 
+    def quarantine(self, session: Session, source: str, number: int, row: dict[str, Any],
+                   reason: str, now: datetime) -> None:
+        """Keep a bad row (once: a re-import counts it as already kept) and its reason."""
+        self.reasons.append(f"row {number}: {reason}")
+        if quarantine_row(session, source, number, row, reason, now):
+            self.quarantined += 1
+        else:
+            self.already_quarantined += 1
+
 
 def read_rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (row number, fields) from a CSV (header row = 1) or GeoJSON (feature 1, 2 …)."""
@@ -233,11 +242,7 @@ def import_places(session: Session, path: Path, *, source: str | None = None,
             if grid_id is None:
                 raise BadRow(f"({values['lat']}, {values['lon']}) lies outside every unit grid")
         except BadRow as exc:
-            summary.reasons.append(f"row {number}: {exc}")
-            if quarantine_row(session, quarantine_source, number, row, str(exc), now):
-                summary.quarantined += 1
-            else:
-                summary.already_quarantined += 1
+            summary.quarantine(session, quarantine_source, number, row, str(exc), now)
             continue
         seen_ids.add(values["external_id"])
         values.update(grid_id=grid_id, source=source)

@@ -23,7 +23,6 @@ from ingest.places_import import (
     ImportSummary,
     PlacesFileError,
     decode_text,
-    quarantine_row,
 )
 from queries.models import (
     LEVEL_STREET,
@@ -89,14 +88,19 @@ def _streets(session: Session) -> dict[str, int]:
     return out
 
 
-def _rows(path: Path, kind: str, encoding: str | None) -> list[tuple[int, dict[str, Any]]]:
+def csv_reader(path: Path, encoding: str | None) -> csv.DictReader[str]:
+    """Open a .csv file decoded as ``decode_text`` does; one-line errors for the command."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise PlacesFileError(f"cannot read {path}: {exc.strerror}") from exc
     if path.suffix.lower() not in (".csv", ".txt"):
         raise PlacesFileError(f"{path}: expected a .csv file")
-    reader = csv.DictReader(io.StringIO(decode_text(raw, encoding, path)))
+    return csv.DictReader(io.StringIO(decode_text(raw, encoding, path)))
+
+
+def _rows(path: Path, kind: str, encoding: str | None) -> list[tuple[int, dict[str, Any]]]:
+    reader = csv_reader(path, encoding)
     header = {(f or "").strip() for f in reader.fieldnames or []}
     missing = [c for c in COLUMNS[kind] if c not in header and c not in ("leader", "founded_on",
                                                                          "joined_on")]
@@ -123,11 +127,7 @@ def import_volunteers(session: Session, path: Path, *, kind: str, now: datetime,
         try:
             state = _upsert(session, kind, row, teams, streets, grids)
         except BadRow as exc:
-            summary.reasons.append(f"row {number}: {exc}")
-            if quarantine_row(session, source, number, row, str(exc), now):
-                summary.quarantined += 1
-            else:
-                summary.already_quarantined += 1
+            summary.quarantine(session, source, number, row, str(exc), now)
             continue
         setattr(summary, state, getattr(summary, state) + 1)
     return summary

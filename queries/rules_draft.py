@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 
 from queries import hierarchy
 from queries.areas import district as find_district
-from queries.models import LEVEL_STREET, Case
+from queries.models import LEVEL_STREET, Case, RoadSection
+from queries.rules import SECTION_TERMS, SectionRules
 
 LOOKBACK_MONTHS = 3
 NO_CASES = "no cases yet"
@@ -171,6 +172,7 @@ def draft_rules(session: Session, *, now: datetime, title: str | None = None) ->
         f"  black_streets: {int(_clamp(len(streets) // 3, 1, 3))}",
         f"  red_grids: {int(_clamp(total_grids // 10, 1, 10))}",
         f"  black_grids: {int(_clamp(total_grids // 10, 1, 10))}",
+        *_sections_block(session),
         f"# groups: {len(groups)} by monthly volume, busiest first"
         + (" (few streets: one group)" if len(groups) == 1 else ""),
         "groups:",
@@ -181,3 +183,25 @@ def draft_rules(session: Session, *, now: datetime, title: str | None = None) ->
             lines.append(f"    - {json.dumps(s.code, ensure_ascii=False)}"
                          f"  # {s.name}: {s.per_month:.1f}/month, {s.grids} grids")
     return "\n".join(lines) + "\n"
+
+
+def _sections_block(session: Session) -> list[str]:
+    """The 路长 ``sections:`` block, its lists sized to the sections in the database.
+
+    Written even before sections are imported, so the keys are in the file to edit; the
+    红黑榜 names about a tenth of the sections each way (1 to 10).
+    """
+    count = session.scalar(select(func.count()).select_from(RoadSection)) or 0
+    size = int(_clamp(count // 10, 1, 10))
+    default = SectionRules()
+    weights = ", ".join(f"{term}: {default.weights[term]}" for term in SECTION_TERMS)
+    return [
+        f"# 路长制 · {count} road sections in the database (docs/sections.md): score = 100 × "
+        "Σ weight × rate; 到岗: a day with at least checkin_minutes on the section",
+        "sections:",
+        f"  weights: {{{weights}}}",
+        f"  checkin_minutes: {default.checkin_minutes}",
+        f"  min_due: {default.min_due}",
+        f"  red: {size}",
+        f"  black: {size}",
+    ]

@@ -30,6 +30,7 @@ from queries.models import (
     Case,
     Category,
     QuarantinedRow,
+    RoadSection,
 )
 from queries.periods import parse_period
 from queries.rules import RulesError, check_streets, load_rules, parse_rules
@@ -351,6 +352,11 @@ def test_cli_rules_init_writes_loadable_rules_naming_the_real_wards(cli_env: str
     rules = load_rules(out)
     assert rules.groups[0].streets == ("01", "02", "03", "04", "05")
     assert rules.normalise == "none" and rules.min_sample == 1  # no cases yet
+    # No 路长 sections yet: the block is written with the default weights and lists of 1.
+    assert "# 路长制 · 0 road sections in the database" in out.read_text(encoding="utf-8")
+    assert (rules.sections.red, rules.sections.black, rules.sections.min_due) == (1, 1, 3)
+    assert dict(rules.sections.weights) == {"close_rate": 0.3, "ontime_close_rate": 0.4,
+                                            "checkin_rate": 0.3}
     again = runner.invoke(rules_group, ["init", "--output", str(out)])
     assert again.exit_code == 1 and "pass --force" in again.output
 
@@ -396,6 +402,22 @@ def test_drafted_thresholds_scale_with_case_volumes(session: Session) -> None:
     assert len(rules.groups) == 1 and rules.bottom_n == 2
     assert (rules.lists.red_streets, rules.lists.red_grids) == (1, 2)
     assert "# Ward 1: 40.0/month, 4 grids" in text
+
+
+def test_drafted_section_lists_name_a_tenth_of_the_sections(session: Session) -> None:
+    three_level(session)
+    square = '{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}'
+    session.add_all(RoadSection(code=f"L{n:03d}", name=f"路段{n}", leader="王路长",
+                                geometry=square, center_lat=0.5, center_lon=0.5)
+                    for n in range(136))
+    session.commit()
+    rules = parse_rules(draft_rules(session, now=NOW), "drafted")
+    # 136 sections // 10 = 13, capped at 10 each way.
+    assert (rules.sections.red, rules.sections.black) == (10, 10)
+    session.query(RoadSection).filter(RoadSection.code >= "L025").delete()
+    session.commit()
+    rules = parse_rules(draft_rules(session, now=NOW), "drafted")
+    assert (rules.sections.red, rules.sections.black) == (2, 2)  # 25 // 10
 
 
 def test_groups_split_by_volume() -> None:
