@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks import register_all
-from dashboard import pages, shell
+from dashboard import bundles, pages, shell
 from dashboard.i18n import use_vocabulary
 from ingest.importer.mapping import MappingError, load_mapping
 from ingest.open311 import Open311Error, Open311Job, Open311Settings
@@ -80,6 +80,8 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app = Dash(
         __name__,
         assets_folder=str(ASSETS),
+        # Vendored bundles are served by dashboard.bundles, never put on every page.
+        assets_path_ignore=["vendor"],
         title="Gridwatch 城市运行指挥大屏",
         update_title=None,
         suppress_callback_exceptions=True,
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     except VocabularyError as exc:
         raise SettingsError(f"GRIDWATCH_VOCABULARY_FILE: {exc}") from exc
     app.server.config["GRIDWATCH"] = ctx
+    bundles.register(app)
     app.layout = shell.layout
     routes.register(app.server, ctx.store)
     routes_places.register(app.server, ctx.sessions, ctx.settings, ctx.store.clock)

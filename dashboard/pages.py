@@ -24,14 +24,15 @@ from dashboard.volunteers import layout as volunteers
 
 PAGES: tuple[Page, ...] = (
     Page("screen", "/screen", screen.page, "nav_screen", aliases=("/",)),
-    Page("grids", GRIDS_PATH, grids.page, "nav_grids"),
-    Page("rankings", RANKINGS_PATH, rankings.page, "nav_rankings"),
+    Page("grids", GRIDS_PATH, grids.page, "nav_grids", grid=True),
+    Page("rankings", RANKINGS_PATH, rankings.page, "nav_rankings", grid=True),
     Page("quality", QUALITY_PATH, quality.page, "nav_quality"),
     Page("volunteers", volunteers.PATH, volunteers.page, "nav_volunteers"),
     Page("sections", sections.PATH, sections.page, "nav_sections"),
-    Page("present", "/present", present.page, "nav_present", in_nav=False, presentable=False),
+    Page("present", "/present", present.page, "nav_present", in_nav=False, presentable=False,
+         grid=True),  # the carousel shows the grids and rankings pages
     # Behind a login (never the carousel's, so never a wall page): security.sessions.path_kind.
-    Page("desk", desk.PATH, desk.page, "nav_desk", presentable=False),
+    Page("desk", desk.PATH, desk.page, "nav_desk", presentable=False, grid=True),
     Page("case", case.PATH, case.page, "case_title", in_nav=False, presentable=False),
 )
 _BY_PATH = {path: page for page in PAGES for path in page.paths}

@@ -57,7 +57,8 @@ class Page:
     """A registered page: where it lives, how it is drawn, and where it is listed.
 
     ``name`` is also its token in ``/present?pages=…``; ``presentable`` pages may be shown by
-    the meeting carousel; ``in_nav`` pages have a link in the top bar.
+    the meeting carousel; ``in_nav`` pages have a link in the top bar; ``grid`` pages draw a
+    dash-ag-grid table (only their index loads its script: ``dashboard.bundles``).
     """
 
     name: str
@@ -67,6 +68,7 @@ class Page:
     in_nav: bool = True
     presentable: bool = True
     aliases: tuple[str, ...] = ()
+    grid: bool = False
 
     @property
     def paths(self) -> tuple[str, ...]:
