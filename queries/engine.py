@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from queries import migrate
 from queries.models import Base
 from queries.schema import upgrade_schema
 
@@ -63,18 +64,37 @@ def check_connection(engine: Engine) -> None:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table and index that does not exist yet."""
+    """Bring the database to the head revision: create a new one, migrate an older one.
+
+    A database with none of Gridwatch's tables gets them from the models and is stamped at the
+    head; one made before migrations (tables, no ``alembic_version``) is first brought to the
+    baseline revision's schema by the column additions below, stamped there, then upgraded.
+    """
     check_connection(engine)
     try:
-        Base.metadata.create_all(engine)
-        _add_new_columns(engine)
-        upgrade_schema(engine)
+        with engine.begin() as conn:
+            revision = migrate.current_revision(conn)
+            fresh = revision is None and not migrate.has_gridwatch_tables(conn)
+        if fresh:
+            Base.metadata.create_all(engine)
+            with engine.begin() as conn:
+                migrate.stamp(conn, migrate.head())
+            return
+        if revision is None:
+            Base.metadata.create_all(engine)  # the tables newer than the database
+            _add_new_columns(engine)
+            upgrade_schema(engine)
+            with engine.begin() as conn:
+                migrate.stamp(conn, migrate.BASELINE)
+        if revision != migrate.head():
+            with engine.begin() as conn:
+                migrate.upgrade(conn)
     except DBAPIError as exc:
         raise DatabaseUnavailable(
             f"cannot create the tables in {_shown(engine)}: {_reason(exc)}") from exc
 
 
-# Columns added to existing tables since the first release: (table, column, DDL type + default).
+# Columns added to existing tables before migrations began: (table, column, DDL type + default).
 # create_all makes missing tables only, so a database from an older version gets these here.
 _NEW_COLUMNS = (
     ("areas", "derived", "BOOLEAN NOT NULL DEFAULT FALSE"),
