@@ -1,16 +1,19 @@
 """Shared fixtures: a fresh database per test, built the way the app builds it.
 
 By default every database is a new SQLite file. The PostgreSQL pass (``tests/pg/run.sh``, part
-of ``make test``) sets ``GRIDWATCH_TEST_DATABASE_URL`` to a server's maintenance database; each
-test then gets its own PostgreSQL database, copied from a template already at the head
-revision (``CREATE DATABASE … TEMPLATE``: a file copy, far quicker than creating the tables).
+of ``make test``) sets ``GRIDWATCH_TEST_DATABASE_URL`` to a server's maintenance database, and
+each test gets a PostgreSQL database of its own instead: a copy of a template already at the
+head revision (``CREATE DATABASE … TEMPLATE``). A copy costs 0.4–1 s on the shared 2-core
+machine, more than most tests, so a database a test used is handed to the next one once its
+rows are deleted and its sequences restarted — unless the test changed its schema, then it is
+dropped. Either way each test starts from exactly the template.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,76 +23,142 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from queries.engine import init_db, make_engine, make_session_factory
+from queries.migrate import head
+from queries.models import Base
 
 PG_SERVER = os.environ.get("GRIDWATCH_TEST_DATABASE_URL", "")
 HEAD_TEMPLATE = "gridwatch_head"  # every table, stamped at the head revision
 EMPTY_TEMPLATE = "template0"  # PostgreSQL's own pristine database
+# What a schema change by a test would alter: relations, columns, indexes and constraints.
+FINGERPRINT = text(
+    "SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM ("
+    " SELECT concat_ws(':', c.relname, c.relkind, a.attname,"
+    " format_type(a.atttypid, a.atttypmod), a.attnotnull) AS item"
+    " FROM pg_class c LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+    " AND NOT a.attisdropped WHERE c.relnamespace = 'public'::regnamespace"
+    " UNION ALL SELECT conname::text FROM pg_constraint"
+    " WHERE connamespace = 'public'::regnamespace) items")
 
-# A new database's URL: ``new_database(tables=True, memory=False, folder=None)``.
-NewDatabase = Callable[..., str]
 
+class Databases:
+    """Where tests' databases come from: SQLite files, or PostgreSQL copies of a template."""
 
-def _postgres_factory() -> Iterator[NewDatabase]:
-    admin = create_engine(make_url(PG_SERVER), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {HEAD_TEMPLATE}"))
-        conn.execute(text(f"CREATE DATABASE {HEAD_TEMPLATE} TEMPLATE {EMPTY_TEMPLATE}"))
-    template = make_engine(make_url(PG_SERVER).set(database=HEAD_TEMPLATE).render_as_string(
-        hide_password=False))
-    init_db(template)
-    template.dispose()  # a template must have no connections while it is copied
-    made: list[str] = []
-    numbers = itertools.count(1)
+    def __init__(self, tmp: pytest.TempPathFactory) -> None:
+        self.tmp = tmp
+        self.free: list[str] = []  # PostgreSQL databases at the template's state, for reuse
+        self.made: list[str] = []
+        self.numbers = itertools.count(1)
+        self.admin: Engine | None = None
+        self.fingerprint = ""
+        if PG_SERVER:
+            self.admin = create_engine(make_url(PG_SERVER), isolation_level="AUTOCOMMIT",
+                                       poolclass=NullPool)
+            self._create(HEAD_TEMPLATE, EMPTY_TEMPLATE, replace=True)
+            template = create_engine(self._url(HEAD_TEMPLATE), poolclass=NullPool)
+            init_db(template)
+            with template.connect() as conn:
+                self.fingerprint = conn.execute(FINGERPRINT).scalar_one()
+            template.dispose()  # a template must have no connections while it is copied
 
-    def new_database(*, tables: bool = True, memory: bool = False,
-                     folder: Path | None = None) -> str:
-        del memory, folder  # PostgreSQL has no in-memory database; a copy is as quick
-        name = f"gw_test_{os.getpid()}_{next(numbers)}"
-        source = HEAD_TEMPLATE if tables else EMPTY_TEMPLATE
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {source}"))
-        made.append(name)
+    def _url(self, name: str) -> str:
         return make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
 
-    yield new_database
-    with admin.connect() as conn:
-        for name in made:
+    def _create(self, name: str, template: str, *, replace: bool = False) -> None:
+        assert self.admin is not None
+        with self.admin.connect() as conn:
+            if replace:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+
+    def _drop(self, name: str) -> None:
+        assert self.admin is not None
+        with self.admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+
+    def take(self, *, tables: bool = True, memory: bool = False,
+             folder: Path | None = None) -> str:
+        """A new database's URL. ``tables=False``: an empty one (migration tests); ``memory``:
+        SQLite may use an in-memory database; ``folder``: where an SQLite file goes (some
+        tests open ``test.sqlite3`` there by name)."""
+        if self.admin is None:
+            if memory:
+                return "sqlite://"
+            return f"sqlite:///{(folder or self.tmp.mktemp('db')) / 'test.sqlite3'}"
+        if tables and self.free:
+            return self._url(self.free.pop())
+        name = f"gw_test_{os.getpid()}_{next(self.numbers)}"
+        self._create(name, HEAD_TEMPLATE if tables else EMPTY_TEMPLATE)
+        self.made.append(name)
+        return self._url(name)
+
+    def give_back(self, url: str, *, tables: bool = True) -> None:
+        """Return a test's database: reset for the next test, or dropped if its schema moved."""
+        if self.admin is None:
+            return
+        name = make_url(url).database
+        assert name is not None
+        if tables and self._reset(url):
+            self.free.append(name)
+        else:
+            self._drop(name)
+
+    def _reset(self, url: str) -> bool:
+        """Delete every row, restart the sequences, re-stamp the head; False if the schema is
+        no longer the template's."""
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.begin() as conn:
+                if conn.execute(FINGERPRINT).scalar_one() != self.fingerprint:
+                    return False
+                for table in reversed(Base.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                conn.execute(text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"
+                                  " AND relnamespace = 'public'::regnamespace"))
+                conn.execute(text("UPDATE alembic_version SET version_num = :head"),
+                             {"head": head()})
+            return True
+        finally:
+            engine.dispose()
+
+    def close(self) -> None:
+        """Drop every database the pass made (the throwaway cluster goes too, in run.sh)."""
+        if self.admin is None:
+            return
+        for name in self.made:
+            self._drop(name)
+        self.admin.dispose()
 
 
 @pytest.fixture(scope="session")
-def new_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewDatabase]:
-    """Make a new database and return its URL (the backend of this pass: SQLite or PostgreSQL).
-
-    ``tables=False`` gives an empty database (migration tests build their own schema);
-    ``memory=True`` lets SQLite use an in-memory database for a module's shared, read-only city;
-    ``folder`` is where an SQLite file goes (``test.sqlite3``, which some tests open by name).
-    """
-    if PG_SERVER:
-        yield from _postgres_factory()
-        return
-
-    def new_sqlite(*, tables: bool = True, memory: bool = False,
-                   folder: Path | None = None) -> str:
-        del tables  # an SQLite file starts empty; ``engine`` (init_db) creates the tables
-        if memory:
-            return "sqlite://"
-        return f"sqlite:///{(folder or tmp_path_factory.mktemp('db')) / 'test.sqlite3'}"
-
-    yield new_sqlite
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """The pass's source of databases (SQLite, or PostgreSQL under GRIDWATCH_TEST_DATABASE_URL)."""
+    source = Databases(tmp_path_factory)
+    yield source
+    source.close()
 
 
 @pytest.fixture
-def database_url(new_database: NewDatabase, tmp_path: Path) -> str:
+def database_url(databases: Databases, tmp_path: Path) -> Iterator[str]:
     """The URL of a new database for this test (tables created by ``engine``/``init_db``)."""
-    return new_database(folder=tmp_path)
+    url = databases.take(folder=tmp_path)
+    yield url
+    databases.give_back(url)
 
 
 @pytest.fixture
-def empty_database_url(new_database: NewDatabase, tmp_path: Path) -> str:
+def empty_database_url(databases: Databases, tmp_path: Path) -> Iterator[str]:
     """The URL of a new database with no tables at all."""
-    return new_database(tables=False, folder=tmp_path)
+    url = databases.take(tables=False, folder=tmp_path)
+    yield url
+    databases.give_back(url, tables=False)
+
+
+@pytest.fixture(scope="module")
+def shared_database_url(databases: Databases) -> Iterator[str]:
+    """A database a module's read-only tests share (in memory on SQLite)."""
+    url = databases.take(memory=True)
+    yield url
+    databases.give_back(url)
 
 
 @pytest.fixture
@@ -112,4 +181,3 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     """One session on the per-test database."""
     with session_factory() as s:
         yield s
-
