@@ -123,10 +123,13 @@ def _check_port_free(host: str, port: int) -> None:
 def _open_database(settings: Settings, *, create: bool, add_tables: bool = True) -> Context:
     """Open the database; only ``create`` commands may start a new SQLite file.
 
-    ``add_tables`` brings the schema to this version (``init_db``: create, or migrate);
-    without it the database must answer and already be at this version's schema (serving
-    changes no schema and may run on a read-only role).
+    ``add_tables`` brings the schema to this version (``init_db``: create, or migrate) and
+    connects with the write setting for everything; without it the database must answer and
+    already be at this version's schema (serving changes no schema and reads through
+    ``GRIDWATCH_DATABASE_URL``, which may be a read-only role).
     """
+    if add_tables:
+        settings = settings.writing()
     path = sqlite_file(settings.database_url)
     if not create and path is not None and not path.is_file():
         raise click.ClickException(
@@ -310,7 +313,7 @@ def serve(host: str | None, port: int | None) -> None:
 @cli.command("migrate")
 def migrate_command() -> None:
     """Upgrade the database's schema to this version (new indexes included)."""
-    settings = _settings()
+    settings = _settings().writing()
     path = sqlite_file(settings.database_url)
     if path is not None and not path.is_file():
         raise click.ClickException(f"no database at {path}: run `gridwatch init-db`")
@@ -334,7 +337,7 @@ def init_db_command() -> None:
     """Create the tables and indexes in the configured database."""
     settings = _settings()
     _open_database(settings, create=True)
-    click.echo(f"database ready: {make_engine(settings.database_url).url.render_as_string()}")
+    click.echo(f"database ready: {make_engine(settings.write_database_url).url.render_as_string()}")
 
 
 @cli.command()

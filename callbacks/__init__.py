@@ -24,12 +24,13 @@ from snapshot.store import SnapshotStore
 
 
 def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
-                 settings: Settings) -> None:
-    """Wire the router and every feature's callbacks into ``app``."""
+                 settings: Settings, *, writes: sessionmaker[Session] | None = None) -> None:
+    """Wire the router and every feature's callbacks into ``app``; ``writes`` is the write
+    connection (publishing), ``sessions`` when None."""
     router.register(app, store, settings)
     screen.register(app, store, sessions, settings)
     grids.register(app, sessions, settings, clock=store.clock)
-    rankings.register(app, sessions, settings, clock=store.clock)
+    rankings.register(app, sessions, settings, clock=store.clock, writes=writes)
     # Data quality is about the database as it is: a source is stale by the real clock, even
     # while the wall looks back (GRIDWATCH_AS_OF) at a history imported today.
     quality.register(app, sessions, settings, clock=settings.now_live)

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-.venv/bin/python}
 PG_FILES=(
-  tests/test_migrations.py
+  tests/test_migrations.py tests/test_readonly_role.py
   tests/test_indicators.py tests/test_due_conventions.py tests/test_empty_rates.py
   tests/test_assessment.py tests/test_publish_command.py tests/test_repeats.py
   tests/test_scope.py tests/test_auth.py
