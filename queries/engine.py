@@ -95,7 +95,8 @@ def init_db(engine: Engine) -> None:
 
 
 # Columns added to existing tables before migrations began: (table, column, DDL type + default).
-# create_all makes missing tables only, so a database from an older version gets these here.
+# create_all makes missing tables only, so a database from an older version gets these here;
+# what came later (cases.photo_urls, cases.section_id, ...) is a revision's (0003 on).
 _NEW_COLUMNS = (
     ("areas", "derived", "BOOLEAN NOT NULL DEFAULT FALSE"),
     # Real cases (issue 10): the source system, imprecise locations, raw source strings.
@@ -104,10 +105,6 @@ _NEW_COLUMNS = (
     ("cases", "location_precise", "BOOLEAN NOT NULL DEFAULT TRUE"),
     ("cases", "location_note", "VARCHAR(32)"),
     ("cases", "status_raw", "TEXT"),
-    # The case desk: the photos' URLs a source gives (Open311 media_url, a 照片 column).
-    ("cases", "photo_urls", "TEXT"),
-    # 路长 sections (issue 12): the section holding a case's point.
-    ("cases", "section_id", "INTEGER REFERENCES road_sections(id)"),
     ("quarantined_rows", "source_system", "VARCHAR(64) NOT NULL DEFAULT ''"),
     ("quarantined_rows", "file_name", "TEXT NOT NULL DEFAULT ''"),
     ("quarantined_rows", "external_id", "VARCHAR(128)"),
@@ -123,7 +120,6 @@ _NEW_INDEXES = (
     "ON quarantined_rows (source_system, external_id)"),
     ("CREATE INDEX IF NOT EXISTS ix_quarantined_rows_reason_code "
     "ON quarantined_rows (reason_code)"),
-    "CREATE INDEX IF NOT EXISTS ix_cases_section_id ON cases (section_id)",
 )
 # PostgreSQL enforces VARCHAR widths and NOT NULL: older tables get the wider types and the
 # nullable area columns real cases need. (SQLite ignores widths; an older SQLite file keeps

@@ -2,7 +2,7 @@
 
 Gridwatch's own code (``queries.migrate``) hands its connection in through
 ``config.attributes["connection"]``; the ``alembic`` command line (``alembic.ini`` at the repo
-root, for writing a new revision with ``--autogenerate``) opens ``GRIDWATCH_DATABASE_URL`` the
+root, for writing a new revision with ``--autogenerate``) opens the write setting the
 way ``gridwatch`` does, through ``Settings``.
 """
 
@@ -28,7 +28,7 @@ given = context.config.attributes.get("connection")
 if given is not None:
     _run(given)
 else:
-    engine = make_engine(Settings.from_env().database_url)
+    engine = make_engine(Settings.from_env().write_database_url)  # revisions write
     try:
         with engine.begin() as connection:
             _run(connection)
