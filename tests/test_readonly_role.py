@@ -3,8 +3,8 @@
 On PostgreSQL the reader is a role made exactly as docs/postgresql.md says. On SQLite, which
 has no roles, the serving engine opens the same file with ``PRAGMA query_only`` (every write on
 it fails), so the SQLite suite checks the same routing. Writes — a login and its audit entry,
-a leader's 督办 from the wall's card and from the case page, ``import-sections`` — go through
-``GRIDWATCH_WRITE_DATABASE_URL``.
+a leader's 督办 from the wall's card and from the case page, ``import-sections`` and
+``import-checkins`` — go through ``GRIDWATCH_WRITE_DATABASE_URL``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,12 @@ from app import Context, create_app, create_context
 from cli import cli
 from queries.engine import init_db, make_engine, make_session_factory
 from queries.migrate import require_current
-from queries.models import AuditEntry, Case, RoadSection, SupervisionFlag
+from queries.models import AuditEntry, Case, RoadSection, SectionCheckin, SupervisionFlag
 from settings import Settings
 from snapshot.build import make_builder
 from snapshot.store import DISTRICT
 from tests.handbuilt import NOW, build_handbuilt
+from tests.handbuilt_sections import build_sections
 from tests.identities import LEADER, logged_in_client
 from tests.test_desk_export import fire
 from tests.test_sections_data import GOOD, _write
@@ -61,6 +63,7 @@ def split(empty_database_url: str) -> Iterator[Split]:
     init_db(owner)
     with make_session_factory(owner)() as session:
         build_handbuilt(session)
+        build_sections(session)
         session.commit()
     url = make_url(empty_database_url)
     if url.get_backend_name() == "sqlite":
@@ -170,18 +173,32 @@ def test_supervision_from_the_wall_and_the_case_page_goes_through_the_write_sett
     assert "今天办结" in body and "请核实" in body  # the history, read back on the reader
 
 
-def test_import_sections_writes_through_the_write_setting(split: Split, tmp_path: Path) -> None:
-    # On SQLite the command opens its own engines: a reader naming another file shows that
+CHECKINS = "路段编号,路长,日期,到岗分钟\nLZ-B,乙路长,2026-11-06,60\n"
+
+
+@pytest.mark.parametrize("command", ["import-sections", "import-checkins"])
+def test_the_imports_write_through_the_write_setting(
+    split: Split, tmp_path: Path, command: str
+) -> None:
+    # On SQLite the commands open their own engines: a reader naming another file shows that
     # nothing was written (or created) through it.
     reader = f"sqlite:///{tmp_path / 'reader.sqlite3'}" if split.sqlite else split.reader
-    file = _write(tmp_path / "sections.geojson", GOOD)
+    if command == "import-sections":
+        file, written = (
+            _write(tmp_path / "sections.geojson", GOOD),
+            RoadSection.code.in_(["S1", "S2"]),
+        )
+    else:
+        file, written = tmp_path / "checkins.csv", SectionCheckin.day == date(2026, 11, 6)
+        file.write_text(CHECKINS, encoding="utf-8")
+    before = owner_count(split, written)
     result = CliRunner().invoke(
         cli,
-        ["import-sections", str(file)],
+        [command, str(file)],
         env={"GRIDWATCH_DATABASE_URL": reader, "GRIDWATCH_WRITE_DATABASE_URL": split.owner},
     )
     assert result.exit_code == 0, result.output
-    assert owner_count(split, RoadSection.id.is_not(None)) == 2
+    assert owner_count(split, written) > before
     assert not (tmp_path / "reader.sqlite3").exists()
 
 
