@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := chromium fonts-noto-cjk libreoffice-impress poppler-utils
+DEBIAN_PACKAGES := chromium fonts-noto-cjk libreoffice-impress poppler-utils postgresql
 
-.PHONY: demo test install system-packages lint
+.PHONY: demo test test-pg install system-packages lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,8 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 
 # Browser tests drive Debian's chromium (never a downloaded browser); CJK fonts render Chinese;
-# LibreOffice and poppler turn the meeting deck into PDF and PNG pages in its test.
+# LibreOffice and poppler turn the meeting deck into PDF and PNG pages in its test; PostgreSQL
+# runs the database-facing tests a second time (tests/pg/run.sh, a throwaway cluster).
 system-packages:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -31,5 +32,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The whole suite on SQLite, then the database-facing tests on PostgreSQL.
 test: system-packages install lint
 	$(BIN)/python -m pytest -q
+	PYTHON=$(BIN)/python tests/pg/run.sh
+
+test-pg: system-packages install
+	PYTHON=$(BIN)/python tests/pg/run.sh

@@ -43,12 +43,19 @@ log = logging.getLogger("gridwatch")
 
 @dataclass(frozen=True)
 class Context:
-    """What the running app holds: its settings, database and snapshot store."""
+    """What the running app holds: its settings, database and snapshot store.
+
+    ``sessions`` read (the snapshot, the pages: a SELECT-only role is enough); ``writes`` is
+    what publishing, logins, audit entries, citizens' reports and the jobs that write use
+    (``GRIDWATCH_WRITE_DATABASE_URL``; the same engine when it is not set).
+    """
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     store: SnapshotStore
+    write_engine: Engine
+    writes: sessionmaker[Session]
 
 
 def create_context(settings: Settings, *, auto_refresh: bool | None = None) -> Context:
@@ -61,11 +68,14 @@ def create_context(settings: Settings, *, auto_refresh: bool | None = None) -> C
         auto_refresh = not settings.run_scheduler
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
+    write_engine = engine if settings.write_database_url == settings.database_url \
+        else make_engine(settings.write_database_url)
     store = SnapshotStore(
         builder=make_builder(sessions, settings), refresh_seconds=settings.refresh_seconds,
         clock=settings.now, auto_refresh=auto_refresh, max_areas=settings.max_watched_areas,
     )
-    return Context(settings=settings, engine=engine, sessions=sessions, store=store)
+    return Context(settings=settings, engine=engine, sessions=sessions, store=store,
+                   write_engine=write_engine, writes=make_session_factory(write_engine))
 
 
 def create_app(settings: Settings | None = None, *, context: Context | None = None) -> Dash:
@@ -99,12 +109,13 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     bundles.register(app)
     app.layout = shell.layout
     routes.register(app.server, ctx.store)
-    routes_places.register(app.server, ctx.sessions, ctx.settings, ctx.store.clock)
+    routes_places.register(app.server, ctx.sessions, ctx.settings, ctx.store.clock,
+                           writes=ctx.writes)
     routes_desk.register(app.server, ctx.sessions, ctx.settings, ctx.store.clock)
-    register_all(app, ctx.store, ctx.sessions, ctx.settings)
+    register_all(app, ctx.store, ctx.sessions, ctx.settings, writes=ctx.writes)
     # After the router's 404 hook: an unknown path answers 404 before any login redirect.
     headers.register(app.server)
-    login.register(app.server, ctx.sessions, ctx.settings)
+    login.register(app.server, ctx.sessions, ctx.settings, writes=ctx.writes)
     return app
 
 
@@ -118,7 +129,7 @@ def create_jobs(ctx: Context, *, snapshot: bool = True) -> list[JobDefinition]:
     if ctx.settings.simulate:
         from ingest.simulator import Simulator
 
-        simulator = Simulator(ctx.sessions,
+        simulator = Simulator(ctx.writes,
                               repeat=load_rules(ctx.settings.rules_file or None).repeat,
                               calendar=default_calendar(ctx.settings.calendar_file),
                               clock=ctx.settings.now,
@@ -144,8 +155,8 @@ def open311_job(ctx: Context) -> Open311Job | None:
         raise SettingsError(str(exc)) from exc
     except MappingError as exc:
         raise SettingsError(f"GRIDWATCH_OPEN311_MAPPING: {exc}") from exc
-    return Open311Job(engine=ctx.engine, settings=settings, mapping=mapping, clock=ctx.settings.now,
-                      city_timezone=ctx.settings.timezone,
+    return Open311Job(engine=ctx.write_engine, settings=settings, mapping=mapping,
+                      clock=ctx.settings.now, city_timezone=ctx.settings.timezone,
                       calendar=default_calendar(ctx.settings.calendar_file))
 def serving_jobs(ctx: Context) -> list[JobDefinition]:
     """Return the jobs ``gridwatch serve``/``demo`` start in the serving process.

@@ -42,6 +42,7 @@ from queries.assessment import (
 from queries.assessment import publish as publish_command
 from queries.deck import gather
 from queries.engine import DatabaseUnavailable, check_connection, init_db, make_engine
+from queries.migrate import SchemaBehind, current_revision, require_current
 from queries.models import LEVEL_STREET, Area, Department
 from queries.rules import Rules, RulesError, load_rules
 from queries.workcalendar import CalendarFileError, default_calendar
@@ -52,7 +53,8 @@ from snapshot.jobs import create_scheduler
 log = logging.getLogger("gridwatch")
 
 # Errors whose message is written for the user: any command ending in one prints it as one line.
-USER_ERRORS = (SettingsError, RulesError, CalendarFileError, AssessmentError, DatabaseUnavailable)
+USER_ERRORS = (SettingsError, RulesError, CalendarFileError, AssessmentError, DatabaseUnavailable,
+               SchemaBehind)
 # Our own loggers: -v shows their debug lines (a failed job's traceback) without turning on
 # every library's debug output (SQLAlchemy would log each statement).
 OWN_LOGGERS = ("gridwatch", "app", "cli", "callbacks", "dashboard", "ingest", "queries",
@@ -121,17 +123,25 @@ def _check_port_free(host: str, port: int) -> None:
 def _open_database(settings: Settings, *, create: bool, add_tables: bool = True) -> Context:
     """Open the database; only ``create`` commands may start a new SQLite file.
 
-    ``add_tables`` creates the tables a newer version needs in an existing database (never
-    touching existing ones); without it the database must merely answer.
+    ``add_tables`` brings the schema to this version (``init_db``: create, or migrate) and
+    connects with the write setting for everything; without it the database must answer and
+    already be at this version's schema (serving changes no schema and reads through
+    ``GRIDWATCH_DATABASE_URL``, which may be a read-only role).
     """
+    if add_tables:
+        settings = settings.writing()
     path = sqlite_file(settings.database_url)
     if not create and path is not None and not path.is_file():
         raise click.ClickException(
             f"no database at {path}: run `gridwatch demo` or `gridwatch init-db`")
     try:
         ctx = create_context(settings)
-        (init_db if add_tables else check_connection)(ctx.engine)
-    except DatabaseUnavailable as exc:
+        if add_tables:
+            init_db(ctx.engine)
+        else:
+            check_connection(ctx.engine)
+            require_current(ctx.engine)
+    except (DatabaseUnavailable, SchemaBehind) as exc:
         raise click.ClickException(str(exc)) from exc
     return ctx
 
@@ -297,7 +307,29 @@ def demo(host: str | None, port: int | None, cases: int, seed: int) -> None:
 def serve(host: str | None, port: int | None) -> None:
     """Serve an existing database (no simulator)."""
     settings = _settings(host=host, port=port)
-    _serve(_open_database(settings, create=False), accounts_needed=True)
+    _serve(_open_database(settings, create=False, add_tables=False), accounts_needed=True)
+
+
+@cli.command("migrate")
+def migrate_command() -> None:
+    """Upgrade the database's schema to this version (new indexes included)."""
+    settings = _settings().writing()
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.is_file():
+        raise click.ClickException(f"no database at {path}: run `gridwatch init-db`")
+    engine = make_engine(settings.database_url)
+    check_connection(engine)
+    with engine.connect() as conn:
+        before = current_revision(conn)
+    init_db(engine)
+    with engine.connect() as conn:
+        after = current_revision(conn)
+    shown = engine.url.render_as_string()
+    if before == after:
+        click.echo(f"database schema already at revision {after}: {shown}")
+    else:
+        click.echo(f"database schema upgraded from {before or 'before migrations'} to revision "
+                   f"{after}: {shown}")
 
 
 @cli.command("init-db")
@@ -305,7 +337,7 @@ def init_db_command() -> None:
     """Create the tables and indexes in the configured database."""
     settings = _settings()
     _open_database(settings, create=True)
-    click.echo(f"database ready: {make_engine(settings.database_url).url.render_as_string()}")
+    click.echo(f"database ready: {make_engine(settings.write_database_url).url.render_as_string()}")
 
 
 @cli.command()

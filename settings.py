@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -194,6 +194,10 @@ class Settings:
 
     data_dir: Path = field(default_factory=default_data_dir)
     database_url: str = ""
+    # What writes (publishing, audit entries, logins, imports, the simulator, migrations)
+    # connect with; the reads of serving use ``database_url``, which may be a SELECT-only
+    # role (docs/postgresql.md). Empty: the same database and role.
+    write_database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8050
     refresh_seconds: int = 10
@@ -258,6 +262,13 @@ class Settings:
             object.__setattr__(
                 self, "database_url", f"sqlite:///{Path(self.data_dir) / 'gridwatch.sqlite3'}"
             )
+        if not self.write_database_url:
+            object.__setattr__(self, "write_database_url", self.database_url)
+
+    def writing(self) -> Settings:
+        """These settings with the write connection as the database, for the commands that
+        write or change the schema (imports, publish, migrate, generate, users)."""
+        return replace(self, database_url=self.write_database_url)
 
     def indicator_settings(self) -> IndicatorSettings:
         """Return the indicators' rules as these settings choose them (docs/indicators.md)."""
@@ -271,6 +282,7 @@ class Settings:
         values: dict[str, object] = dict(
             data_dir=data_dir,
             database_url=env.get("GRIDWATCH_DATABASE_URL", ""),
+            write_database_url=env.get("GRIDWATCH_WRITE_DATABASE_URL", ""),
             host=env.get("GRIDWATCH_HOST") or "127.0.0.1",
             port=_int(env, "GRIDWATCH_PORT", 8050, low=1, high=65535),
             refresh_seconds=_int(env, "GRIDWATCH_REFRESH_SECONDS", 10, low=1, high=3600),

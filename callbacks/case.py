@@ -42,8 +42,11 @@ def asked_case(asked: Any, default_lang: str) -> tuple[str, int | None]:
 
 
 def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
-             clock: Callable[[], datetime]) -> None:
-    """Wire the case page's callbacks into ``app``."""
+             clock: Callable[[], datetime],
+             writes: sessionmaker[Session] | None = None) -> None:
+    """Wire the case page's callbacks into ``app``; a 督办 and the history shown after it go
+    through ``writes`` (``sessions`` when None), the case itself is read through ``sessions``."""
+    writer = writes or sessions
     shift = transform_for(settings.tile_crs)
 
     def show(asked: dict[str, str] | None) -> Any:
@@ -75,7 +78,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
             return no_update, no_update, no_update
         if identity.role != ROLE_LEADER:
             return no_update, t("case_flag_leaders", lang), no_update
-        with sessions() as session:
+        with writer() as session:
             done = flag_case(session, case_id, scope=request_scope(),
                              by=identity.display_name or identity.username,
                              actor=identity.username, note=note or "", now=clock())

@@ -94,8 +94,10 @@ class RankingsPage:
     """The rankings page's callbacks and the assessments they share."""
 
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, *,
-                 clock: Callable[[], datetime] = datetime.now) -> None:
+                 clock: Callable[[], datetime] = datetime.now,
+                 writes: sessionmaker[Session] | None = None) -> None:
         self.sessions, self.settings, self.clock = sessions, settings, clock
+        self.writes = writes or sessions  # publishing and its audit entry
         self.cache: SharedCache[MonthAssessment] = SharedCache(settings.refresh_seconds)
         self.generation = 0  # bumped by every publish, so no cached figure outlives it
 
@@ -241,7 +243,7 @@ class RankingsPage:
             return page.create_message(t("rank_leader_only", lang), error=True), no_update
         by = caller.display_name or caller.username
         try:
-            publish(self.sessions, month, self.rules(), now=self.now(), by=by,
+            publish(self.writes, month, self.rules(), now=self.now(), by=by,
                     indicator_rules=self.settings.indicator_settings())
         except (RulesError, AssessmentError) as exc:
             return page.create_message(refusal_text(exc, month, lang), error=True), no_update
@@ -250,7 +252,7 @@ class RankingsPage:
             return page.create_message(t("rank_unavailable", lang), error=True), no_update
         self.generation += 1  # no cached figure of this month outlives its publication
         log.info("published %s by %r", month, by)
-        with self.sessions() as session:
+        with self.writes() as session:
             audit(session, caller.username, "publish", month, f"by={by}", now=self.now())
             session.commit()
         return page.create_message(t("rank_done", lang).format(month=month)), (version or 0) + 1
@@ -304,9 +306,10 @@ def _trigger() -> Any:
 
 
 def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
-             clock: Callable[[], datetime] = datetime.now) -> RankingsPage:
+             clock: Callable[[], datetime] = datetime.now,
+             writes: sessionmaker[Session] | None = None) -> RankingsPage:
     """Wire the rankings page's callbacks into ``app``."""
-    rankings = RankingsPage(sessions, settings, clock=clock)
+    rankings = RankingsPage(sessions, settings, clock=clock, writes=writes)
     app.callback([Output(i, p) for i, p in OUTPUTS],
                  Input(ids.RANK_URL, "search"), Input(ids.RANK_VERSION, "data"),
                  Input(ids.RANK_TICK, "n_intervals"),

@@ -85,8 +85,11 @@ def refresh_outputs(snapshot: Snapshot, known: dict[str, str], wall: dict[str, s
 
 
 def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
-             settings: Settings) -> None:
-    """Wire the big screen's callbacks into ``app``."""
+             settings: Settings, *, writes: sessionmaker[Session] | None = None) -> None:
+    """Wire the big screen's callbacks into ``app``; a leader's 督办 from the case card is
+    written through ``writes`` (``sessions`` when None: serving may read on a SELECT-only
+    role)."""
+    writer = writes or sessions
 
     def refresh(_tick: int | None, scale: float | None, wall: dict[str, str],
                 known: dict[str, str] | None, tile_ids: list[dict[str, str]]) -> tuple[Any, ...]:
@@ -178,7 +181,7 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
             number = int(str(case_id))
         except ValueError:
             return t("case_not_found", lang)
-        with sessions() as session:
+        with writer() as session:
             done = flag_case(session, number, scope=request_scope(),
                              by=identity.display_name or identity.username,
                              actor=identity.username, note=note or "", now=store.clock())

@@ -43,7 +43,7 @@ def load_env() -> _Env:
         raise click.ClickException(str(exc)) from exc
     # The real clock, not GRIDWATCH_AS_OF: "in the future" means after today, even while the
     # wall looks back at a moment of the history being imported.
-    return _Env(settings.database_url, settings.timezone, settings.now_live(), calendar)
+    return _Env(settings.write_database_url, settings.timezone, settings.now_live(), calendar)
 
 
 def open_engine(env: _Env) -> Engine:

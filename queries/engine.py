@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from queries import migrate
 from queries.models import Base
 from queries.schema import upgrade_schema
 
@@ -63,19 +64,39 @@ def check_connection(engine: Engine) -> None:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table and index that does not exist yet."""
+    """Bring the database to the head revision: create a new one, migrate an older one.
+
+    A database with none of Gridwatch's tables gets them from the models and is stamped at the
+    head; one made before migrations (tables, no ``alembic_version``) is first brought to the
+    baseline revision's schema by the column additions below, stamped there, then upgraded.
+    """
     check_connection(engine)
     try:
-        Base.metadata.create_all(engine)
-        _add_new_columns(engine)
-        upgrade_schema(engine)
+        with engine.begin() as conn:
+            revision = migrate.current_revision(conn)
+            fresh = revision is None and not migrate.has_gridwatch_tables(conn)
+        if fresh:
+            Base.metadata.create_all(engine)
+            with engine.begin() as conn:
+                migrate.stamp(conn, migrate.head())
+            return
+        if revision is None:
+            Base.metadata.create_all(engine)  # the tables newer than the database
+            _add_new_columns(engine)
+            upgrade_schema(engine)
+            with engine.begin() as conn:
+                migrate.stamp(conn, migrate.BASELINE)
+        if revision != migrate.head():
+            with engine.begin() as conn:
+                migrate.upgrade(conn)
     except DBAPIError as exc:
         raise DatabaseUnavailable(
             f"cannot create the tables in {_shown(engine)}: {_reason(exc)}") from exc
 
 
-# Columns added to existing tables since the first release: (table, column, DDL type + default).
-# create_all makes missing tables only, so a database from an older version gets these here.
+# Columns added to existing tables before migrations began: (table, column, DDL type + default).
+# create_all makes missing tables only, so a database from an older version gets these here;
+# what came later (cases.photo_urls, cases.section_id, ...) is a revision's (0003 on).
 _NEW_COLUMNS = (
     ("areas", "derived", "BOOLEAN NOT NULL DEFAULT FALSE"),
     # Real cases (issue 10): the source system, imprecise locations, raw source strings.
@@ -84,10 +105,6 @@ _NEW_COLUMNS = (
     ("cases", "location_precise", "BOOLEAN NOT NULL DEFAULT TRUE"),
     ("cases", "location_note", "VARCHAR(32)"),
     ("cases", "status_raw", "TEXT"),
-    # The case desk: the photos' URLs a source gives (Open311 media_url, a 照片 column).
-    ("cases", "photo_urls", "TEXT"),
-    # 路长 sections (issue 12): the section holding a case's point.
-    ("cases", "section_id", "INTEGER REFERENCES road_sections(id)"),
     ("quarantined_rows", "source_system", "VARCHAR(64) NOT NULL DEFAULT ''"),
     ("quarantined_rows", "file_name", "TEXT NOT NULL DEFAULT ''"),
     ("quarantined_rows", "external_id", "VARCHAR(128)"),
@@ -103,7 +120,6 @@ _NEW_INDEXES = (
     "ON quarantined_rows (source_system, external_id)"),
     ("CREATE INDEX IF NOT EXISTS ix_quarantined_rows_reason_code "
     "ON quarantined_rows (reason_code)"),
-    "CREATE INDEX IF NOT EXISTS ix_cases_section_id ON cases (section_id)",
 )
 # PostgreSQL enforces VARCHAR widths and NOT NULL: older tables get the wider types and the
 # nullable area columns real cases need. (SQLite ignores widths; an older SQLite file keeps

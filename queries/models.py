@@ -316,7 +316,9 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
+    # Indexed: the events since a moment are what changed since then (a refresh that reads
+    # only the changes starts here; migration 0002).
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
     action: Mapped[str] = mapped_column(String(16),
                                         doc="上报 立案 派遣 处置 延期 返工 核查 结案 作废")
     actor: Mapped[str] = mapped_column(String(64), default="")

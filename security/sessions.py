@@ -117,9 +117,13 @@ def _csrf_ok() -> bool:
 
 def register(server: Flask, sessions: sessionmaker[Session], settings: Settings, *,
              clock: Callable[[], float] = time.time,
-             now: Callable[[], datetime] | None = None) -> TokenCache:
+             now: Callable[[], datetime] | None = None,
+             writes: sessionmaker[Session] | None = None) -> TokenCache:
     """Install the hook, CSRF, the login/logout/audit pages; ``clock`` is epoch seconds (the
-    idle timeout), ``now`` the city time stamped on audit entries."""
+    idle timeout), ``now`` the city time stamped on audit entries. Logins and audit entries
+    are written through ``writes`` (``sessions`` when None); every request's identity is read
+    through ``sessions``."""
+    writer = writes or sessions
     city_now = now or settings.now_live
     idle = settings.idle_minutes * 60
     tokens = TokenCache(sessions)
@@ -203,7 +207,7 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         return resp
 
     def audit(actor: str, action: str, target: str = "", detail: str = "") -> None:
-        with sessions() as db:
+        with writer() as db:
             accounts.audit(db, actor, action, target, detail, now=city_now())
             db.commit()
 
@@ -216,7 +220,7 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         username = request.form.get("username", "").strip()[:64]
         password = request.form.get("password", "")[:1024]
         lang = request.form.get("lang")
-        with sessions() as db:
+        with writer() as db:
             result = accounts.verify_login(db, username, password, now=city_now())
             db.commit()
         if result.account is None:

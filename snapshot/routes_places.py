@@ -137,8 +137,11 @@ def _error(status: int, message: str) -> Response:
 
 
 def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
-             clock: Callable[[], datetime]) -> PlacesFeed:
-    """Add the public map's page, data and report routes to ``server``."""
+             clock: Callable[[], datetime], *,
+             writes: sessionmaker[Session] | None = None) -> PlacesFeed:
+    """Add the public map's page, data and report routes to ``server``; a citizen's report
+    is written through ``writes`` (``sessions`` when None)."""
+    writer = writes or sessions
     feed = PlacesFeed(sessions, settings, clock)
     burst = BurstLimiter(limit=settings.report_limit_per_hour * 2, seconds=3600)
     salt = settings.secret_key
@@ -217,7 +220,7 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         if not burst.allow(client):
             return _error(429, "提交太频繁,请稍后再试 / too many reports, try later")
         now = clock()
-        with sessions() as session:
+        with writer() as session:
             if reports_since(session, client=client, since=now - timedelta(hours=1)) \
                     >= settings.report_limit_per_hour:
                 return _error(429, "提交太频繁,请稍后再试 / too many reports, try later")

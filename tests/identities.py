@@ -44,7 +44,7 @@ def logged_in_client(app: Dash, identity: Identity) -> FlaskClient:
     Department and area scopes name their first department or area; the leader's is the city.
     """
     ctx = app.server.config["GRIDWATCH"]
-    with ctx.sessions() as session:
+    with ctx.writes() as session:  # the write connection: the app may read on a read-only role
         department = area = None
         if identity.scope.department_ids:
             department = session.get(Department, min(identity.scope.department_ids)).code

@@ -48,8 +48,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.sqlite3'}",
+def db(tmp_path: Path, database_url: str) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    settings = Settings(data_dir=tmp_path, database_url=database_url,
                         secret_key="test-secret")
     ctx = create_context(settings)
     init_db(ctx.engine)
@@ -275,13 +275,12 @@ def test_the_watched_set_is_bounded() -> None:
     assert store.get("c") is None and "c" not in built
 
 
-def test_serve_refuses_the_dev_key_and_no_user(tmp_path: Path) -> None:
+def test_serve_refuses_the_dev_key_and_no_user(tmp_path: Path, database_url: str) -> None:
     from click.testing import CliRunner
 
     from cli import cli
 
-    database = tmp_path / "s.sqlite3"
-    ctx = create_context(Settings(data_dir=tmp_path, database_url=f"sqlite:///{database}"))
+    ctx = create_context(Settings(data_dir=tmp_path, database_url=database_url))
     init_db(ctx.engine)
     with ctx.sessions() as session:
         build_handbuilt(session)
@@ -289,7 +288,7 @@ def test_serve_refuses_the_dev_key_and_no_user(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a free port: the refusal comes after the port check
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {"GRIDWATCH_DATA_DIR": str(tmp_path), "GRIDWATCH_DATABASE_URL": f"sqlite:///{database}",
+    env = {"GRIDWATCH_DATA_DIR": str(tmp_path), "GRIDWATCH_DATABASE_URL": database_url,
            "GRIDWATCH_PORT": str(port)}
     runner = CliRunner()
     dev = runner.invoke(cli, ["serve"], env=env)

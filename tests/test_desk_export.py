@@ -31,8 +31,8 @@ from tests.test_scope_enumeration import Fire, callback_name, dash_request, read
 
 
 @pytest.fixture
-def city(tmp_path: Path) -> tuple[str, DeskCity]:
-    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+def city(database_url: str) -> tuple[str, DeskCity]:
+    url = database_url
     engine = make_engine(url)
     init_db(engine)
     with make_session_factory(engine)() as session:

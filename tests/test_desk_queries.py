@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from queries.desk import (
@@ -19,7 +19,7 @@ from queries.desk import (
     iter_desk_rows,
     stages,
 )
-from queries.engine import init_db, make_engine, make_session_factory
+from queries.engine import make_session_factory
 from queries.indicators import DEFAULT, scope_indicators
 from queries.models import AuditEntry, SupervisionFlag
 from queries.periods import custom
@@ -29,14 +29,11 @@ from tests.desk_city import NOW, DeskCity, build_desk_city
 
 
 @pytest.fixture
-def db() -> Iterator[tuple[Session, DeskCity]]:
-    engine = make_engine("sqlite://")
-    init_db(engine)
+def db(engine: Engine) -> Iterator[tuple[Session, DeskCity]]:
     with make_session_factory(engine)() as session:
         city = build_desk_city(session)
         session.commit()
         yield session, city
-    engine.dispose()
 
 
 def keys(city: DeskCity, ids: list[int]) -> list[str]:
@@ -228,11 +225,7 @@ def test_own_tiles_count_only_the_scope(db) -> None:
     assert scope_indicators(session, period, scope=Scope.nothing(), now=NOW).reported == 0
 
 
-def test_filter_options_list_names() -> None:
-    engine = make_engine("sqlite://")
-    init_db(engine)
-    with make_session_factory(engine)() as session:
-        build_desk_city(session)
-        options = desk_options(session)
+def test_filter_options_list_names(db: tuple[Session, DeskCity]) -> None:
+    options = desk_options(db[0])
     assert options.majors == ["公用设施", "市容环境", "街面秩序"]
     assert options.streets == [("330199001", "城西街道"), ("330199002", "城东街道")]

@@ -44,9 +44,9 @@ CLOSED_RULES = IndicatorSettings(due_convention=CLOSED)
 
 
 @pytest.fixture(scope="module")
-def due_city() -> Iterator[tuple[Session, City]]:
-    """The cases of tests/handbuilt_due.py in memory, shared read-only by this module."""
-    engine = make_engine("sqlite://")
+def due_city(shared_database_url: str) -> Iterator[tuple[Session, City]]:
+    """The cases of tests/handbuilt_due.py (in memory on SQLite), shared read-only here."""
+    engine = make_engine(shared_database_url)
     init_db(engine)
     with make_session_factory(engine)() as session:
         city = build_due_city(session)

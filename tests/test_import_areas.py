@@ -307,8 +307,8 @@ def test_importing_grids_into_a_city_without_communities_goes_under_derived_ones
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+def cli_env(tmp_path: Path, empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = empty_database_url
     monkeypatch.setenv("GRIDWATCH_DATABASE_URL", url)
     monkeypatch.setenv("GRIDWATCH_DATA_DIR", str(tmp_path))
     return url

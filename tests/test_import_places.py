@@ -141,12 +141,12 @@ def test_the_command_reports_and_a_rerun_changes_nothing(engine: Engine, session
     assert missing.exit_code == 1 and "cannot read" in missing.output
 
 
-def test_an_older_database_gains_the_place_columns(tmp_path: Path) -> None:
+def test_an_older_database_gains_the_place_columns(empty_database_url: str) -> None:
     from sqlalchemy import inspect, text
 
     from queries.engine import init_db, make_engine
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    engine = make_engine(empty_database_url)
     with engine.begin() as conn:  # the table as the previous release created it
         conn.execute(text("CREATE TABLE points_of_interest (id INTEGER PRIMARY KEY, layer "
                           "VARCHAR(16), kind VARCHAR(16), name VARCHAR(64), address VARCHAR(128),"

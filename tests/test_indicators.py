@@ -444,9 +444,9 @@ def _mismatches(actual: IndicatorSet, expected: dict[str, Any]) -> dict[str, tup
 
 
 @pytest.fixture(scope="module")
-def city() -> Iterator[tuple[Session, HandBuilt]]:
-    """The hand-built city in memory, built once for this module's read-only tests."""
-    engine = make_engine("sqlite://")
+def city(shared_database_url: str) -> Iterator[tuple[Session, HandBuilt]]:
+    """The hand-built city (in memory on SQLite), built once for this module's read-only tests."""
+    engine = make_engine(shared_database_url)
     init_db(engine)
     with make_session_factory(engine)() as session:
         built = build_handbuilt(session)

@@ -156,7 +156,11 @@ def test_simulated_cases_get_their_section(engine: Engine,
             [r.lon for r in live], [r.lat for r in live])
 
 
-def test_an_older_database_gets_the_section_column(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stamp", [
+    "DROP TABLE alembic_version",  # from before migrations: stamped 0001, then upgraded
+    "UPDATE alembic_version SET version_num = '0002'",  # migrated before sections: 0003
+])
+def test_an_older_database_gets_the_section_column(tmp_path: Path, stamp: str) -> None:
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     eng = make_engine(url)
     init_db(eng)
@@ -168,6 +172,7 @@ def test_an_older_database_gets_the_section_column(tmp_path: Path) -> None:
         conn.execute(text("ALTER TABLE cases_old RENAME TO cases"))
         conn.execute(text("DROP TABLE section_checkins"))
         conn.execute(text("DROP TABLE road_sections"))
+        conn.execute(text(stamp))
     assert "section_id" not in {c["name"] for c in inspect(eng).get_columns("cases")}
     init_db(eng)
     init_db(eng)  # idempotent
