@@ -232,6 +232,7 @@ AGGREGATE: dict[str, str] = {
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>": "static asset",
     "/_favicon.ico": "static asset",
     "/fonts/gridwatch-sans.otf": "static asset",
+    "/_dash-component-suites/plotly/package_data/plotly.min.js": "static asset (bundles)",
     "/_reload-hash": "Dash's hot-reload hash: no data",
     "/login": "the login form and its POST: accounts, no case data",
     "/logout": "ends the session: no data",
