@@ -228,6 +228,13 @@ class Settings:
     https: bool = False
     # Areas the snapshot store watches at most (district, streets and what callers opened).
     max_watched_areas: int = 128
+    # Worker threads of the production server (waitress) under serve and demo: requests run
+    # in these, while idle kept-alive connections cost none.
+    threads: int = 8
+    # Seconds the database may take to accept a connection, and one statement to finish, so a
+    # dead or frozen database fails a refresh instead of hanging it (queries.engine).
+    db_connect_timeout: int = 5
+    statement_timeout: int = 30
 
     def now(self) -> datetime:
         """Return the city's wall-clock time now (naive, like every stored timestamp).
@@ -302,6 +309,9 @@ class Settings:
                                    high=100_000),
             report_limit_per_hour=_int(env, "GRIDWATCH_REPORT_LIMIT_PER_HOUR", 5, low=1,
                                        high=10000),
+            threads=_int(env, "GRIDWATCH_THREADS", 8, low=1, high=256),
+            db_connect_timeout=_int(env, "GRIDWATCH_DB_CONNECT_TIMEOUT", 5, low=1, high=600),
+            statement_timeout=_int(env, "GRIDWATCH_STATEMENT_TIMEOUT", 30, low=1, high=86400),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
