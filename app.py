@@ -59,7 +59,7 @@ def create_context(settings: Settings, *, auto_refresh: bool | None = None) -> C
     """
     if auto_refresh is None:
         auto_refresh = not settings.run_scheduler
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **settings.engine_timeouts())
     sessions = make_session_factory(engine)
     store = SnapshotStore(
         builder=make_builder(sessions, settings), refresh_seconds=settings.refresh_seconds,
