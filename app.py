@@ -38,6 +38,12 @@ from snapshot.jobs import JobDefinition
 from snapshot.store import SnapshotStore
 
 ASSETS = Path(__file__).resolve().parent / "assets"
+# What flask-compress may compress: the media types this app serves that compress well. Its own
+# default list leaves out GeoJSON's, so the outlines, the area layers and the toilets' state
+# travelled uncompressed (the open cases and their density are gzipped once per snapshot).
+COMPRESSED_TYPES = ["text/html", "text/css", "text/plain", "text/javascript",
+                    "application/javascript", "application/json", "application/geo+json",
+                    "image/svg+xml", "font/otf"]
 log = logging.getLogger("gridwatch")
 
 
@@ -66,10 +72,10 @@ def create_context(settings: Settings, *, auto_refresh: bool | None = None) -> C
     """
     if auto_refresh is None:
         auto_refresh = not settings.run_scheduler
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **settings.engine_timeouts())
     sessions = make_session_factory(engine)
     write_engine = engine if settings.write_database_url == settings.database_url \
-        else make_engine(settings.write_database_url)
+        else make_engine(settings.write_database_url, **settings.engine_timeouts())
     store = SnapshotStore(
         builder=make_builder(sessions, settings), refresh_seconds=settings.refresh_seconds,
         clock=settings.now, auto_refresh=auto_refresh, max_areas=settings.max_watched_areas,
@@ -87,8 +93,11 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         shown = ', '.join(p.name for p in pages.PAGES if p.presentable)
         raise SettingsError(f"GRIDWATCH_PRESENT_PAGES: {', '.join(unknown)} is not a page the "
                             f"carousel can show ({shown})")
+    server = Flask(__name__)
+    server.config["COMPRESS_MIMETYPES"] = COMPRESSED_TYPES  # read when Dash enables compress
     app = Dash(
         __name__,
+        server=server,
         assets_folder=str(ASSETS),
         # Vendored bundles are served by dashboard.bundles, never put on every page.
         assets_path_ignore=["vendor"],

@@ -13,14 +13,17 @@ import socket
 import sys
 import time
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from werkzeug.serving import make_server
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from app import Context, create_app, create_context, create_jobs, serving_jobs
 from dashboard.deck import deck_from, default_deck_name
@@ -74,14 +77,16 @@ class _Group(click.Group):
 def configure_logging(verbose: bool) -> None:
     """Log warnings only by default; -v adds every snapshot, job step and request line.
 
-    Werkzeug logs one INFO line per HTTP request and sets its own logger to INFO when it has
-    no level, so its level is set here either way.
+    The served requests are logged by ``gridwatch.access`` (waitress logs none). Werkzeug, the
+    development server of the browser tests, sets its own logger to INFO when it has no level,
+    so its level is set here either way.
     """
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("gridwatch.access").setLevel(logging.INFO if verbose else logging.WARNING)
     # A job blocked on a locked database makes APScheduler warn "skipped: maximum number of
     # running instances reached" every interval; GuardedJob already says the job is failing.
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.ERROR)
@@ -191,6 +196,39 @@ def _demo_accounts(ctx: Context) -> list[str]:
     return lines
 
 
+# Open connections waitress keeps at most (idle kept-alive ones included): past its default of
+# 100, a room of 200 polling walls would queue for a free slot.
+CONNECTION_LIMIT = 1000
+access_log = logging.getLogger("gridwatch.access")
+
+
+def _logged(app: Flask) -> Callable[..., Iterable[bytes]]:
+    """Wrap ``app`` so each request logs one line (-v): waitress itself logs none."""
+
+    def logged(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            access_log.info('"%s %s %s" %s', environ["REQUEST_METHOD"],
+                            environ.get("PATH_INFO", ""), environ["SERVER_PROTOCOL"],
+                            status.split(" ", 1)[0])
+            return start_response(status, headers, *exc)
+
+        return app(environ, start)
+
+    return logged
+
+
+def production_server(app: Flask, settings: Settings) -> BaseWSGIServer | MultiSocketServer:
+    """Return the bound server of ``serve`` and ``demo``: waitress, HTTP/1.1 keep-alive.
+
+    A wall polls every few seconds; Werkzeug's development server closed its connection after
+    each answer, so every poll paid a new TCP handshake and a thread. Waitress keeps the
+    connection open and runs requests in ``GRIDWATCH_THREADS`` worker threads.
+    """
+    wsgi = _logged(app) if access_log.isEnabledFor(logging.INFO) else app
+    return create_server(wsgi, host=settings.host, port=settings.port, threads=settings.threads,
+                         connection_limit=CONNECTION_LIMIT, ident="gridwatch")
+
+
 def _serve(ctx: Context, *, accounts_needed: bool = False) -> None:
     settings = ctx.settings
     _check_port_free(settings.host, settings.port)
@@ -207,22 +245,18 @@ def _serve(ctx: Context, *, accounts_needed: bool = False) -> None:
     scheduler = create_scheduler(jobs, timezone=settings.timezone)
     ctx.store.refresh()
     try:
-        # werkzeug's server directly: Flask's and Dash's run() print banners and a development
-        # warning; the one line below says where Gridwatch listens.
-        server = make_server(settings.host, settings.port, app.server, threaded=True)
+        server = production_server(app.server, settings)
     except OSError as exc:
         raise click.ClickException(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
     if jobs:
         scheduler.start()
-    click.echo(f"Gridwatch is serving on http://{settings.host}:{server.server_port}/  "
+    click.echo(f"Gridwatch is serving on http://{settings.host}:{settings.port}/  "
                f"(Ctrl+C stops)")
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.run()  # returns on Ctrl+C, its worker threads stopped
     finally:
-        server.server_close()
+        server.close()
         if scheduler.running:
             scheduler.shutdown(wait=False)
 

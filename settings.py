@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
 
+from queries.engine import DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
 from queries.indicators import (
     BULLETIN,
     CLOSED,
@@ -232,6 +233,13 @@ class Settings:
     https: bool = False
     # Areas the snapshot store watches at most (district, streets and what callers opened).
     max_watched_areas: int = 128
+    # Worker threads of the production server (waitress) under serve and demo: requests run
+    # in these, while idle kept-alive connections cost none.
+    threads: int = 8
+    # Seconds the database may take to accept a connection, and one statement to finish, so a
+    # dead or frozen database fails a refresh instead of hanging it (queries.engine).
+    db_connect_timeout: int = DEFAULT_CONNECT_TIMEOUT
+    statement_timeout: int = DEFAULT_STATEMENT_TIMEOUT
 
     def now(self) -> datetime:
         """Return the city's wall-clock time now (naive, like every stored timestamp).
@@ -269,6 +277,11 @@ class Settings:
         """These settings with the write connection as the database, for the commands that
         write or change the schema (imports, publish, migrate, generate, users)."""
         return replace(self, database_url=self.write_database_url)
+
+    def engine_timeouts(self) -> dict[str, int]:
+        """Return ``queries.engine.make_engine``'s bounds on waiting for the database."""
+        return {"connect_timeout": self.db_connect_timeout,
+                "statement_timeout": self.statement_timeout}
 
     def indicator_settings(self) -> IndicatorSettings:
         """Return the indicators' rules as these settings choose them (docs/indicators.md)."""
@@ -314,6 +327,11 @@ class Settings:
                                    high=100_000),
             report_limit_per_hour=_int(env, "GRIDWATCH_REPORT_LIMIT_PER_HOUR", 5, low=1,
                                        high=10000),
+            threads=_int(env, "GRIDWATCH_THREADS", 8, low=1, high=256),
+            db_connect_timeout=_int(env, "GRIDWATCH_DB_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT,
+                                    low=1, high=600),
+            statement_timeout=_int(env, "GRIDWATCH_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT,
+                                   low=1, high=86400),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

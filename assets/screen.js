@@ -9,6 +9,47 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     clusterRadius: function (scale) {
       return { radius: 80 * Math.max(1, scale || 1) };
     },
+    /* The wall's poll: every poll_ms ask /api/version whether the stamp changed. An unchanged
+       wall gets an empty answer and only its 更新于 label moves, to the server's time in the
+       Gridwatch-Updated header (the browser's own clock may be off); a new stamp (content, or
+       the stale flag) sets screen-poll, which runs the Dash refresh. A wall layout mounted
+       again restarts the loop; a page without the wall ends it. Revoked kiosk tokens answer
+       403 here too (assets/auth.js). */
+    pollVersion: function (wall) {
+      var gw = window.dash_clientside.gridwatch;
+      var generation = gw.pollGeneration = (gw.pollGeneration || 0) + 1;
+      if (!wall || !wall.poll_ms) { return window.dash_clientside.no_update; }
+      var stamp = wall.stamp || "";  // the version the layout was drawn from
+      var url = "/api/version?area=" + encodeURIComponent(wall.area) + "&v=";
+      function label(resp) {
+        var at = resp.headers.get("Gridwatch-Updated");
+        if (wall.as_of || !at) { return; }
+        window.dash_clientside.set_props("screen-updated", { children: wall.updated + " " + at });
+      }
+      function poll() {
+        if (generation !== gw.pollGeneration || !document.getElementById("screen-updated")) {
+          return;
+        }
+        // No fetch cache option: "no-store" would add two request headers, and the answer's
+        // own Cache-Control: no-store already keeps it out of the cache.
+        window.fetch(url + encodeURIComponent(stamp))
+          .then(function (resp) {
+            if (!resp.ok) { return; }
+            return resp.text().then(function (next) {
+              if (next === "") {
+                label(resp);
+              } else if (next !== stamp) {
+                stamp = next;
+                window.dash_clientside.set_props("screen-poll", { data: next });
+              }
+            });
+          })
+          .catch(function () { return null; })  // a network error: try again next time
+          .then(function () { window.setTimeout(poll, wall.poll_ms); });
+      }
+      window.setTimeout(poll, wall.poll_ms);
+      return window.dash_clientside.no_update;
+    },
     /* The live clock, redrawn every second in the browser, on the server's clock (its UTC
        offset comes with the page) so it agrees with the data's times wherever the wall is. */
     clock: function (_n, wall) {

@@ -33,7 +33,7 @@ def register(app: Dash, clock: Callable[[], datetime]) -> None:
         return layer_update(value, (wall_state or {}).get("area", ""), clock())
 
     app.callback(Output(ids.MAP_PLACES, "url"), Output(ids.MAP_PLACES, "hideout"),
-                 Input(ids.MAP_PLACES_TOGGLE, "value"), Input(ids.SCREEN_TICK, "n_intervals"),
+                 Input(ids.MAP_PLACES_TOGGLE, "value"), Input(ids.MAP_PLACES_TICK, "n_intervals"),
                  State(ids.SCREEN_WALL, "data"))(wall)
 
     def grids(value: list[str] | None, search: str | None) -> tuple[Any, dict]:

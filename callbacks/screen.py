@@ -1,8 +1,9 @@
 """Glue for the big screen: render the page from the URL, refresh it from the snapshot.
 
-Every browser reads the shared snapshot; the refresh callback sends only the sections whose
-version changed since the browser's last poll (``no_update`` otherwise), and the map's
-features travel through a versioned URL, so an unchanged screen costs a few bytes per poll.
+Every browser reads the shared snapshot. The browser polls ``/api/version`` (an empty 204
+while nothing changed, assets/screen.js) and runs the refresh callback only on a new stamp;
+the callback sends only the sections whose version changed (``no_update`` otherwise), and
+the map's features travel through a versioned URL.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
     role)."""
     writer = writes or sessions
 
-    def refresh(_tick: int | None, scale: float | None, wall: dict[str, str],
+    def refresh(_stamp: str | None, scale: float | None, wall: dict[str, str],
                 known: dict[str, str] | None, tile_ids: list[dict[str, str]]) -> tuple[Any, ...]:
         area_code = wall["area"]
         snapshot = store.get(area_code)
@@ -123,7 +124,7 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
         Output(ids.MAP_DENSITY, "url"),
         Output(ids.SCREEN_UPDATED, "children"),
         Output(ids.SCREEN_STALE, "hidden"),
-        Input(ids.SCREEN_TICK, "n_intervals"),
+        Input(ids.SCREEN_POLL, "data"),
         Input(ids.SCREEN_SCALE, "data"),
         State(ids.SCREEN_WALL, "data"),
         State(ids.SCREEN_VERSION, "data"),
@@ -203,6 +204,13 @@ def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
     app.clientside_callback(
         ClientsideFunction("gridwatch", "clusterRadius"),
         Output(ids.MAP_CASES, "superClusterOptions"), Input(ids.SCREEN_SCALE, "data"),
+    )
+    # The poll: a stamp each poll_ms from /api/version, SCREEN_POLL set only when it changed.
+    # Dash calls it when a wall layout mounts (its SCREEN_WALL store), which starts the loop;
+    # it always answers no_update, the loop sets SCREEN_POLL itself.
+    app.clientside_callback(
+        ClientsideFunction("gridwatch", "pollVersion"),
+        Output(ids.SCREEN_POLL, "data"), Input(ids.SCREEN_WALL, "data"),
     )
     app.clientside_callback(
         ClientsideFunction("gridwatch", "clock"),

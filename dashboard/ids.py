@@ -13,7 +13,7 @@ PAGE_RETRY = "app-page-retry"
 
 # Big screen (大屏)
 SCREEN = "screen"
-SCREEN_TICK = "screen-tick"
+SCREEN_POLL = "screen-poll"  # the poll stamp assets/screen.js sets when it changed
 SCREEN_VERSION = "screen-version"
 SCREEN_WALL = "screen-wall"
 SCREEN_SCALE = "screen-scale"
@@ -154,6 +154,7 @@ QUALITY_SAMPLES = "quality-samples"
 # The places layer (公厕 state) on the wall's map and the grid page's map
 MAP_PLACES = "map-places"
 MAP_PLACES_TOGGLE = "map-places-toggle"
+MAP_PLACES_TICK = "map-places-tick"
 GRIDS_PLACES = "grids-places"
 GRIDS_PLACES_TOGGLE = "grids-places-toggle"
 

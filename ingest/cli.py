@@ -25,8 +25,9 @@ class _Env:
     """What the commands need of the settings: the database, the city's zone and clock."""
 
     def __init__(self, database_url: str, timezone: str, now: datetime, calendar: WorkCalendar,
-                 ) -> None:
+                 timeouts: dict[str, int]) -> None:
         self.database_url = database_url
+        self.timeouts = timeouts
         self.timezone = timezone
         self.now = now
         self.calendar = calendar
@@ -43,13 +44,14 @@ def load_env() -> _Env:
         raise click.ClickException(str(exc)) from exc
     # The real clock, not GRIDWATCH_AS_OF: "in the future" means after today, even while the
     # wall looks back at a moment of the history being imported.
-    return _Env(settings.write_database_url, settings.timezone, settings.now_live(), calendar)
+    return _Env(settings.write_database_url, settings.timezone, settings.now_live(), calendar,
+                settings.engine_timeouts())
 
 
 def open_engine(env: _Env) -> Engine:
     """Open the database and create any missing table; one-line errors."""
     try:
-        engine = make_engine(env.database_url)
+        engine = make_engine(env.database_url, **env.timeouts)
         init_db(engine)
     except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from exc

@@ -39,7 +39,7 @@ def load_settings() -> Settings:
 
 def _session(settings: Settings) -> Session:
     try:
-        engine = make_engine(settings.write_database_url)
+        engine = make_engine(settings.write_database_url, **settings.engine_timeouts())
         init_db(engine)  # adds the tables and columns a newer version needs
     except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from exc

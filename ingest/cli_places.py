@@ -71,7 +71,7 @@ def _run(file: Path, dry_run: bool,
     """
     try:
         settings = Settings.from_env()
-        engine = make_engine(settings.write_database_url)
+        engine = make_engine(settings.write_database_url, **settings.engine_timeouts())
         init_db(engine)  # creates the tables a database from an older version lacks
     except (SettingsError, DatabaseUnavailable) as exc:
         raise click.ClickException(str(exc)) from exc

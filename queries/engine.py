@@ -19,36 +19,71 @@ class DatabaseUnavailable(RuntimeError):
     """The database URL is malformed or the database cannot be reached; message is user-facing."""
 
 
+# A dead or frozen database must fail a refresh, not hang it (GRIDWATCH_DB_CONNECT_TIMEOUT,
+# GRIDWATCH_STATEMENT_TIMEOUT): seconds to open a connection and to finish one statement.
+DEFAULT_CONNECT_TIMEOUT = 5
+DEFAULT_STATEMENT_TIMEOUT = 30
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the simulator write while snapshot reads go on; busy_timeout rides out the
-    # short write locks instead of failing a read.
+    # WAL lets the simulator write while snapshot reads go on; the driver's timeout= (the busy
+    # timeout) rides out the short write locks instead of failing a read.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``; SQLite gets WAL mode and its folder is created."""
+def engine_options(backend: str, *, connect_timeout: int, statement_timeout: int
+                   ) -> dict[str, Any]:
+    """Return ``create_engine`` keywords that bound every wait on the database.
+
+    PostgreSQL (libpq's parameters): ``connect_timeout``; ``statement_timeout`` set for the
+    session through ``options``, so the server cancels a statement running longer; TCP
+    keepalives and ``tcp_user_timeout`` so a vanished host breaks the socket instead of a
+    read blocking for ever. SQLite has no server: what can hang there is a lock held by another
+    writer, which ``timeout=`` bounds (the same statement budget).
+    """
+    if backend == "sqlite":
+        return {"connect_args": {"timeout": statement_timeout}}
+    connect_args: dict[str, Any] = {}
+    if backend == "postgresql":
+        connect_args = {
+            "connect_timeout": connect_timeout,
+            "options": f"-c statement_timeout={statement_timeout * 1000}",
+            "keepalives": 1, "keepalives_idle": connect_timeout,
+            "keepalives_interval": connect_timeout, "keepalives_count": 3,
+            "tcp_user_timeout": statement_timeout * 1000,
+        }
+    return {"connect_args": connect_args, "pool_pre_ping": True, "pool_size": 5,
+            "max_overflow": 5, "pool_timeout": statement_timeout}
+
+
+def make_engine(url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
+                statement_timeout: int = DEFAULT_STATEMENT_TIMEOUT) -> Engine:
+    """Create an engine for ``url`` with bounded waits (``engine_options``); SQLite gets WAL
+    mode and its folder is created."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         raise DatabaseUnavailable(f"not a database URL: {url!r} ({exc})") from exc
+    backend = parsed.get_backend_name()
+    options = engine_options(backend, connect_timeout=connect_timeout,
+                             statement_timeout=statement_timeout)
     try:
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                folder = Path(parsed.database).expanduser().parent
-                try:
-                    folder.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise DatabaseUnavailable(
-                        f"cannot create the database folder {folder}: {exc.strerror}") from exc
-            engine = create_engine(parsed, connect_args={"timeout": 30})
-            event.listen(engine, "connect", _sqlite_pragmas)
-            return engine
-        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        if backend != "sqlite":
+            return create_engine(parsed, **options)
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(
+                    f"cannot create the database folder {folder}: {exc.strerror}") from exc
+        engine = create_engine(parsed, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
     except (NoSuchModuleError, ImportError) as exc:
         raise DatabaseUnavailable(f"no driver for {parsed.drivername!r}: {exc}") from exc
 

@@ -50,7 +50,7 @@ PUBLIC_PATHS = ("/login", "/logout", "/map", "/healthz")
 PUBLIC_PREFIXES = ("/api/places",)
 WALL_DATA = ("/_dash-layout", "/_dash-dependencies", "/_dash-update-component", "/_reload-hash",
              "/api/open-cases.geojson", "/api/open-density.geojson", "/api/boundaries.geojson",
-             "/api/areas.geojson")
+             "/api/areas.geojson", "/api/version")
 # POSTs exempt from session CSRF: the public map's citizen report (rate-limited, no login; the
 # Origin check still applies).
 CSRF_EXEMPT_PREFIXES = ("/api/places/",)

@@ -26,6 +26,7 @@ def _versioned(body: bytes, etag: str, gzipped: bytes | None = None) -> Response
 
 
 FONT_URL = "/fonts/gridwatch-sans.otf"
+VERSION_URL = "/api/version"
 
 
 def register(server: Flask, store: SnapshotStore) -> None:
@@ -60,6 +61,29 @@ def register(server: Flask, store: SnapshotStore) -> None:
         # The CJK font travels with the app (a pip package ships Noto Sans SC): a wall PC on
         # an intranet without Chinese fonts still renders Chinese, with no CDN.
         return send_file(sans_path(), mimetype="font/otf", max_age=30 * 86400)
+
+    @server.get(VERSION_URL)
+    def version() -> Response:
+        """The wall's poll: an empty answer while ``v`` is still the area's stamp, else the stamp.
+
+        Nothing is serialised for an unchanged wall; the browser runs the Dash refresh only on
+        a new stamp (assets/screen.js). Empty is a 200 with ``Content-Length: 0``, not a 204:
+        waitress closes the connection after every 204 and 304, which would cost each poll a
+        new TCP connection. ``Gridwatch-Updated`` (the last refresh, as the Dash
+        refresh writes it) lets the wall's 更新于 label follow the refreshes that changed
+        nothing.
+        """
+        area = request.args.get("area", DISTRICT)
+        current = store.stamp(area)
+        if request.args.get("v") == current:
+            resp = Response(b"", mimetype="text/plain")
+        else:
+            resp = Response(current, mimetype="text/plain")
+        updated_at = store.refreshed_at(area)
+        if updated_at is not None:
+            resp.headers["Gridwatch-Updated"] = f"{updated_at:%H:%M:%S}"
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
 
     @server.get("/healthz")
     def healthz() -> Response:

@@ -183,6 +183,17 @@ class SnapshotStore:
             return True
         return time.monotonic() - slot.refreshed_at > 2 * self.refresh_seconds
 
+    def stamp(self, area_code: str = DISTRICT) -> str:
+        """Return the wall's poll stamp: everything an unchanged poll must not miss.
+
+        The snapshot's version (its content) and a ``-stale`` suffix while it is stale, so
+        the stale badge appears and goes with a changed stamp even when the content stands
+        still; ``none`` while the area has no snapshot.
+        """
+        snapshot = self.get(area_code)
+        version = snapshot.version if snapshot is not None else "none"
+        return version + ("-stale" if self.is_stale(area_code) else "")
+
     def status(self, area_code: str = DISTRICT) -> AreaStatus:
         """Say why an area has or lacks a snapshot, so a failure never reads as "unknown area"."""
         with self._lock:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from werkzeug.serving import BaseWSGIServer
+from waitress import wasyncore
+from waitress.server import BaseWSGIServer
 
 import cli as cli_module
 from cli import cli
@@ -139,18 +140,20 @@ def one_request(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Make the server answer one GET /healthz and return instead of serving for ever."""
     statuses: list[int] = []
 
-    def serve_once(server: BaseWSGIServer, *_args: object) -> None:
+    def serve_once(server: BaseWSGIServer) -> None:
         def fetch() -> None:
             # /healthz: public, so no login redirect needs a second request
-            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/healthz") as resp:
+            url = f"http://127.0.0.1:{server.effective_port}/healthz"
+            with urllib.request.urlopen(url, timeout=30) as resp:
                 statuses.append(resp.status)
 
         thread = threading.Thread(target=fetch)
         thread.start()
-        server.handle_request()
-        thread.join(timeout=30)
+        while thread.is_alive():  # waitress's own loop, until the one answer is read
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.task_dispatcher.shutdown()
 
-    monkeypatch.setattr(BaseWSGIServer, "serve_forever", serve_once)
+    monkeypatch.setattr(BaseWSGIServer, "run", serve_once)
     yield statuses
 
 
@@ -163,24 +166,24 @@ def served(city: dict[str, str], args: list[str],
     caplog.clear()
     with caplog.at_level(logging.DEBUG):
         result = run([*args, "serve", "--port", str(port)], env)
-    return result, [r for r in caplog.records if r.name == "werkzeug"]
+    return result, [r for r in caplog.records if r.name == "gridwatch.access"]
 
 
 def test_the_server_says_once_where_it_listens_and_logs_no_requests(
         city: dict[str, str], one_request: list[int], caplog: pytest.LogCaptureFixture) -> None:
-    result, werkzeug = served(city, [], caplog)
+    result, access = served(city, [], caplog)
     assert result.exit_code == 0, result.output
     assert one_request == [200]
     lines = result.output.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Gridwatch is serving on http://127.0.0.1:")
-    assert not [r for r in werkzeug if r.levelno < logging.WARNING]
+    assert not access
 
 
 def test_verbose_logs_each_request(city: dict[str, str], one_request: list[int],
                                    caplog: pytest.LogCaptureFixture) -> None:
-    result, werkzeug = served(city, ["-v"], caplog)
+    result, access = served(city, ["-v"], caplog)
     assert result.exit_code == 0, result.output
-    assert any('"GET /healthz HTTP/1.1" 200' in r.getMessage() for r in werkzeug)
+    assert [r.getMessage() for r in access] == ['"GET /healthz HTTP/1.1" 200']
 
 
 def test_logging_levels_follow_verbose() -> None:

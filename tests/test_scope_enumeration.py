@@ -101,9 +101,9 @@ def build_scoped() -> dict[str, list[Fire]]:
                               page("/desk/case", f"?id={b1}")],
         # The wall's refresh sends tiles, ticker and map URLs from the whole city's snapshot.
         "screen-version.data": [
-            Fire({"screen-tick.n_intervals": 1, "screen-scale.data": 1,
+            Fire({"screen-poll.data": "x", "screen-scale.data": 1,
                   "screen-wall.data": WALL, "screen-version.data": None}),
-            Fire({"screen-tick.n_intervals": 1, "screen-scale.data": 1,
+            Fire({"screen-poll.data": "x", "screen-scale.data": 1,
                   "screen-wall.data": {**WALL, "area": STREET_S2},
                   "screen-version.data": None})],
         # The case card: B's cases forged into the click, and one of A's as the control.
@@ -187,6 +187,8 @@ def build_scoped() -> dict[str, list[Fire]]:
             Fire(url=f"/desk/export.xlsx?area={STREET_S2}&status=结案,派遣",
                  expect=("SCOPE-A-002",)),
             Fire(url="/desk/export.xlsx?q=SCOPE-B")],
+        # The wall's poll: a stamp (a hash of the area's snapshot) or an empty answer.
+        "/api/version": [Fire(url="/api/version"), Fire(url=f"/api/version?area={STREET_S2}&v=x")],
         # The audit log is a leader's page: a department head gets 403 and no entry.
         "/audit": [Fire(url="/audit")],
         "/api/places/<int:poi_id>/report": [
@@ -203,6 +205,7 @@ AGGREGATE: dict[str, str] = {
     "map-cases.superClusterOptions": "clientside (clusterRadius)",
     "screen-clock.children": "clientside (clock)",
     "(no output) vol-data.data": "clientside (countUp)",
+    "screen-poll.data": "clientside (pollVersion: fetches /api/version, a stamp)",
     "map-cases.hideout": "clientside (layerFilter)",
     "map-density.hideout": "clientside (heatToggle)",
     "grids-table.exportDataAsCsv": "clientside (the table on screen, already scoped)",

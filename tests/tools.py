@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from flask import Flask, g
+from sqlalchemy import Engine
 
+from queries.engine import init_db, make_engine
 from queries.scope import Scope
 from security.identity import ROLE_LEADER, Identity
 
@@ -61,3 +63,10 @@ def acting_as(identity: Identity) -> Iterator[None]:
 def leader(display_name: str = "领导") -> Identity:
     """A logged-in leader with ``display_name`` (the 发布人 of what they publish)."""
     return Identity("leader", ROLE_LEADER, Scope.everything(), display_name)
+
+
+def fresh_sqlite(path: Path) -> Engine:
+    """A new SQLite database at ``path`` with every table created (more than one per test)."""
+    engine = make_engine(f"sqlite:///{path}")
+    init_db(engine)
+    return engine

@@ -18,6 +18,7 @@ from dashboard.places.text import words
 
 STATE_URL = "/api/places-state.geojson"
 STATE_BUCKET_SECONDS = 300  # a toilet opens or closes on the hour: five minutes is close enough
+STATE_POLL_MS = STATE_BUCKET_SECONDS * 200  # the wall looks five times a bucket
 TOGGLE_VALUE = "toilets"
 
 

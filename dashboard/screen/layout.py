@@ -17,7 +17,7 @@ from dash import dcc, html
 
 from dashboard import ids, shell
 from dashboard.i18n import t, term
-from dashboard.places.layer import create_places_layer, create_places_toggle
+from dashboard.places.layer import STATE_POLL_MS, create_places_layer, create_places_toggle
 from dashboard.routing import PageRequest, Retry
 from dashboard.screen.figures import trend_figure
 from dashboard.screen.panels import (
@@ -262,14 +262,21 @@ def layout(settings: Settings, wall: WallOptions, snapshot: Snapshot) -> html.Di
                                    className="gw-ticker-window")], className="gw-ticker")
     return html.Div(
         [
+            # assets/screen.js polls /api/version every poll_ms and sets SCREEN_POLL when the
+            # stamp changed from "stamp" (the version drawn here); "updated" labels the
+            # refreshes that changed nothing.
             dcc.Store(id=ids.SCREEN_WALL, data={"area": wall.area_code, "lang": lang,
                                                  "theme": wall.theme,
                                                  "utc_offset": wall.utc_offset_minutes,
-                                                 "as_of": payload.get("as_of")}),
+                                                 "as_of": payload.get("as_of"),
+                                                 "poll_ms": wall.poll_ms,
+                                                 "stamp": snapshot.version,
+                                                 "updated": t("updated", lang)}),
             dcc.Store(id=ids.SCREEN_VERSION, data=known_versions(snapshot)),
+            dcc.Store(id=ids.SCREEN_POLL),
             dcc.Store(id=ids.SCREEN_SCALE),
             dcc.Store(id=ids.VOL_DATA),
-            dcc.Interval(id=ids.SCREEN_TICK, interval=wall.poll_ms),
+            dcc.Interval(id=ids.MAP_PLACES_TICK, interval=STATE_POLL_MS),
             dcc.Interval(id=ids.SCREEN_CLOCK_TICK, interval=1000),
             create_header(area["name"], lang, payload.get("as_of")),
             html.Main([left, centre, right], className="gw-main"),

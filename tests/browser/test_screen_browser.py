@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 from sqlalchemy import select
 
 from dashboard.tiles import value_text
@@ -136,6 +136,38 @@ def test_a_new_case_shows_within_two_intervals(open_page: Callable[..., Page],
     expect(reported).to_have_text(f"{before + 1:,}", timeout=WITHIN_TWO_INTERVALS_MS)
     expect(page.locator(".gw-ticker-track")).to_contain_text(f"{now:%H:%M}")
     assert page.evaluate("() => document.querySelectorAll('.leaflet-container').length") == 1
+
+
+def test_only_a_new_stamp_runs_the_refresh_and_the_label_follows_empty_polls(
+        open_page: Callable[..., Page]) -> None:
+    """The poll answers empty while nothing changed, and each empty answer names the last
+    snapshot refresh, which the 更新于 label shows; the Dash refresh runs once per new stamp,
+    never for an empty answer."""
+    page = open_page("/screen")
+    wait_until_filled(page)
+    empty: list[str] = []  # the Gridwatch-Updated of each empty answer
+    stamps: list[str] = []
+    refreshes: list[str] = []
+
+    def finished(request: Request) -> None:
+        response = request.response()
+        if response is None:
+            return
+        if "/api/version" in request.url:
+            if response.headers.get("content-length") == "0":
+                empty.append(response.headers.get("gridwatch-updated", ""))
+            else:
+                stamps.append(request.url)
+        elif "_dash-update-component" in request.url and b"screen-version" in (
+                request.post_data_buffer or b""):
+            refreshes.append(request.url)
+
+    page.on("requestfinished", finished)
+    label = page.locator("#screen-updated")
+    expect(label).not_to_have_text(label.inner_text(), timeout=WITHIN_TWO_INTERVALS_MS)
+    page.wait_for_timeout(REFRESH_SECONDS * 1000)
+    assert empty and all(empty), (empty, stamps)
+    assert len(refreshes) <= len(stamps)
 
 
 def test_unreachable_database_keeps_numbers_and_shows_stale(open_page: Callable[..., Page],

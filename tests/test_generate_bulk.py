@@ -1,0 +1,99 @@
+"""``generate`` bulk-loads: indexes built after the rows, bounded transactions, same city.
+
+The bulk way (the default) and the former way (one transaction, indexes live) must write the
+same rows; afterwards every index of the model exists; a failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func, inspect, select
+
+from ingest import democity
+from ingest.democity import DEFERRED_INDEXES, WRITTEN, generate
+from queries.models import Area, Case, CaseEvent
+from tests.tools import fresh_sqlite
+
+NOW = datetime(2026, 11, 23, 10, 0)
+CASES = 2_500
+SEED = 7
+
+
+def fingerprint(engine: Engine) -> dict[str, tuple[int, str]]:
+    """Each written table's row count and a SHA-256 of its rows in id order."""
+    out = {}
+    with engine.connect() as conn:
+        for table in WRITTEN:
+            digest = hashlib.sha256()
+            rows = conn.execute(select(table).order_by(table.c.id)).all()
+            for row in rows:
+                digest.update(repr(tuple(row)).encode())
+            out[table.name] = (len(rows), digest.hexdigest())
+    return out
+
+
+def index_names(engine: Engine, table: str) -> set[str]:
+    return {str(i["name"]) for i in inspect(engine).get_indexes(table)}
+
+
+def test_bulk_and_one_transaction_write_the_same_city(tmp_path: Path) -> None:
+    bulk, single = (
+        fresh_sqlite(tmp_path / "bulk.sqlite3"),
+        fresh_sqlite(tmp_path / "single.sqlite3"),
+    )
+    generate(bulk, cases=CASES, seed=SEED, now=NOW)
+    generate(single, cases=CASES, seed=SEED, now=NOW, bulk=False)
+    got = fingerprint(bulk)
+    assert got == fingerprint(single)
+    assert got["cases"][0] == CASES and got["case_events"][0] > CASES
+    for table in ("cases", "case_events"):
+        assert index_names(bulk, table) == index_names(single, table)
+    assert {str(i.name) for i in DEFERRED_INDEXES} <= (
+        index_names(bulk, "cases") | index_names(bulk, "case_events")
+    )
+    assert len(DEFERRED_INDEXES) == 15  # 14 on cases (section_id among them), case_events.case_id
+
+
+def test_each_chunk_of_cases_is_its_own_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = fresh_sqlite(tmp_path / "chunks.sqlite3")
+    monkeypatch.setattr(democity, "CHUNK", 500)
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda conn: commits.append(1))
+    generate(engine, cases=CASES, seed=SEED, now=NOW)
+    # index drop, areas, 5 chunks, repeat links, the rest, the index build
+    assert len(commits) >= CASES // 500 + 3
+    commits.clear()
+    single = fresh_sqlite(tmp_path / "single.sqlite3")
+    event.listen(single, "commit", lambda conn: commits.append(1))
+    generate(single, cases=CASES, seed=SEED, now=NOW, bulk=False)
+    assert len(commits) == 1
+
+
+def test_a_failed_load_leaves_the_database_empty_with_its_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = fresh_sqlite(tmp_path / "failed.sqlite3")
+    before = fingerprint(engine)
+    indexes = index_names(engine, "cases")
+
+    def broken(*_args: Any) -> None:
+        raise KeyboardInterrupt  # Ctrl+C after the cases were committed
+
+    monkeypatch.setattr(democity, "_write_volunteers", broken)
+    with pytest.raises(KeyboardInterrupt):
+        generate(engine, cases=CASES, seed=SEED, now=NOW)
+    assert fingerprint(engine) == before
+    assert index_names(engine, "cases") == indexes
+    monkeypatch.undo()
+    generate(engine, cases=100, seed=SEED, now=NOW)  # the next run finds it empty
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Case.__table__)) == 100
+        assert conn.scalar(select(func.count()).select_from(CaseEvent.__table__)) > 100
+        assert conn.scalar(select(func.count()).select_from(Area.__table__)) > 0
