@@ -26,9 +26,28 @@ JOBS=${JOBS:-1}
 declare -A TARGETS=(
   [indicators]="queries/indicators.py|queries.indicators.*|tests/test_indicators.py tests/test_indicator_properties.py tests/test_indicators_mutants.py"
   [assessment]="queries/assessment.py|queries.assessment.*|tests/test_assessment.py tests/test_assessment_mutants.py"
-  [repeats]="queries/repeats.py|queries.repeats.*|tests/test_repeats.py tests/test_repeat_problems.py tests/test_repeats_edges.py"
-  [ranking]="snapshot/ranking.py snapshot/build.py|snapshot.ranking.* snapshot.build.x_ranking_section*|tests/test_wall_ranking.py tests/test_screen_snapshot.py"
+  [repeats]="queries/repeats.py|queries.repeats.*|tests/test_repeats.py tests/test_repeat_problems.py tests/test_repeats_edges.py tests/test_repeats_mutants.py"
+  [ranking]="snapshot/ranking.py snapshot/build.py|snapshot.ranking.* snapshot.build.x_ranking_section*|tests/test_wall_ranking.py tests/test_screen_snapshot.py tests/test_two_level_city.py tests/test_ranking_mutants.py"
 )
+
+# Reads `mutmut results --all true` on stdin; argv: target name, then the mutant-name globs.
+SUMMARY='
+import collections, fnmatch, sys
+name, globs = sys.argv[1], sys.argv[2:]
+count = collections.Counter()
+for line in sys.stdin:
+    mutant, _, status = line.strip().rpartition(": ")
+    if not any(fnmatch.fnmatchcase(mutant, g) for g in globs):
+        continue
+    count[status] += 1
+    if status != "killed":
+        print(f"  [{name}] {mutant}: {status}")
+total = sum(count.values())
+killed = count["killed"]
+ratio = f"{100 * killed / total:.1f} %" if total else "no mutants"
+print(f"  [{name}] {total} mutants: " + ", ".join(f"{n} {s}" for s, n in sorted(count.items()))
+      + f"; kill ratio {ratio}")
+'
 
 toml_list() { local out="" item; for item in "$@"; do out+="\"$item\", "; done; echo "[${out%, }]"; }
 
@@ -55,7 +74,10 @@ open(path, "w", encoding="utf-8").write(text)
 PYEOF
   # shellcheck disable=SC2086
   (cd "$work" && "$MUTMUT" run --max-children "$JOBS" $names) | tail -n 25
-  (cd "$work" && "$MUTMUT" results | sed "s/^/  [$name] /") || true
+  # mutmut mutates whole files: keep only this target's mutants (build.py has more than the
+  # ranking), list those not killed and count every status.
+  # shellcheck disable=SC2086
+  (cd "$work" && "$MUTMUT" results --all true) | "$PY" -c "$SUMMARY" "$name" $names
 }
 
 if [ $# -eq 0 ]; then set -- indicators assessment repeats ranking; fi

@@ -230,7 +230,9 @@ def earlier_problem(session: Session, *, category_id: int, lat: float, lon: floa
     for one case as it is registered: the simulator and importers link it then, so the stored
     ``repeat_of_id`` and the assessment agree.
     """
-    dlat = np.degrees(radius_m / EARTH_RADIUS_M)
+    # The box reaches R + 1 mm, as the distance test does: a case 50.0005 m due north repeats.
+    reach = radius_m + DISTANCE_TOLERANCE_M
+    dlat = np.degrees(reach / EARTH_RADIUS_M)
     dlon = dlat / max(np.cos(np.radians(lat)), 1e-6)
     rows = session.execute(
         select(Case.id, Case.lat, Case.lon)
@@ -243,6 +245,6 @@ def earlier_problem(session: Session, *, category_id: int, lat: float, lon: floa
     for case_id, c_lat, c_lon in rows:
         distance = pair_distance_m(np.array([lat]), np.array([lon]), np.array([c_lat]),
                                    np.array([c_lon]))[0]
-        if distance <= radius_m + DISTANCE_TOLERANCE_M:
+        if distance <= reach:
             return int(case_id)
     return None
