@@ -10,9 +10,10 @@ computation read:
 - the volunteer hours by grid of the month (one small GROUP BY);
 - per day of the month's **window** (its days and the ``repeat.history_days`` before them,
   through which its repeat chains are followed) one checksum row over the cases registered that
-  day and not cancelled: how many, the sum of their ids, and the sums, plain and weighted by
-  case id, of every column the assessment reads (category, street, grid, severity, rework
-  count, imprecise flag, latitude, longitude, registration, deadline and finish times).
+  day and not cancelled: how many, the sums of their ids, registration times and coordinates,
+  and the sums weighted by case id of every column the assessment reads (category, street,
+  grid, severity, rework count, imprecise flag, latitude, longitude, deadline and finish
+  times, the last two as offsets from the registration).
 
 **Why a content checksum** rather than an updated-at column or ``case_events``: a case is
 written by the importers, the simulator, the desk, Open311 pulls, and by hand in SQL, and a
@@ -121,7 +122,9 @@ class DayRows:
         finished = func.coalesce(
             _seconds(func.coalesce(Case.handled_at, Case.closed_at)) - registered, -1.0
         )
-        columns = (
+        # Weighted by id, an integer column's sum moves by (change × id) when one case changes;
+        # the coordinates' plain sums keep the precision a sum weighted by large ids loses.
+        weighted = (
             Case.category_id,
             Case.street_id,
             func.coalesce(Case.grid_id, -1),
@@ -140,8 +143,9 @@ class DayRows:
                 func.sum(Case.id),
                 func.sum(registered),
                 func.sum(case((Case.location_precise.is_(False), Case.id), else_=0)),
-                *(func.sum(c) for c in columns),
-                *(func.sum(c * Case.id) for c in columns),
+                func.sum(Case.lat),
+                func.sum(Case.lon),
+                *(func.sum(c * Case.id) for c in weighted),
             )
             .where(
                 Case.registered_at >= start,

@@ -6,17 +6,31 @@ clock past an open problem's deadline changes it. Every kept read equals a fresh
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import Select, select, update
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, Select, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.democity import generate
+from ingest.importer.mapping import load_mapping
+from ingest.importer.pipeline import CaseImporter
+from ingest.importer.readers import open_source
+from ingest.simulator import Simulator
 from queries.assessment import assess_month, publish_month
 from queries.kept_months import KeptMonths
-from queries.models import STATUS_CANCELLED, Case, KeptMonth
+from queries.models import STATUS_CANCELLED, STATUS_HANDLING, Case, KeptMonth
 from queries.rules import Rules, load_rules, parse_rules
+from queries.workcalendar import default_calendar
 from tests.assessment_city import NOW, RULES_YAML, build_city
+from tests.city311 import TIMEZONE, build_city311
 from tests.handbuilt import NOW as HANDBUILT_NOW
 from tests.handbuilt import build_handbuilt
+
+DATA = Path(__file__).parent / "data"
+MAPPINGS = Path(__file__).parent.parent / "ingest" / "mappings"
+IMPORT_NOW = datetime(2026, 11, 30, 12, 0)
 
 FEBRUARY, JANUARY = "2026-02", "2026-01"
 
@@ -127,3 +141,135 @@ def select_month(month: int) -> Select[tuple[int]]:
         )
         .order_by(Case.id)
     )
+
+
+def _october_finishes(session: Session) -> list[tuple[int, datetime | None]]:
+    session.rollback()
+    return list(
+        session.execute(
+            select(Case.id, func.coalesce(Case.handled_at, Case.closed_at))
+            .where(
+                Case.registered_at >= datetime(2026, 10, 1),
+                Case.registered_at < datetime(2026, 11, 1),
+            )
+            .order_by(Case.id)
+        ).all()
+    )
+
+
+def test_the_simulator_closing_an_old_case_makes_its_month_dirty(
+    engine: Engine, session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    now = datetime(2026, 11, 20, 12, 0)
+    generate(engine, cases=600, seed=11, now=now)
+    october = session.scalars(
+        select(Case.id)
+        .where(
+            Case.registered_at >= datetime(2026, 10, 25),
+            Case.registered_at < datetime(2026, 11, 1),
+            Case.closed_at.is_not(None),
+        )
+        .limit(3)
+    ).all()
+    session.execute(
+        update(Case)
+        .where(Case.id.in_(october))
+        .values(status=STATUS_HANDLING, handled_at=None, closed_at=None)
+    )  # still being handled
+    session.commit()
+    rules, kept = load_rules(), KeptMonths(session_factory)
+    _same(session, "2026-11", rules, now + timedelta(days=20), kept)
+    before = _october_finishes(session)
+    simulator = Simulator(session_factory, seed=1)
+    moment = now + timedelta(days=20)
+    while _october_finishes(session) == before:
+        moment += timedelta(hours=1)
+        simulator.tick(moment)
+        assert moment < now + timedelta(days=60), "the simulator closed no October case"
+    computed = kept.computed["2026-10"]
+    _same(session, "2026-11", rules, moment, kept)
+    assert kept.computed["2026-10"] == computed + 1
+
+
+def test_a_re_import_with_a_change_makes_its_month_dirty(
+    engine: Engine, session: Session, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    build_city311(session)
+    build_handbuilt(session)
+    session.commit()
+    mapping = MAPPINGS / "cases_311.yaml"
+    text = (DATA / "cases_311.csv").read_bytes()
+    importer = CaseImporter(
+        engine,
+        load_mapping(mapping),
+        now=IMPORT_NOW,
+        city_timezone=TIMEZONE,
+        calendar=default_calendar(),
+    )
+    m = load_mapping(mapping)
+    importer.run(open_source(DATA / "cases_311.csv", m.format, encoding=m.encoding, sheet=m.sheet))
+    rules, kept = load_rules(), KeptMonths(session_factory)
+    _same(session, "2026-10", rules, IMPORT_NOW, kept)
+    computed = kept.computed["2026-10"]
+    old = b"101000001,2026-10-27 14:26:00,2026-10-30 14:26:00,,Open,,"
+    new = (
+        b"101000001,2026-10-27 14:26:00,2026-10-30 14:26:00,2026-10-29 09:00:00,Closed,"
+        b"Case Resolved,"
+    )
+    edited = tmp_path / "cases_311.csv"
+    edited.write_bytes(text.replace(old, new))
+    summary = CaseImporter(
+        engine, m, now=IMPORT_NOW, city_timezone=TIMEZONE, calendar=default_calendar()
+    ).run(open_source(edited, m.format, encoding=m.encoding, sheet=m.sheet))
+    assert summary.updated == 1
+    session.rollback()
+    _same(session, "2026-10", rules, IMPORT_NOW, kept)
+    assert kept.computed["2026-10"] == computed + 1
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=10_000),  # which live case (modulo their number)
+        st.sampled_from(["severity", "rework", "open", "close", "cancel", "move", "deadline"]),
+        st.integers(min_value=0, max_value=72),  # hours after NOW the wall looks
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(edits=EDITS)
+def test_a_randomised_history_reads_back_what_a_fresh_computation_gives(
+    session: Session, session_factory: sessionmaker[Session], edits: list[tuple[int, str, int]]
+) -> None:
+    if not session.scalar(select(func.count()).select_from(Case)):
+        build_city(session)
+        session.commit()
+    rules, kept = _rules(), KeptMonths(session_factory)
+    for pick, edit, hours in edits:
+        ids = session.scalars(
+            select(Case.id).where(Case.status != STATUS_CANCELLED).order_by(Case.id)
+        ).all()
+        case = session.get(Case, ids[pick % len(ids)])
+        assert case is not None
+        start = case.registered_at or NOW
+        if edit == "severity":
+            case.severity = 1 + (case.severity or 1) % 3
+        elif edit == "rework":
+            case.rework_count = (case.rework_count or 0) + 1
+        elif edit == "open":
+            case.handled_at = case.closed_at = None
+        elif edit == "close":
+            case.handled_at = case.closed_at = start + timedelta(hours=hours + 1)
+        elif edit == "cancel":
+            case.status = STATUS_CANCELLED
+        elif edit == "move":
+            case.lat += 0.001
+        else:
+            case.deadline_at = NOW + timedelta(hours=hours)
+        session.commit()
+        _same(session, FEBRUARY, rules, NOW + timedelta(hours=hours), kept)
+        session.rollback()
