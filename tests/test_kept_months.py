@@ -23,6 +23,9 @@ from queries.kept_months import KeptMonths
 from queries.models import STATUS_CANCELLED, STATUS_HANDLING, Case, KeptMonth
 from queries.rules import Rules, load_rules, parse_rules
 from queries.workcalendar import default_calendar
+from settings import Settings
+from snapshot.build import make_builder
+from snapshot.store import DISTRICT
 from tests.assessment_city import NOW, RULES_YAML, build_city
 from tests.city311 import TIMEZONE, build_city311
 from tests.handbuilt import NOW as HANDBUILT_NOW
@@ -273,3 +276,22 @@ def test_a_randomised_history_reads_back_what_a_fresh_computation_gives(
         session.commit()
         _same(session, FEBRUARY, rules, NOW + timedelta(hours=hours), kept)
         session.rollback()
+
+
+def test_the_wall_keeps_its_finished_months_and_shows_what_it_computed_live(
+    session: Session, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    build_city(session)
+    session.commit()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES_YAML, encoding="utf-8")
+    early_march = datetime(2026, 3, 2, 9, 0)  # before ranking.min_days: February is shown
+    shown = [
+        make_builder(session_factory, Settings(rules_file=str(rules)), keep_months=keep)(
+            DISTRICT, early_march
+        ).payload["ranking"]
+        for keep in (True, False, True)
+    ]
+    assert shown[0]["month"] == FEBRUARY and shown[0] == shown[1] == shown[2]
+    session.rollback()
+    assert set(session.scalars(select(KeptMonth.month))) == {FEBRUARY, JANUARY}
