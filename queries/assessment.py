@@ -342,6 +342,20 @@ def load_month(session: Session, month: str, rules: Rules, *, now: datetime,
     return assess_month(session, month, rules, now=now, kept=kept)
 
 
+def dirty_months(session: Session, rules: Rules, *, now: datetime,
+                 kept: KeptMonths) -> list[str]:
+    """Return the finished, unpublished months with data whose kept result under ``rules`` is
+    missing or no longer what a computation at ``now`` gives (queries/kept_months.py)."""
+    source = _Source(session, rules, now, kept)
+    published = set(session.scalars(select(AssessmentPublication.month)))
+    dirty, month = [], source.first_month
+    while month is not None and month_bounds(month)[1] <= now:
+        if month not in published and source.kept_entry(month)[1] is None:
+            dirty.append(month)
+        month = shift_month(month, 1)
+    return dirty
+
+
 def check_publishable(session: Session, month: str, *, now: datetime, by: str = "",
                       force: bool = False) -> None:
     """Raise PublishError unless ``month`` may be published now by ``by``; writes nothing.
@@ -521,12 +535,8 @@ class _Source:
         start, end = month_bounds(month)
         if self.kept is None or end > self.now:
             return _compute(self, month)
-        since = start - self._history
-        self.days.ensure(since, end)
-        inputs = inputs_digest(self._context, self.days.digest(since, end),
-                               volunteer_hours(self.session, start, end))
-        entry = self.kept.get(self.session, month, self.rules.sha256)
-        if entry is not None and entry.holds(inputs, self.now):
+        inputs, entry = self.kept_entry(month)
+        if entry is not None:
             return replace(assessment_from_json(entry.result_json), computed_at=self.now)
         result = _compute(self, month)
         cases = self.cases(month)
@@ -536,6 +546,17 @@ class _Source:
                       Entry(inputs, _from_micros(after), _from_micros(until),
                             assessment_to_json(result)), self.now)
         return result
+
+    def kept_entry(self, month: str) -> tuple[str, Entry | None]:
+        """Return a finished month's inputs digest and its kept entry when that still holds."""
+        assert self.kept is not None
+        start, end = month_bounds(month)
+        since = start - self._history
+        self.days.ensure(since, end)
+        inputs = inputs_digest(self._context, self.days.digest(since, end),
+                               volunteer_hours(self.session, start, end))
+        entry = self.kept.get(self.session, month, self.rules.sha256)
+        return inputs, entry if entry is not None and entry.holds(inputs, self.now) else None
 
     def cases(self, month: str) -> CaseColumns:
         """Return columns holding the month's cases and the repeat history before it."""

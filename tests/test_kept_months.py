@@ -18,7 +18,7 @@ from ingest.importer.mapping import load_mapping
 from ingest.importer.pipeline import CaseImporter
 from ingest.importer.readers import open_source
 from ingest.simulator import Simulator
-from queries.assessment import assess_month, publish_month
+from queries.assessment import assess_month, dirty_months, publish_month
 from queries.kept_months import KeptMonths
 from queries.models import STATUS_CANCELLED, STATUS_HANDLING, Case, KeptMonth
 from queries.rules import Rules, load_rules, parse_rules
@@ -79,11 +79,15 @@ def test_a_direct_update_of_a_past_case_makes_its_month_dirty(
 ) -> None:
     build_city(session)
     rules, kept = _rules(), KeptMonths(session_factory)
+    assert dirty_months(session, rules, now=NOW, kept=kept) == [JANUARY, FEBRUARY]
     assess_month(session, FEBRUARY, rules, now=NOW, kept=kept)
+    session.rollback()
+    assert dirty_months(session, rules, now=NOW, kept=kept) == []
     january = session.scalars(select_month(1)).first()
     assert january is not None
     session.execute(update(Case).where(Case.id == january).values(severity=3))
     session.commit()
+    assert dirty_months(session, rules, now=NOW, kept=kept) == [JANUARY, FEBRUARY]
     _same(session, FEBRUARY, rules, NOW, kept)
     # February's repeat chains follow January's cases (repeat.history_days): it is dirty too.
     assert kept.computed == {FEBRUARY: 2, JANUARY: 2}
