@@ -76,12 +76,14 @@ def create_context(settings: Settings, *, auto_refresh: bool | None = None) -> C
     sessions = make_session_factory(engine)
     write_engine = engine if settings.write_database_url == settings.database_url \
         else make_engine(settings.write_database_url, **settings.engine_timeouts())
+    writes = make_session_factory(write_engine)
     store = SnapshotStore(
-        builder=make_builder(sessions, settings), refresh_seconds=settings.refresh_seconds,
-        clock=settings.now, auto_refresh=auto_refresh, max_areas=settings.max_watched_areas,
+        builder=make_builder(sessions, settings, writes=writes),
+        refresh_seconds=settings.refresh_seconds, clock=settings.now, auto_refresh=auto_refresh,
+        max_areas=settings.max_watched_areas,
     )
     return Context(settings=settings, engine=engine, sessions=sessions, store=store,
-                   write_engine=write_engine, writes=make_session_factory(write_engine))
+                   write_engine=write_engine, writes=writes)
 
 
 def create_app(settings: Settings | None = None, *, context: Context | None = None) -> Dash:

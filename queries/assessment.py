@@ -32,11 +32,20 @@ from queries.assessment_data import (
     StreetTally,
     category_points,
     load_case_columns,
+    micros,
     tally_month,
     volunteer_hours,
 )
 from queries.hierarchy import in_subtree, street_of_grids
 from queries.indicators import DEFAULT, IndicatorSettings
+from queries.kept_months import (
+    DayRows,
+    Entry,
+    KeptMonths,
+    clock_bounds,
+    context_digest,
+    inputs_digest,
+)
 from queries.models import (
     LEVEL_GRID,
     LEVEL_STREET,
@@ -304,29 +313,47 @@ def shown_month(now: datetime, rules: Rules) -> str:
     return shift_month(current, -1)
 
 
-def assess_month(session: Session, month: str, rules: Rules, *, now: datetime) -> MonthAssessment:
+def assess_month(session: Session, month: str, rules: Rules, *, now: datetime,
+                 kept: KeptMonths | None = None) -> MonthAssessment:
     """Compute a month from the cases as they are now (provisional; never the frozen figures).
 
     Last month's figures and the bottom-of-group streak come from published months where they
     exist, and are computed under ``rules`` otherwise. A running month covers its start to
     ``now`` and is compared with the same elapsed span of last month; its streak is 0, since
-    streaks count finished months only.
+    streaks count finished months only. With ``kept``, finished months are read from the kept
+    results while nothing they read has changed (queries/kept_months.py), and kept when
+    computed; the running month is always computed.
     """
     check_month(month)
-    source = _Source(session, rules, now)
+    source = _Source(session, rules, now, kept)
     if is_running(month, now):
         return _with_history(source, _compute(source, month, cut=now),
                              span_end=same_span_end(month, now))
-    return _with_history(source, _compute(source, month))
+    return _with_history(source, source.finished(month))
 
 
-def load_month(session: Session, month: str, rules: Rules, *, now: datetime) -> MonthAssessment:
+def load_month(session: Session, month: str, rules: Rules, *, now: datetime,
+               kept: KeptMonths | None = None) -> MonthAssessment:
     """Return a published month's frozen figures, or compute it provisionally."""
     check_month(month)
     published = publication(session, month)
     if published is not None:
         return published.assessment
-    return assess_month(session, month, rules, now=now)
+    return assess_month(session, month, rules, now=now, kept=kept)
+
+
+def dirty_months(session: Session, rules: Rules, *, now: datetime,
+                 kept: KeptMonths) -> list[str]:
+    """Return the finished, unpublished months with data whose kept result under ``rules`` is
+    missing or no longer what a computation at ``now`` gives (queries/kept_months.py)."""
+    source = _Source(session, rules, now, kept)
+    published = set(session.scalars(select(AssessmentPublication.month)))
+    dirty, month = [], source.first_month
+    while month is not None and month_bounds(month)[1] <= now:
+        if month not in published and source.kept_entry(month)[1] is None:
+            dirty.append(month)
+        month = shift_month(month, 1)
+    return dirty
 
 
 def check_publishable(session: Session, month: str, *, now: datetime, by: str = "",
@@ -477,11 +504,14 @@ class _Source:
 
     Cases are loaded backwards in time as the history walk asks for them, each case once: the
     month and the one before first (last month's comparison needs it), then six more at a time.
+    With kept months, the checksum rows of those days are read before their cases, and a
+    finished month found clean loads no case of its own.
     """
 
     FIRST_CHUNK, CHUNK = 2, 6
 
-    def __init__(self, session: Session, rules: Rules, now: datetime) -> None:
+    def __init__(self, session: Session, rules: Rules, now: datetime,
+                 kept: KeptMonths | None = None) -> None:
         district = find_district(session)
         if district is None:
             raise AssessmentError("the database holds no district: generate or import a city "
@@ -494,6 +524,39 @@ class _Source:
         self._history = timedelta(days=rules.repeat.history_days)
         self._columns: CaseColumns | None = None
         self._loaded: tuple[datetime, datetime] | None = None
+        self.kept, self.days = kept, DayRows(session)
+        self._context = context_digest(self.streets, self.grids, self.points)
+
+    def finished(self, month: str) -> MonthAssessment:
+        """Return a finished month without history: kept when clean, else computed (and kept).
+
+        A month not over at ``now`` (one to come) is computed and never kept.
+        """
+        start, end = month_bounds(month)
+        if self.kept is None or end > self.now:
+            return _compute(self, month)
+        inputs, entry = self.kept_entry(month)
+        if entry is not None:
+            return replace(assessment_from_json(entry.result_json), computed_at=self.now)
+        result = _compute(self, month)
+        cases = self.cases(month)
+        own = (cases.registered >= micros(start)) & (cases.registered < micros(end))
+        after, until = clock_bounds(cases.deadline[own], cases.finished[own], micros(self.now))
+        self.kept.put(month, self.rules.sha256,
+                      Entry(inputs, _from_micros(after), _from_micros(until),
+                            assessment_to_json(result)), self.now)
+        return result
+
+    def kept_entry(self, month: str) -> tuple[str, Entry | None]:
+        """Return a finished month's inputs digest and its kept entry when that still holds."""
+        assert self.kept is not None
+        start, end = month_bounds(month)
+        since = start - self._history
+        self.days.ensure(since, end)
+        inputs = inputs_digest(self._context, self.days.digest(since, end),
+                               volunteer_hours(self.session, start, end))
+        entry = self.kept.get(self.session, month, self.rules.sha256)
+        return inputs, entry if entry is not None and entry.holds(inputs, self.now) else None
 
     def cases(self, month: str) -> CaseColumns:
         """Return columns holding the month's cases and the repeat history before it."""
@@ -501,9 +564,13 @@ class _Source:
         if self._columns is None or self._loaded is None or end > self._loaded[1]:
             self._loaded = (month_bounds(shift_month(month, 1 - self.FIRST_CHUNK))[0]
                             - self._history, end)
+            if self.kept is not None:
+                self.days.ensure(*self._loaded)
             self._columns = load_case_columns(self.session, *self._loaded)
         elif start - self._history < self._loaded[0]:
             since = month_bounds(shift_month(month, 1 - self.CHUNK))[0] - self._history
+            if self.kept is not None:
+                self.days.ensure(since, self._loaded[0])
             older = load_case_columns(self.session, since, self._loaded[0])
             self._columns = older.extend(self._columns)
             self._loaded = (since, self._loaded[1])
@@ -773,7 +840,7 @@ def _past(source: _Source, month: str) -> MonthAssessment | None:
         return published.assessment
     if source.first_month is None or month < source.first_month:
         return None
-    return _compute(source, month)
+    return source.finished(month)
 
 
 def _first_month(session: Session) -> str | None:
@@ -783,6 +850,10 @@ def _first_month(session: Session) -> str | None:
 
 
 # ---------------------------------------------------------------------------- small helpers
+
+
+def _from_micros(value: int | None) -> datetime | None:
+    return None if value is None else datetime(1970, 1, 1) + timedelta(microseconds=value)
 
 
 def _points(value: float) -> float:

@@ -510,6 +510,28 @@ class AssessmentPublication(Base):
         return f"AssessmentPublication({self.month!r}, {self.published_at:%Y-%m-%d %H:%M})"
 
 
+class KeptMonth(Base):
+    """A finished month's assessment as computed, kept until what it read changes.
+
+    Keyed by month and the sha256 of the rules that produced it; ``inputs`` is the digest of
+    everything else it read (queries/kept_months.py says what and how it is checked), and the
+    result holds for a clock in (``valid_after``, ``valid_until``]: an open problem turns
+    overdue at its deadline with no row changing.
+    """
+
+    __tablename__ = "kept_months"
+    __table_args__ = (UniqueConstraint("month", "rules_sha256", name="uq_kept_month_rules"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), doc="YYYY-MM")
+    rules_sha256: Mapped[str] = mapped_column(String(64))
+    inputs: Mapped[str] = mapped_column(String(64), doc="digest of the cases, areas, volunteers")
+    valid_after: Mapped[datetime | None] = mapped_column(DateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime)
+    computed_at: Mapped[datetime] = mapped_column(DateTime)
+    result_json: Mapped[str] = mapped_column(Text, doc="assessment_to_json, no history")
+
+
 class User(Base):
     """An account that logs in (leader, department head, street manager); no password is kept,
     only its argon2 hash. ``locked_until`` stops logins after repeated failures."""

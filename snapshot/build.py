@@ -37,6 +37,7 @@ from queries.indicators import (
     repeat_problems,
     value_of,
 )
+from queries.kept_months import KeptMonths
 from queries.models import (
     LEVEL_COMMUNITY,
     LEVEL_DISTRICT,
@@ -275,13 +276,20 @@ def ranking_section(session: Session, area: Area, now: datetime,
             "running": month.start <= now < month.end, "published": False, "rows": rows}
 
 
-def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder:
-    """Return the function the store calls to build an area's snapshot."""
+def make_builder(sessions: sessionmaker[Session], settings: Settings, *,
+                 writes: sessionmaker[Session] | None = None,
+                 keep_months: bool = True) -> Builder:
+    """Return the function the store calls to build an area's snapshot.
+
+    Finished months of the district's ranking are kept in the database through ``writes``
+    (``sessions`` when None), unless ``keep_months`` is False (benchmarks: the baseline).
+    """
     shift = transform_for(settings.tile_crs)
     # Outlines, grid centres and street names do not change while the app runs: built once.
     static: dict[str, dict[str, Any]] = {}
     rankings: SharedCache[dict[str, Any]] = SharedCache(RANKING_TTL.total_seconds())
     rules = load_rules(settings.rules_file or None)
+    kept = KeptMonths(writes or sessions) if keep_months else None
     past_days: SharedCache[list[DayFigures]] = SharedCache(PAST_DAYS_TTL.total_seconds())
     months_so_far: SharedCache[DayFigures] = SharedCache(RANKING_TTL.total_seconds())
     past_months: SharedCache[DayFigures] = SharedCache(PAST_DAYS_TTL.total_seconds())
@@ -340,7 +348,8 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings) -> Builder
             shown = parse_period(shown_month(now, rules), now)
             ranking = rankings.get(
                 (key, shown.token),
-                lambda: assessment_ranking(session, now, rules) if area.level == LEVEL_DISTRICT
+                lambda: assessment_ranking(session, now, rules, kept)
+                if area.level == LEVEL_DISTRICT
                 else ranking_section(session, area, now, shown, figures_rules))
             trend = reported_vs_closed(session, last_day=today.start.date(), days=TREND_DAYS,
                                        area=area)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from queries.assessment import MonthAssessment, load_month, shown_month
+from queries.kept_months import KeptMonths
 from queries.models import LEVEL_STREET
 from queries.rules import Rules
 
@@ -31,12 +32,14 @@ def street_ranking_rows(session: Session, now: datetime, rules: Rules) -> list[d
     return _rows(load_month(session, shown_month(now, rules), rules, now=now))
 
 
-def assessment_ranking(session: Session, now: datetime, rules: Rules) -> dict[str, Any]:
+def assessment_ranking(session: Session, now: datetime, rules: Rules,
+                       kept: KeptMonths | None = None) -> dict[str, Any]:
     """Return the district's ranking panel in the snapshot's shape (level, month, rows).
 
     ``kind`` names the score (the assessment's 考核得分); ``running`` and ``published`` say
-    whether the month is still going and whether it is frozen.
+    whether the month is still going and whether it is frozen. ``kept`` holds the finished
+    months the streak walk reads (queries/kept_months.py).
     """
-    month = load_month(session, shown_month(now, rules), rules, now=now)
+    month = load_month(session, shown_month(now, rules), rules, now=now, kept=kept)
     return {"level": LEVEL_STREET, "month": month.month, "kind": "assessment",
             "running": month.running, "published": month.published, "rows": _rows(month)}

@@ -1,0 +1,238 @@
+"""Finished months of the assessment, computed once and kept until something they read changes.
+
+A finished, unpublished month's result (``_compute``: scores, ranks, repeat chains, no
+comparison or streak, which are put together from kept months each time) is kept in
+``kept_months`` under (month, rules sha256) with ``inputs``, a digest of everything else the
+computation read:
+
+- the district's streets and grids and the deduction table by category (what ``_Source``
+  reads anyway);
+- the volunteer hours by grid of the month (one small GROUP BY);
+- per day of the month's **window** (its days and the ``repeat.history_days`` before them,
+  through which its repeat chains are followed) one checksum row over the cases registered that
+  day and not cancelled: how many, the sums of their ids, registration times and coordinates,
+  and the sums weighted by case id of every column the assessment reads (category, street,
+  grid, severity, rework count, imprecise flag, latitude, longitude, deadline and finish
+  times, the last two as offsets from the registration).
+
+**Why a content checksum** rather than an updated-at column or ``case_events``: a case is
+written by the importers, the simulator, the desk, Open311 pulls, and by hand in SQL, and a
+city may serve ``cases`` as a view over its own platform (docs/import.md), where no column of
+ours is kept up to date and no event is written. A checksum of what the computation reads sees
+every such change, needs nothing from any writer, and works on a read-only role. It costs one
+aggregate query over the days of the months the walk visits (SQL sums over the
+``registered_at`` index range, no row leaves the database), against loading every case of them
+and running repeat detection once per month. It is a checksum, not a cryptographic hash: only
+edits made to cancel each other (two cases of one day swapping the same amount) could escape it.
+
+The day rows are read before the cases of those days (``DayRows.ensure`` runs before every case
+load), so under READ COMMITTED a change committed in between leaves the month dirty, never kept
+stale. The result also depends on the clock: an open problem turns overdue at its deadline with
+no row changing, so a kept month holds for ``now`` in (``valid_after``, ``valid_until``], the
+deadlines around ``now`` of the problems whose overdue flag the clock decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Float, case, delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
+
+from queries.models import STATUS_CANCELLED, Case, KeptMonth
+
+log = logging.getLogger(__name__)
+DayRow = tuple[Any, ...]
+
+
+class _seconds(FunctionElement[float]):  # noqa: N801 - a SQL function, named as one
+    """A timestamp as seconds since a fixed epoch, so a sum moves when one time is edited."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(_seconds)
+def _seconds_default(element: _seconds, compiler: Any, **kw: Any) -> str:
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_seconds, "sqlite")
+def _seconds_sqlite(element: _seconds, compiler: Any, **kw: Any) -> str:
+    return f"(julianday({compiler.process(element.clauses, **kw)}) * 86400.0)"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A kept month as read back: its inputs digest, clock bounds and stored result."""
+
+    inputs: str
+    valid_after: datetime | None
+    valid_until: datetime | None
+    result_json: str
+
+    def holds(self, inputs: str, now: datetime) -> bool:
+        """Whether the result is what a computation at ``now`` on ``inputs`` gives."""
+        return (
+            self.inputs == inputs
+            and (self.valid_after is None or self.valid_after < now)
+            and (self.valid_until is None or now <= self.valid_until)
+        )
+
+
+class DayRows:
+    """The checksum rows of the days one assessment looks at, each day read once."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[str, DayRow] = {}
+        self._loaded: tuple[datetime, datetime] | None = None
+
+    def ensure(self, start: datetime, end: datetime) -> None:
+        """Read the rows of [start, end) not read yet (call before loading those cases)."""
+        if self._loaded is None:
+            self._rows.update(self._load(start, end))
+            self._loaded = (start, end)
+            return
+        low, high = self._loaded
+        if start < low:
+            self._rows.update(self._load(start, low))
+        if end > high:
+            self._rows.update(self._load(high, end))
+        self._loaded = (min(start, low), max(end, high))
+
+    def digest(self, start: datetime, end: datetime) -> str:
+        """Return the digest of the days in [start, end) (read by ``ensure`` first)."""
+        first, last = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
+        days = sorted((d, row) for d, row in self._rows.items() if first <= d < last)
+        return hashlib.sha256(repr(days).encode()).hexdigest()
+
+    def _load(self, start: datetime, end: datetime) -> dict[str, DayRow]:
+        registered = _seconds(Case.registered_at)
+        deadline = func.coalesce(_seconds(Case.deadline_at) - registered, -1.0)
+        finished = func.coalesce(
+            _seconds(func.coalesce(Case.handled_at, Case.closed_at)) - registered, -1.0
+        )
+        # Weighted by id, an integer column's sum moves by (change × id) when one case changes;
+        # the coordinates' plain sums keep the precision a sum weighted by large ids loses.
+        weighted = (
+            Case.category_id,
+            Case.street_id,
+            func.coalesce(Case.grid_id, -1),
+            func.coalesce(Case.severity, 1),
+            func.coalesce(Case.rework_count, 0),
+            Case.lat,
+            Case.lon,
+            deadline,
+            finished,
+        )
+        day = func.date(Case.registered_at)
+        rows = self.session.execute(
+            select(
+                day,
+                func.count(),
+                func.sum(Case.id),
+                func.sum(registered),
+                func.sum(case((Case.location_precise.is_(False), Case.id), else_=0)),
+                func.sum(Case.lat),
+                func.sum(Case.lon),
+                *(func.sum(c * Case.id) for c in weighted),
+            )
+            .where(
+                Case.registered_at >= start,
+                Case.registered_at < end,
+                Case.status != STATUS_CANCELLED,
+            )
+            .group_by(day)
+        )
+        return {str(row[0])[:10]: tuple(row[1:]) for row in rows}
+
+
+def context_digest(
+    streets: dict[str, tuple[int, str]], grids: dict[int, tuple[str, str, str]], points: np.ndarray
+) -> str:
+    """Digest what every month of one assessment shares: its areas and deduction table."""
+    digest = hashlib.sha256(repr(sorted(streets.items())).encode())
+    digest.update(repr(sorted(grids.items())).encode())
+    digest.update(np.ascontiguousarray(points).tobytes())
+    return digest.hexdigest()
+
+
+def inputs_digest(context: str, days: str, hours: dict[int, float]) -> str:
+    """Digest a month's inputs: shared context, its window's day rows, its volunteer hours."""
+    return hashlib.sha256(f"{context}|{days}|{sorted(hours.items())!r}".encode()).hexdigest()
+
+
+def clock_bounds(
+    deadline: np.ndarray, finished: np.ndarray, now_us: int
+) -> tuple[int | None, int | None]:
+    """Return (after, until) in microseconds: the result holds for a clock in (after, until].
+
+    A problem finished after its deadline, or not at all, is overdue exactly when the clock is
+    past its deadline; the others do not depend on the clock.
+    """
+    turns = deadline[deadline < finished]
+    before, later = turns[turns < now_us], turns[turns >= now_us]
+    return (int(before.max()) if len(before) else None, int(later.min()) if len(later) else None)
+
+
+class KeptMonths:
+    """Where finished months are kept: read through the assessment's own session (its view of
+    the data), written through ``writes`` in short transactions of their own.
+
+    ``computed`` counts, by month, the months computed because nothing clean was kept.
+    """
+
+    def __init__(self, writes: sessionmaker[Session]) -> None:
+        self.writes = writes
+        self.computed: Counter[str] = Counter()
+
+    def get(self, session: Session, month: str, rules_sha256: str) -> Entry | None:
+        """Return what is kept of a month under these rules (the caller checks it holds)."""
+        row = session.execute(
+            select(
+                KeptMonth.inputs,
+                KeptMonth.valid_after,
+                KeptMonth.valid_until,
+                KeptMonth.result_json,
+            ).where(KeptMonth.month == month, KeptMonth.rules_sha256 == rules_sha256)
+        ).first()
+        return None if row is None else Entry(*row)
+
+    def put(self, month: str, rules_sha256: str, entry: Entry, computed_at: datetime) -> None:
+        """Keep a newly computed month, replacing what was kept of it under these rules.
+
+        A failed write (a read-only role, a locked file) is logged and costs only the next
+        computation: the result handed back is right either way.
+        """
+        self.computed[month] += 1
+        try:
+            with self.writes() as session:
+                session.execute(
+                    delete(KeptMonth).where(
+                        KeptMonth.month == month, KeptMonth.rules_sha256 == rules_sha256
+                    )
+                )
+                session.add(
+                    KeptMonth(
+                        month=month,
+                        rules_sha256=rules_sha256,
+                        inputs=entry.inputs,
+                        valid_after=entry.valid_after,
+                        valid_until=entry.valid_until,
+                        computed_at=computed_at,
+                        result_json=entry.result_json,
+                    )
+                )
+                session.commit()
+        except SQLAlchemyError as exc:
+            log.warning("could not keep the assessment of %s: %s", month, exc)

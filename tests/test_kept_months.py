@@ -1,0 +1,301 @@
+"""Kept months (queries/kept_months.py): a finished month is computed once, read back while
+nothing it read changed, and computed again when a case of its window, its volunteers or the
+clock past an open problem's deadline changes it. Every kept read equals a fresh computation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.democity import generate
+from ingest.importer.mapping import load_mapping
+from ingest.importer.pipeline import CaseImporter
+from ingest.importer.readers import open_source
+from ingest.simulator import Simulator
+from queries.assessment import assess_month, dirty_months, publish_month
+from queries.kept_months import KeptMonths
+from queries.models import STATUS_CANCELLED, STATUS_CLOSED, STATUS_HANDLING, Case, KeptMonth
+from queries.rules import Rules, load_rules, parse_rules
+from queries.workcalendar import default_calendar
+from settings import Settings
+from snapshot.build import make_builder
+from snapshot.store import DISTRICT
+from tests.assessment_city import NOW, RULES_YAML, build_city
+from tests.city311 import TIMEZONE, build_city311
+from tests.handbuilt import NOW as HANDBUILT_NOW
+from tests.handbuilt import build_handbuilt
+
+DATA = Path(__file__).parent / "data"
+MAPPINGS = Path(__file__).parent.parent / "ingest" / "mappings"
+IMPORT_NOW = datetime(2026, 11, 30, 12, 0)
+
+FEBRUARY, JANUARY = "2026-02", "2026-01"
+
+
+def _rules() -> Rules:
+    return parse_rules(RULES_YAML, "test-rules.yaml")
+
+
+def _same(session: Session, month: str, rules: Rules, now: datetime, kept: KeptMonths) -> None:
+    """The kept path gives exactly what a fresh computation gives."""
+    assert assess_month(session, month, rules, now=now, kept=kept) == assess_month(
+        session, month, rules, now=now
+    )
+
+
+def test_a_finished_month_is_computed_once_and_equals_a_fresh_one(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    build_city(session)
+    rules, kept = _rules(), KeptMonths(session_factory)
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert kept.computed == {FEBRUARY: 1, JANUARY: 1}
+    session.rollback()  # a new view of the data, as the next refresh has
+    _same(session, FEBRUARY, rules, NOW + timedelta(minutes=1), kept)
+    assert kept.computed == {FEBRUARY: 1, JANUARY: 1}
+    assert session.query(KeptMonth).count() == 2
+
+
+def test_the_hand_built_city_reads_back_what_it_computes(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    build_handbuilt(session)
+    session.commit()
+    rules, kept = load_rules(), KeptMonths(session_factory)
+    for _ in range(2):
+        _same(session, "2026-10", rules, HANDBUILT_NOW, kept)
+        session.rollback()
+    assert kept.computed["2026-10"] == 1
+
+
+def test_a_direct_update_of_a_past_case_makes_its_month_dirty(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    build_city(session)
+    rules, kept = _rules(), KeptMonths(session_factory)
+    assert dirty_months(session, rules, now=NOW, kept=kept) == [JANUARY, FEBRUARY]
+    assess_month(session, FEBRUARY, rules, now=NOW, kept=kept)
+    session.rollback()
+    assert dirty_months(session, rules, now=NOW, kept=kept) == []
+    january = session.scalars(select_month(1)).first()
+    assert january is not None
+    session.execute(update(Case).where(Case.id == january).values(severity=3))
+    session.commit()
+    assert dirty_months(session, rules, now=NOW, kept=kept) == [JANUARY, FEBRUARY]
+    _same(session, FEBRUARY, rules, NOW, kept)
+    # February's repeat chains follow January's cases (repeat.history_days): it is dirty too.
+    assert kept.computed == {FEBRUARY: 2, JANUARY: 2}
+
+
+def test_cancelling_a_case_makes_its_month_dirty(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    build_city(session)
+    rules, kept = _rules(), KeptMonths(session_factory)
+    assess_month(session, FEBRUARY, rules, now=NOW, kept=kept)
+    february = session.scalars(select_month(2)).first()
+    session.execute(update(Case).where(Case.id == february).values(status=STATUS_CANCELLED))
+    session.commit()
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert kept.computed[FEBRUARY] == 2
+
+
+def test_the_clock_passing_an_open_problems_deadline_makes_its_month_dirty(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    build_city(session)
+    rules, kept = _rules(), KeptMonths(session_factory)
+    february = session.scalars(select_month(2)).first()
+    deadline = NOW + timedelta(days=2)
+    session.execute(
+        update(Case)
+        .where(Case.id == february)
+        .values(deadline_at=deadline, handled_at=None, closed_at=None)
+    )
+    session.commit()
+    _same(session, FEBRUARY, rules, NOW, kept)
+    _same(session, FEBRUARY, rules, deadline, kept)  # not yet overdue
+    assert kept.computed[FEBRUARY] == 1
+    _same(session, FEBRUARY, rules, deadline + timedelta(minutes=1), kept)
+    assert kept.computed[FEBRUARY] == 2
+
+
+def test_publishing_leaves_the_kept_months_right(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    build_city(session)
+    rules, kept = _rules(), KeptMonths(session_factory)
+    assess_month(session, "2026-03", rules, now=NOW + timedelta(days=30), kept=kept)
+    publish_month(session, JANUARY, rules, now=NOW)
+    _same(session, "2026-03", rules, NOW + timedelta(days=30), kept)
+
+
+def select_month(month: int) -> Select[tuple[int]]:
+    """The live cases registered in a month of 2026, by id."""
+    start = datetime(2026, month, 1)
+    return (
+        select(Case.id)
+        .where(
+            Case.registered_at >= start,
+            Case.registered_at < start + timedelta(days=28),
+            Case.status != STATUS_CANCELLED,
+        )
+        .order_by(Case.id)
+    )
+
+
+def _october_finishes(session: Session) -> list[tuple[int, datetime | None]]:
+    session.rollback()
+    return list(
+        session.execute(
+            select(Case.id, func.coalesce(Case.handled_at, Case.closed_at))
+            .where(
+                Case.registered_at >= datetime(2026, 10, 1),
+                Case.registered_at < datetime(2026, 11, 1),
+            )
+            .order_by(Case.id)
+        ).all()
+    )
+
+
+def test_the_simulator_closing_an_old_case_makes_its_month_dirty(
+    engine: Engine, session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    now = datetime(2026, 11, 20, 12, 0)
+    generate(engine, cases=600, seed=11, now=now)
+    october = session.scalars(
+        select(Case.id)
+        .where(
+            Case.registered_at >= datetime(2026, 10, 25),
+            Case.registered_at < datetime(2026, 11, 1),
+            Case.closed_at.is_not(None),
+        )
+        .limit(3)
+    ).all()
+    session.execute(
+        update(Case)
+        .where(Case.id.in_(october))
+        .values(status=STATUS_HANDLING, handled_at=None, closed_at=None)
+    )  # still being handled
+    session.commit()
+    rules, kept = load_rules(), KeptMonths(session_factory)
+    _same(session, "2026-11", rules, now + timedelta(days=20), kept)
+    before = _october_finishes(session)
+    simulator = Simulator(session_factory, seed=1)
+    moment = now + timedelta(days=20)
+    while _october_finishes(session) == before:
+        moment += timedelta(hours=1)
+        simulator.tick(moment)
+        assert moment < now + timedelta(days=60), "the simulator closed no October case"
+    computed = kept.computed["2026-10"]
+    _same(session, "2026-11", rules, moment, kept)
+    assert kept.computed["2026-10"] == computed + 1
+
+
+def test_a_re_import_with_a_change_makes_its_month_dirty(
+    engine: Engine, session: Session, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    build_city311(session)
+    build_handbuilt(session)
+    session.commit()
+    mapping = MAPPINGS / "cases_311.yaml"
+    text = (DATA / "cases_311.csv").read_bytes()
+    importer = CaseImporter(
+        engine,
+        load_mapping(mapping),
+        now=IMPORT_NOW,
+        city_timezone=TIMEZONE,
+        calendar=default_calendar(),
+    )
+    m = load_mapping(mapping)
+    importer.run(open_source(DATA / "cases_311.csv", m.format, encoding=m.encoding, sheet=m.sheet))
+    rules, kept = load_rules(), KeptMonths(session_factory)
+    _same(session, "2026-10", rules, IMPORT_NOW, kept)
+    computed = kept.computed["2026-10"]
+    old = b"101000001,2026-10-27 14:26:00,2026-10-30 14:26:00,,Open,,"
+    new = (
+        b"101000001,2026-10-27 14:26:00,2026-10-30 14:26:00,2026-10-29 09:00:00,Closed,"
+        b"Case Resolved,"
+    )
+    edited = tmp_path / "cases_311.csv"
+    edited.write_bytes(text.replace(old, new))
+    summary = CaseImporter(
+        engine, m, now=IMPORT_NOW, city_timezone=TIMEZONE, calendar=default_calendar()
+    ).run(open_source(edited, m.format, encoding=m.encoding, sheet=m.sheet))
+    assert summary.updated == 1
+    session.rollback()
+    _same(session, "2026-10", rules, IMPORT_NOW, kept)
+    assert kept.computed["2026-10"] == computed + 1
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=10_000),  # which live case (modulo their number)
+        st.sampled_from(["severity", "rework", "open", "close", "cancel", "move", "deadline"]),
+        st.integers(min_value=0, max_value=72),  # hours after NOW the wall looks
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(edits=EDITS)
+def test_a_randomised_history_reads_back_what_a_fresh_computation_gives(
+    session: Session, session_factory: sessionmaker[Session], edits: list[tuple[int, str, int]]
+) -> None:
+    if not session.scalar(select(func.count()).select_from(Case)):
+        build_city(session)
+        session.commit()
+    rules, kept = _rules(), KeptMonths(session_factory)
+    for pick, edit, hours in edits:
+        # Every case, cancelled ones too: edits pile up over the examples on one database.
+        ids = session.scalars(select(Case.id).order_by(Case.id)).all()
+        case = session.get(Case, ids[pick % len(ids)])
+        assert case is not None
+        start = case.registered_at or NOW
+        if edit == "severity":
+            case.severity = 1 + (case.severity or 1) % 3
+        elif edit == "rework":
+            case.rework_count = (case.rework_count or 0) + 1
+        elif edit == "open":
+            case.handled_at = case.closed_at = None
+        elif edit == "close":
+            case.handled_at = case.closed_at = start + timedelta(hours=hours + 1)
+        elif edit == "cancel":
+            # or a cancelled case brought back
+            case.status = STATUS_CLOSED if case.status == STATUS_CANCELLED else STATUS_CANCELLED
+        elif edit == "move":
+            case.lat += 0.001
+        else:
+            case.deadline_at = NOW + timedelta(hours=hours)
+        session.commit()
+        _same(session, FEBRUARY, rules, NOW + timedelta(hours=hours), kept)
+        session.rollback()
+
+
+def test_the_wall_keeps_its_finished_months_and_shows_what_it_computed_live(
+    session: Session, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    build_city(session)
+    session.commit()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES_YAML, encoding="utf-8")
+    early_march = datetime(2026, 3, 2, 9, 0)  # before ranking.min_days: February is shown
+    shown = [
+        make_builder(session_factory, Settings(rules_file=str(rules)), keep_months=keep)(
+            DISTRICT, early_march
+        ).payload["ranking"]
+        for keep in (True, False, True)
+    ]
+    assert shown[0]["month"] == FEBRUARY and shown[0] == shown[1] == shown[2]
+    session.rollback()
+    assert set(session.scalars(select(KeptMonth.month))) == {FEBRUARY, JANUARY}
