@@ -25,6 +25,7 @@ from dashboard.screen.panels import format_duration
 from queries.coords import Transform
 from queries.desk import CaseFile, CaseLink, Stage
 from queries.indicators import DASH
+from queries.models import SETTLED_LEVELS
 from queries.supervision import FlagRow
 from settings import Settings
 
@@ -96,6 +97,14 @@ def panel(title_key: str, body: Any, lang: str) -> html.Section:
     return html.Section([html.H2(t(title_key, lang)), body], className="gw-c-panel")
 
 
+def _settled(level: str | None, lang: str) -> str:
+    """The level a case was settled at (处置层级) in words; a value the codes do not know is
+    shown as stored, none as "—"."""
+    if not level:
+        return DASH
+    return t(f"settled_{level}", lang) if level in SETTLED_LEVELS else level
+
+
 def create_fields(case: CaseFile, lang: str) -> html.Dl:
     """Return every field of the case as term / value pairs."""
     area = " · ".join(term(a, lang) for a in (case.street, case.community, case.grid) if a)
@@ -120,7 +129,8 @@ def create_fields(case: CaseFile, lang: str) -> html.Dl:
         ("f_original_deadline", _at(case.original_deadline_at)),
         ("f_flags", f"{_yes(case.extended, lang)} · {_yes(case.misdispatched, lang)}"),
         ("case_rework", str(case.rework_count)),
-        ("f_settled", case.settled_level or DASH), ("f_satisfied", _yes(case.satisfied, lang)),
+        ("f_settled", _settled(case.settled_level, lang)),
+        ("f_satisfied", _yes(case.satisfied, lang)),
         ("f_coords", f"{case.lat:.6f}, {case.lon:.6f}"
          + ("" if case.location_precise else f" · {t('case_imprecise', lang)}")),
     ]
