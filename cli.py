@@ -371,7 +371,7 @@ def init_db_command() -> None:
     """Create the tables and indexes in the configured database."""
     settings = _settings()
     _open_database(settings, create=True)
-    click.echo(f"database ready: {make_engine(settings.write_database_url).url.render_as_string()}")
+    click.echo(f"database ready: {make_url(settings.write_database_url).render_as_string()}")
 
 
 @cli.command()

@@ -1,7 +1,7 @@
 """Glue for the big screen: render the page from the URL, refresh it from the snapshot.
 
-Every browser reads the shared snapshot. The browser polls ``/api/version`` (an empty 204
-while nothing changed, assets/screen.js) and runs the refresh callback only on a new stamp;
+Every browser reads the shared snapshot. The browser polls ``/api/version`` (an empty
+answer while nothing changed, assets/screen.js) and runs the refresh callback only on a new stamp;
 the callback sends only the sections whose version changed (``no_update`` otherwise), and
 the map's features travel through a versioned URL.
 """

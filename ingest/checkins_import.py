@@ -21,8 +21,9 @@ from ingest.places_import import (
     BadRow,
     ImportSummary,
     PlacesFileError,
+    csv_reader,
 )
-from ingest.volunteers_import import TIME_FORMATS, csv_reader
+from ingest.volunteers_import import TIME_FORMATS
 from queries.models import RoadSection, SectionCheckin
 
 REQUIRED = ("section", "person", "day")

@@ -102,6 +102,17 @@ def decode_text(raw: bytes, encoding: str | None, path: Path) -> str:
     raise PlacesFileError(f"{path}: neither UTF-8 nor GB18030: pass --encoding")
 
 
+def csv_reader(path: Path, encoding: str | None) -> csv.DictReader[str]:
+    """Open a .csv file decoded as ``decode_text`` does; one-line errors for the command."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PlacesFileError(f"cannot read {path}: {exc.strerror}") from exc
+    if path.suffix.lower() not in (".csv", ".txt"):
+        raise PlacesFileError(f"{path}: expected a .csv file")
+    return csv.DictReader(io.StringIO(decode_text(raw, encoding, path)))
+
+
 def _geojson_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         data = json.loads(text)

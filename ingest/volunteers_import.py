@@ -8,8 +8,6 @@ time and title. Bad rows go to ``quarantined_rows`` with the reason, once.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from ingest.places_import import (
     GridFinder,
     ImportSummary,
     PlacesFileError,
-    decode_text,
+    csv_reader,
 )
 from queries.models import (
     LEVEL_STREET,
@@ -86,17 +84,6 @@ def _streets(session: Session) -> dict[str, int]:
         out[code] = area_id
         out[name] = area_id
     return out
-
-
-def csv_reader(path: Path, encoding: str | None) -> csv.DictReader[str]:
-    """Open a .csv file decoded as ``decode_text`` does; one-line errors for the command."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PlacesFileError(f"cannot read {path}: {exc.strerror}") from exc
-    if path.suffix.lower() not in (".csv", ".txt"):
-        raise PlacesFileError(f"{path}: expected a .csv file")
-    return csv.DictReader(io.StringIO(decode_text(raw, encoding, path)))
 
 
 def _rows(path: Path, kind: str, encoding: str | None) -> list[tuple[int, dict[str, Any]]]:
