@@ -2,8 +2,9 @@
 
 ``create_app(settings)`` assembles the Dash app (layout, routes, callbacks) and builds nothing
 at import time. Jobs (snapshot refresh, demo simulator) start only from ``main()`` commands, in
-exactly one process. Under gunicorn use ``gunicorn "app:wsgi()"`` with a separate
-``gridwatch scheduler`` process for the jobs.
+exactly one process. ``gridwatch serve --workers N`` runs gunicorn workers (``app:wsgi()``) that
+read the snapshot the one scheduler publishes (snapshot/shared.py); by hand, run
+``gunicorn "app:wsgi()"`` beside one ``gridwatch scheduler``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from settings import Settings, SettingsError
 from snapshot import routes, routes_desk, routes_places
 from snapshot.build import make_builder
 from snapshot.jobs import JobDefinition
+from snapshot.shared import NEW_AREA_SECONDS, SharedSnapshots, SnapshotPublisher, SnapshotTable
 from snapshot.store import SnapshotStore
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -59,31 +61,43 @@ class Context:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    store: SnapshotStore
+    store: SnapshotStore | SharedSnapshots
     write_engine: Engine
     writes: sessionmaker[Session]
 
 
-def create_context(settings: Settings, *, auto_refresh: bool | None = None) -> Context:
+def create_context(settings: Settings, *, shared: bool | None = None) -> Context:
     """Open the database and create the (empty) snapshot store.
 
-    ``auto_refresh`` (the store rebuilds a snapshot on demand, once per interval) defaults to
-    ``not settings.run_scheduler``: a process that runs no refresh job must still refresh.
+    ``shared`` (read the ``snapshots`` table the one scheduler writes; build nothing) defaults
+    to ``not settings.run_scheduler``: a process that runs no jobs is one of several workers.
     """
-    if auto_refresh is None:
-        auto_refresh = not settings.run_scheduler
+    if shared is None:
+        shared = not settings.run_scheduler
     engine = make_engine(settings.database_url, **settings.engine_timeouts())
     sessions = make_session_factory(engine)
     write_engine = engine if settings.write_database_url == settings.database_url \
         else make_engine(settings.write_database_url, **settings.engine_timeouts())
     writes = make_session_factory(write_engine)
-    store = SnapshotStore(
-        builder=make_builder(sessions, settings, writes=writes),
-        refresh_seconds=settings.refresh_seconds, clock=settings.now, auto_refresh=auto_refresh,
-        max_areas=settings.max_watched_areas,
-    )
+    store: SnapshotStore | SharedSnapshots
+    if shared:
+        store = SharedSnapshots(SnapshotTable(sessions, writes), settings.refresh_seconds,
+                                clock=settings.now, max_areas=settings.max_watched_areas)
+    else:
+        store = SnapshotStore(
+            builder=make_builder(sessions, settings, writes=writes),
+            refresh_seconds=settings.refresh_seconds, clock=settings.now,
+            max_areas=settings.max_watched_areas,
+        )
     return Context(settings=settings, engine=engine, sessions=sessions, store=store,
                    write_engine=write_engine, writes=writes)
+
+
+def create_publisher(ctx: Context) -> SnapshotPublisher:
+    """Return the scheduler's side of the shared snapshot: builds and writes the table."""
+    return SnapshotPublisher(make_builder(ctx.sessions, ctx.settings, writes=ctx.writes),
+                             SnapshotTable(ctx.sessions, ctx.writes),
+                             ctx.settings.refresh_seconds, clock=ctx.settings.now)
 
 
 def create_app(settings: Settings | None = None, *, context: Context | None = None) -> Dash:
@@ -130,11 +144,21 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     return app
 
 
-def create_jobs(ctx: Context, *, snapshot: bool = True) -> list[JobDefinition]:
+def create_jobs(ctx: Context, *, publisher: SnapshotPublisher | None = None
+                ) -> list[JobDefinition]:
     """Return the periodic jobs of a deployment: the snapshot, the simulator in demo mode, and
-    the Open311 pull when ``GRIDWATCH_OPEN311_ENDPOINT`` is set."""
+    the Open311 pull when ``GRIDWATCH_OPEN311_ENDPOINT`` is set.
+
+    The snapshot job refreshes this process's store; given a ``publisher`` (the one scheduler
+    of several workers) it writes the shared table instead, and builds an area a worker asked
+    for within ``NEW_AREA_SECONDS``. A worker's context (``SharedSnapshots``) has no snapshot
+    job of its own.
+    """
     jobs = []
-    if snapshot:
+    if publisher is not None:
+        jobs += [JobDefinition("snapshot-publish", publisher.refresh, ctx.settings.refresh_seconds),
+                 JobDefinition("snapshot-new-areas", publisher.build_requested, NEW_AREA_SECONDS)]
+    elif isinstance(ctx.store, SnapshotStore):
         jobs.append(JobDefinition("snapshot-refresh", ctx.store.refresh,
                                   ctx.settings.refresh_seconds))
     if ctx.settings.simulate:
@@ -172,8 +196,8 @@ def open311_job(ctx: Context) -> Open311Job | None:
 def serving_jobs(ctx: Context) -> list[JobDefinition]:
     """Return the jobs ``gridwatch serve``/``demo`` start in the serving process.
 
-    None with GRIDWATCH_RUN_SCHEDULER=false: another process runs them (``gridwatch
-    scheduler`` for the simulator) and the store rebuilds snapshots on demand instead.
+    None with GRIDWATCH_RUN_SCHEDULER=false: another process (``gridwatch scheduler``) runs
+    them and publishes the snapshot this process reads.
     """
     return create_jobs(ctx) if ctx.settings.run_scheduler else []
 
@@ -181,8 +205,9 @@ def serving_jobs(ctx: Context) -> list[JobDefinition]:
 def wsgi() -> Flask:
     """Return the Flask server for gunicorn (``gunicorn "app:wsgi()"``).
 
-    Workers run no scheduler: each rebuilds a snapshot at most once per refresh interval when
-    a client asks, so database load grows with workers and areas, never with browsers.
+    Workers run no jobs and build nothing: they serve the snapshot one ``gridwatch scheduler``
+    (or ``gridwatch serve --workers N``) publishes, so database load does not grow with
+    workers, areas watched or browsers.
     """
-    ctx = create_context(Settings.from_env(), auto_refresh=True)
+    ctx = create_context(Settings.from_env(), shared=True)
     return create_app(context=ctx).server

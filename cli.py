@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import secrets
+import signal
 import socket
+import subprocess
 import sys
 import time
 import unicodedata
@@ -22,10 +25,10 @@ import click
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
-from app import Context, create_app, create_context, create_jobs, serving_jobs
+from app import Context, create_app, create_context, create_jobs, create_publisher, serving_jobs
 from dashboard.deck import deck_from, default_deck_name
 from dashboard.deck.images import ChartRenderError
 from dashboard.rankings.view import ranking_xlsx
@@ -51,7 +54,9 @@ from queries.rules import Rules, RulesError, load_rules
 from queries.workcalendar import CalendarFileError, default_calendar
 from security import cli as accounts_cli
 from settings import Settings, SettingsError
-from snapshot.jobs import create_scheduler
+from snapshot.jobs import JobDefinition, create_scheduler
+from snapshot.shared import SnapshotPublisher
+from snapshot.store import DISTRICT, SnapshotStore
 
 log = logging.getLogger("gridwatch")
 
@@ -229,21 +234,26 @@ def production_server(app: Flask, settings: Settings) -> BaseWSGIServer | MultiS
                          connection_limit=CONNECTION_LIMIT, ident="gridwatch")
 
 
-def _serve(ctx: Context, *, accounts_needed: bool = False) -> None:
-    settings = ctx.settings
-    _check_port_free(settings.host, settings.port)
+def _check_city(ctx: Context) -> None:
     with ctx.sessions() as session:
         if district(session) is None:
             raise click.ClickException(
                 "the database holds no city yet: run `gridwatch generate` (demo data) or import "
                 "your case data first"
             )
+
+
+def _serve(ctx: Context, *, accounts_needed: bool = False) -> None:
+    settings = ctx.settings
+    _check_port_free(settings.host, settings.port)
+    _check_city(ctx)
     if accounts_needed:
         _check_can_serve(ctx)
     app = create_app(context=ctx)
     jobs = serving_jobs(ctx)
     scheduler = create_scheduler(jobs, timezone=settings.timezone)
-    ctx.store.refresh()
+    if isinstance(ctx.store, SnapshotStore):
+        ctx.store.refresh()
     try:
         server = production_server(app.server, settings)
     except OSError as exc:
@@ -259,6 +269,81 @@ def _serve(ctx: Context, *, accounts_needed: bool = False) -> None:
         server.close()
         if scheduler.running:
             scheduler.shutdown(wait=False)
+
+
+def _publishing_jobs(ctx: Context) -> list[JobDefinition]:
+    """Return the jobs of the one scheduler beside workers, after publishing the district once.
+
+    A role that may not write the ``snapshots`` table stops the start with one line: the
+    workers would otherwise wait for a snapshot that never comes.
+    """
+    publisher: SnapshotPublisher = create_publisher(ctx)
+    try:
+        publisher.publish(DISTRICT)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise click.ClickException(
+            f"cannot write the shared snapshot (table snapshots): {reason}. The scheduler "
+            f"needs a role that may write it: set GRIDWATCH_WRITE_DATABASE_URL") from exc
+    return create_jobs(ctx, publisher=publisher)
+
+
+# Seconds gunicorn keeps an idle connection open: longer than a wall's poll interval, so each
+# poll reuses its connection (gunicorn's default of 2 s closed it between polls).
+KEEP_ALIVE = 75
+
+
+def gunicorn_command(settings: Settings, workers: int) -> list[str]:
+    """Return the gunicorn command line of ``serve --workers N``: threaded workers, keep-alive."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{settings.port}",
+            "--workers", str(workers), "--worker-class", "gthread",
+            "--threads", str(settings.threads), "--keep-alive", str(KEEP_ALIVE),
+            "--graceful-timeout", "10", "app:wsgi()"]
+
+
+def _serve_workers(ctx: Context, workers: int) -> None:
+    """Serve with gunicorn workers that read the snapshot this process publishes.
+
+    This process is the deployment's one scheduler (unless GRIDWATCH_RUN_SCHEDULER=false says
+    a separate ``gridwatch scheduler`` is); the workers run none (GRIDWATCH_RUN_SCHEDULER=false
+    in their environment) and build nothing.
+    """
+    settings = ctx.settings
+    _check_port_free(settings.host, settings.port)
+    _check_city(ctx)
+    _check_can_serve(ctx)
+    jobs = _publishing_jobs(ctx) if settings.run_scheduler else []
+    scheduler = create_scheduler(jobs, timezone=settings.timezone)
+    env = {**os.environ, "GRIDWATCH_RUN_SCHEDULER": "false"}
+    server = subprocess.Popen(gunicorn_command(settings, workers), env=env)
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:  # systemd's stop: gunicorn stops gracefully
+        nonlocal stopping
+        stopping = True
+        server.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    if jobs:
+        scheduler.start()
+    click.echo(f"Gridwatch is serving on http://{settings.host}:{settings.port}/ with {workers} "
+               f"workers (Ctrl+C stops)")
+    try:
+        status = 0 if server.wait() == 0 or stopping else server.returncode
+    except KeyboardInterrupt:
+        status = 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+    if status:
+        raise click.ClickException(f"gunicorn stopped with status {status}")
 
 
 def _generate(ctx: Context, cases: int, seed: int) -> None:
@@ -338,9 +423,16 @@ def demo(host: str | None, port: int | None, cases: int, seed: int) -> None:
 @cli.command()
 @host_option
 @port_option
-def serve(host: str | None, port: int | None) -> None:
-    """Serve an existing database (no simulator)."""
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              envvar="GRIDWATCH_WORKERS",
+              help="processes serving (GRIDWATCH_WORKERS); past 1, gunicorn workers that share "
+                   "the snapshot this process publishes")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve an existing database (no simulator unless GRIDWATCH_SIMULATE=true)."""
     settings = _settings(host=host, port=port)
+    if workers > 1:
+        _serve_workers(_open_database(settings, create=False, add_tables=False), workers)
+        return
     _serve(_open_database(settings, create=False, add_tables=False), accounts_needed=True)
 
 
@@ -384,12 +476,11 @@ def generate(cases: int, seed: int) -> None:
 
 @cli.command()
 def scheduler() -> None:
-    """Run the demo simulator (GRIDWATCH_SIMULATE=true) once, beside gunicorn workers."""
+    """Run the jobs once beside gunicorn workers: publish the shared snapshot, and the demo
+    simulator with GRIDWATCH_SIMULATE=true."""
     ctx = _open_database(_settings(), create=False, add_tables=False)
-    jobs = create_jobs(ctx, snapshot=False)  # workers build their own snapshots
-    if not jobs:
-        raise click.ClickException("nothing to run: set GRIDWATCH_SIMULATE=true for the simulator")
-    sched = create_scheduler(jobs, timezone=ctx.settings.timezone)
+    _check_city(ctx)
+    sched = create_scheduler(_publishing_jobs(ctx), timezone=ctx.settings.timezone)
     click.echo("Gridwatch scheduler running (Ctrl+C stops)")
     sched.start()
     try:

@@ -20,10 +20,10 @@ from callbacks import (
 )
 from settings import Settings
 from snapshot.sections import SectionBoards
-from snapshot.store import SnapshotStore
+from snapshot.store import SnapshotSource
 
 
-def register_all(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
+def register_all(app: Dash, store: SnapshotSource, sessions: sessionmaker[Session],
                  settings: Settings, *, writes: sessionmaker[Session] | None = None) -> None:
     """Wire the router and every feature's callbacks into ``app``; ``writes`` is the write
     connection (publishing, 督办 from the wall's card and the case page), ``sessions`` when

@@ -18,7 +18,7 @@ from dashboard import ids, pages, shell
 from dashboard.i18n import pick_language
 from dashboard.routing import PageRequest, Retry
 from settings import Settings
-from snapshot.store import SnapshotStore
+from snapshot.store import SnapshotSource
 
 # The endpoints of Dash's index: "/" and the catch-all that serves it for every other path.
 _CATCH_ALL = ("/<path:path>", "/")
@@ -29,7 +29,7 @@ def query_of(search: str | None) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
 
 
-def register(app: Dash, store: SnapshotStore, settings: Settings) -> None:
+def register(app: Dash, store: SnapshotSource, settings: Settings) -> None:
     """Wire the router callback and the server's 404 for unknown page paths."""
 
     def render(pathname: str | None, search: str | None, _retry: int | None) -> tuple[Any, bool]:

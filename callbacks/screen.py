@@ -43,7 +43,7 @@ from security.identity import ROLE_LEADER, current_identity
 from security.scoping import request_scope, wall_scope
 from settings import Settings
 from snapshot.build import map_light
-from snapshot.store import Snapshot, SnapshotStore
+from snapshot.store import Snapshot, SnapshotSource
 
 
 def refresh_outputs(snapshot: Snapshot, known: dict[str, str], wall: dict[str, str],
@@ -85,7 +85,7 @@ def refresh_outputs(snapshot: Snapshot, known: dict[str, str], wall: dict[str, s
     )
 
 
-def register(app: Dash, store: SnapshotStore, sessions: sessionmaker[Session],
+def register(app: Dash, store: SnapshotSource, sessions: sessionmaker[Session],
              settings: Settings, *, writes: sessionmaker[Session] | None = None) -> None:
     """Wire the big screen's callbacks into ``app``; a leader's 督办 from the case card is
     written through ``writes`` (``sessions`` when None: serving may read on a SELECT-only

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -602,3 +603,31 @@ class SupervisionFlag(Base):
 
     def __repr__(self) -> str:
         return f"SupervisionFlag({self.case_id}, {self.flagged_by!r}, {self.at:%Y-%m-%d %H:%M})"
+
+
+class SharedSnapshot(Base):
+    """One area's snapshot as the scheduler process built it, read by every serving worker.
+
+    Under several workers (``gridwatch serve --workers N``) no worker builds: the one scheduler
+    writes each watched area here once per interval, and the workers read the small state
+    columns often and ``body`` only when ``version`` changed (snapshot/shared.py). A worker
+    asks for an area by setting ``requested_at``; an area nobody asked for in a while is
+    dropped. Times are UTC wall-clock times (the stale badge), ``built_at`` the city clock.
+    """
+
+    __tablename__ = "snapshots"
+
+    area_code: Mapped[str] = mapped_column(String(64), primary_key=True,
+                                           doc="'' for the district; code@moment looks back")
+    version: Mapped[str | None] = mapped_column(String(16), nullable=True, doc="None: not built")
+    built_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True,
+                                                          doc="UTC, last good build")
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True,
+                                                          doc="UTC, last build good or failed")
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True,
+                                                          doc="UTC, last time a worker asked")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True, doc="the last build's failure")
+    unknown: Mapped[bool] = mapped_column(Boolean, default=False, doc="no such area")
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True,
+                                               doc="gzip of the payload, sections, map layers")

@@ -7,7 +7,7 @@ from typing import cast
 from flask import Flask, Response, request, send_file
 from pylopdf_fonts_zh_cn import sans_path
 
-from snapshot.store import DISTRICT, SnapshotStore
+from snapshot.store import DISTRICT, SnapshotSource
 
 
 def _versioned(body: bytes, etag: str, gzipped: bytes | None = None) -> Response:
@@ -29,7 +29,7 @@ FONT_URL = "/fonts/gridwatch-sans.otf"
 VERSION_URL = "/api/version"
 
 
-def register(server: Flask, store: SnapshotStore) -> None:
+def register(server: Flask, store: SnapshotSource) -> None:
     """Add the map-data (open cases, their density per grid, outlines) and health routes."""
 
     @server.get("/api/open-cases.geojson")
@@ -87,8 +87,7 @@ def register(server: Flask, store: SnapshotStore) -> None:
 
     @server.get("/healthz")
     def healthz() -> Response:
-        if store.auto_refresh:  # a worker without a scheduler builds on demand
-            store.get(DISTRICT)
+        store.get(DISTRICT)  # a worker reads the shared table; one process builds if missing
         stale = store.is_stale(DISTRICT)
         return Response("stale" if stale else "ok", status=503 if stale else 200,
                         mimetype="text/plain")

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
@@ -95,6 +95,88 @@ class Snapshot:
         )
 
 
+Builder = Callable[[str, datetime], Snapshot]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one build gave no snapshot: the reason to show, and whether the area does not exist."""
+
+    reason: str
+    unknown: bool = False
+
+
+def attempt(builder: Builder, area_code: str, now: datetime,
+            previous_error: str | None = None) -> Snapshot | Failure:
+    """Build one area's snapshot, or say why not. Never raises: the job boundary.
+
+    One warning per outage (per reason), not one per area every interval, and one line when
+    the database answers again after ``previous_error``.
+    """
+    name = area_code or "district"
+    started = time.perf_counter()
+    try:
+        snapshot = builder(area_code, now)
+    except UnknownArea:
+        log.info("no area %r: not watching it", area_code)
+        return Failure("unknown area", unknown=True)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        level = logging.DEBUG if previous_error == reason else logging.WARNING
+        log.log(level, "snapshot %r failed, keeping the last good one: %s", name, reason)
+        return Failure(reason)
+    except Exception as exc:  # noqa: BLE001 - the job boundary: a bug must not blank the wall
+        log.exception("snapshot %r: the builder failed, keeping the last good one", name)
+        return Failure(f"{type(exc).__name__}: {exc}")
+    log.info("snapshot %r built in %.0f ms (version %s)", name,
+             (time.perf_counter() - started) * 1000, snapshot.version)
+    if previous_error is not None:
+        log.warning("snapshot %r recovered: the database answers again", name)
+    return snapshot
+
+
+def poll_stamp(snapshot: Snapshot | None, stale: bool) -> str:
+    """Return the wall's poll stamp: everything an unchanged poll must not miss.
+
+    The snapshot's version (its content) and a ``-stale`` suffix while it is stale, so the
+    stale badge appears and goes with a changed stamp even when the content stands still;
+    ``none`` while the area has no snapshot.
+    """
+    version = snapshot.version if snapshot is not None else "none"
+    return version + ("-stale" if stale else "")
+
+
+class SnapshotSource(Protocol):
+    """What the pages, routes and callbacks read: the in-process store of a single server, or
+    the shared table's reader in a worker of several (snapshot/shared.py)."""
+
+    @property
+    def refresh_seconds(self) -> int:
+        """Seconds between two builds of an area."""
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The city clock the snapshot was built by."""
+
+    def get(self, area_code: str = DISTRICT) -> Snapshot | None:
+        """The area's last good snapshot (None: see ``status``)."""
+
+    def stamp(self, area_code: str = DISTRICT) -> str:
+        """The poll stamp (``poll_stamp``)."""
+
+    def status(self, area_code: str = DISTRICT) -> AreaStatus:
+        """Why an area has or lacks a snapshot."""
+
+    def is_stale(self, area_code: str = DISTRICT) -> bool:
+        """True when the area was not refreshed within two refresh intervals."""
+
+    def refreshed_at(self, area_code: str = DISTRICT) -> datetime | None:
+        """The city-clock time of the area's last successful refresh."""
+
+    def error(self, area_code: str = DISTRICT) -> str | None:
+        """The last refresh error of an area, None when the last refresh worked."""
+
+
 @dataclass
 class _Slot:
     snapshot: Snapshot | None = None
@@ -105,19 +187,14 @@ class _Slot:
     building: threading.Lock = field(default_factory=threading.Lock)
 
 
-Builder = Callable[[str, datetime], Snapshot]
-
-
 @dataclass
 class SnapshotStore:
-    """Holds the latest good snapshot per watched area and rebuilds them on each tick."""
+    """Holds the latest good snapshot per watched area and rebuilds them on each tick: the
+    store of a single serving process, whose scheduler runs ``refresh``."""
 
     builder: Builder
     refresh_seconds: int
     clock: Callable[[], datetime] = datetime.now
-    # Without a scheduler in this process (a gunicorn worker), ``get`` rebuilds an area that is
-    # older than one interval; one thread rebuilds while the others serve the last snapshot.
-    auto_refresh: bool = False
     # At most this many areas are watched (0: no bound). Only a caller with an identity reaches
     # ``get`` (the login hook), and the bound keeps even them from growing the refresh without
     # end: past it a new area answers None (the page's "data unavailable" state) until an idle
@@ -126,7 +203,6 @@ class SnapshotStore:
     _slots: dict[str, _Slot] = field(default_factory=dict)
     _unknown: set[str] = field(default_factory=set)  # codes whose last build said "no such area"
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _rebuilding: threading.Lock = field(default_factory=threading.Lock)
 
     def watch(self, area_code: str) -> bool:
         """Include an area in every following refresh (idempotent); False when the set is full."""
@@ -138,11 +214,10 @@ class SnapshotStore:
             return True
 
     def get(self, area_code: str = DISTRICT) -> Snapshot | None:
-        """Return the last good snapshot of an area, building it when it is missing or due.
+        """Return the last good snapshot of an area, building it when it is missing.
 
         A missing snapshot is built at most once per interval (an outage must not turn every
-        poll into a database call); in ``auto_refresh`` mode an old one is rebuilt by one
-        caller while the others keep serving it.
+        poll into a database call); the refresh job keeps the others fresh.
         """
         if not self.watch(area_code):
             return None
@@ -151,23 +226,15 @@ class SnapshotStore:
         if slot is None:
             return None
         slot.read_at = time.monotonic()
-        missing = slot.snapshot is None and not self._recently_tried(slot)
-        if (missing or (self.auto_refresh and self._due(slot))) and slot.building.acquire(
-                blocking=missing):
-            try:
-                if slot.snapshot is None or self._due(slot):
+        if slot.snapshot is None and not self._recently_tried(slot):
+            with slot.building:
+                if slot.snapshot is None:
                     self._refresh_one(area_code)
-            finally:
-                slot.building.release()
         return slot.snapshot
 
     def _recently_tried(self, slot: _Slot) -> bool:
         return slot.attempted_at is not None and (
             time.monotonic() - slot.attempted_at < self.refresh_seconds)
-
-    def _due(self, slot: _Slot) -> bool:
-        return slot.refreshed_at is None or (
-            time.monotonic() - slot.refreshed_at >= self.refresh_seconds)
 
     def refreshed_at(self, area_code: str = DISTRICT) -> datetime | None:
         """Return the wall-clock time of the area's last successful refresh."""
@@ -184,15 +251,9 @@ class SnapshotStore:
         return time.monotonic() - slot.refreshed_at > 2 * self.refresh_seconds
 
     def stamp(self, area_code: str = DISTRICT) -> str:
-        """Return the wall's poll stamp: everything an unchanged poll must not miss.
-
-        The snapshot's version (its content) and a ``-stale`` suffix while it is stale, so
-        the stale badge appears and goes with a changed stamp even when the content stands
-        still; ``none`` while the area has no snapshot.
-        """
+        """Return the wall's poll stamp (``poll_stamp``)."""
         snapshot = self.get(area_code)
-        version = snapshot.version if snapshot is not None else "none"
-        return version + ("-stale" if self.is_stale(area_code) else "")
+        return poll_stamp(snapshot, self.is_stale(area_code))
 
     def status(self, area_code: str = DISTRICT) -> AreaStatus:
         """Say why an area has or lacks a snapshot, so a failure never reads as "unknown area"."""
@@ -229,44 +290,23 @@ class SnapshotStore:
                 self._refresh_one(code)
 
     def _refresh_one(self, area_code: str) -> None:
-        started = time.perf_counter()
         with self._lock:
             self._slots.setdefault(area_code, _Slot()).attempted_at = time.monotonic()
-        try:
-            snapshot = self.builder(area_code, self.clock().replace(microsecond=0))
-        except UnknownArea:
-            with self._lock:
+        outcome = attempt(self.builder, area_code, self.clock().replace(microsecond=0),
+                          self.error(area_code))
+        with self._lock:
+            if isinstance(outcome, Failure) and outcome.unknown:
                 self._slots.pop(area_code, None)
                 if len(self._unknown) >= MAX_UNKNOWN:  # crafted codes must not grow it forever
                     self._unknown.clear()
                 self._unknown.add(area_code)
-            log.info("no area %r: not watching it", area_code)
-            return
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            # One warning per outage (per reason), not one per area every interval.
-            level = logging.DEBUG if self.error(area_code) == reason else logging.WARNING
-            log.log(level, "snapshot %r failed, keeping the last good one: %s", area_code or
-                    "district", reason)
-            self._record_error(area_code, reason)
-            return
-        except Exception as exc:  # noqa: BLE001 - the job boundary: a bug must not blank the wall
-            log.exception("snapshot %r: the builder failed, keeping the last good one", area_code)
-            self._record_error(area_code, f"{type(exc).__name__}: {exc}")
-            return
-        with self._lock:
+                return
             slot = self._slots.setdefault(area_code, _Slot())
-            if slot.snapshot is None or slot.snapshot.version != snapshot.version:
-                slot.snapshot = snapshot
+            if isinstance(outcome, Failure):
+                slot.error = outcome.reason
+                return
+            if slot.snapshot is None or slot.snapshot.version != outcome.version:
+                slot.snapshot = outcome
             slot.refreshed_at = time.monotonic()
-            recovered, slot.error = slot.error is not None, None
+            slot.error = None
             self._unknown.discard(area_code)
-        log.info("snapshot %r built in %.0f ms (version %s)", area_code or "district",
-                 (time.perf_counter() - started) * 1000, snapshot.version)
-        if recovered:
-            log.warning("snapshot %r recovered: the database answers again",
-                        area_code or "district")
-
-    def _record_error(self, area_code: str, reason: str) -> None:
-        with self._lock:
-            self._slots.setdefault(area_code, _Slot()).error = reason

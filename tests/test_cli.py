@@ -94,7 +94,7 @@ def test_serve_on_a_file_that_is_not_a_database(env: dict[str, str], tmp_path: P
 
 
 
-def test_scheduler_without_the_simulator_says_so(env: dict[str, str]) -> None:
+def test_scheduler_on_a_database_without_a_city_says_so(env: dict[str, str]) -> None:
     assert run(["init-db"], env).exit_code == 0
     result = run(["scheduler"], env)
-    assert result.exit_code == 1 and "GRIDWATCH_SIMULATE" in result.output
+    assert result.exit_code == 1 and "holds no city yet" in result.output

@@ -160,7 +160,7 @@ def one_request(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 def served(city: dict[str, str], args: list[str],
            caplog: pytest.LogCaptureFixture) -> tuple[Result, list[logging.LogRecord]]:
     port = free_port()
-    env = {**city, "GRIDWATCH_RUN_SCHEDULER": "false", "GRIDWATCH_SECRET_KEY": "k" * 64}
+    env = {**city, "GRIDWATCH_SECRET_KEY": "k" * 64}
     # serve needs a real key and someone able to log in
     assert run(["user", "add", "chief", "--role", "leader", "--generate"], env).exit_code == 0
     caplog.clear()

@@ -7,6 +7,7 @@ revision makes the migrated schema differ from the models, and it fails naming t
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -49,7 +50,7 @@ def _gridwatch(url: str, *args: str) -> Result:
 
 
 def test_a_new_database_is_at_the_head(engine: Engine) -> None:
-    assert head() == "0004"
+    assert head() == "0005"
     assert _revision(engine) == head()
     assert "ix_case_events_at" in _indexes(engine, "case_events")
     assert "ix_cases_section_id" in _indexes(engine, "cases")
@@ -61,12 +62,12 @@ def test_migrate_upgrades_a_database_built_at_the_baseline(empty_database_url: s
     assert "ix_case_events_at" not in _indexes(engine, "case_events")
     result = _gridwatch(empty_database_url, "migrate")
     assert result.exit_code == 0, result.output
-    assert "upgraded from 0001 to revision 0004" in result.output
-    assert _revision(engine) == "0004"
+    assert "upgraded from 0001 to revision 0005" in result.output
+    assert _revision(engine) == "0005"
     assert "ix_case_events_at" in _indexes(engine, "case_events")
     assert _schema_diff(engine) == []
     again = _gridwatch(empty_database_url, "migrate")
-    assert again.exit_code == 0 and "already at revision 0004" in again.output
+    assert again.exit_code == 0 and "already at revision 0005" in again.output
     engine.dispose()
 
 
@@ -96,7 +97,7 @@ def test_serve_refuses_a_database_whose_schema_is_behind(empty_database_url: str
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines == ["Error: the database schema is at revision 0001, this Gridwatch needs "
-                     "0004: run `gridwatch migrate`"]
+                     "0005: run `gridwatch migrate`"]
     assert _revision(engine) == "0001"  # serving changed nothing
     engine.dispose()
 
@@ -152,12 +153,15 @@ def test_the_migrations_make_exactly_the_models_schema(empty_database_url: str) 
     assert diff == []
 
 
-def test_revision_0004_goes_down_and_up_again(empty_database_url: str) -> None:
+@pytest.mark.parametrize(("down_to", "table"), [("0003", "kept_months"), ("0004", "snapshots")])
+def test_a_table_revision_goes_down_and_up_again(empty_database_url: str, down_to: str,
+                                                 table: str) -> None:
     engine = _built_at(empty_database_url, "head")
     with engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "0003")
-    assert "kept_months" not in inspect(engine).get_table_names()
+        command.downgrade(alembic_config(conn), down_to)
+    assert table not in inspect(engine).get_table_names()
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
+    assert table in inspect(engine).get_table_names()
     assert _schema_diff(engine) == []
     engine.dispose()

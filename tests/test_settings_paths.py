@@ -20,12 +20,21 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 import app as app_module
-from app import Context, create_app, create_context, create_jobs, serving_jobs, wsgi
+from app import (
+    Context,
+    create_app,
+    create_context,
+    create_jobs,
+    create_publisher,
+    serving_jobs,
+    wsgi,
+)
 from queries.models import STATUS_DISPATCHED, STATUS_VERIFYING, Case
 from queries.workcalendar import CalendarFileError, default_calendar
 from settings import Settings, SettingsError
 from snapshot.build import make_builder
-from snapshot.store import DISTRICT
+from snapshot.shared import CHECK_SECONDS, SharedSnapshots
+from snapshot.store import DISTRICT, Snapshot, SnapshotStore
 from tests.handbuilt import NOW, HandBuilt, build_handbuilt
 
 
@@ -138,21 +147,23 @@ def context(settings: Settings) -> Iterator[Context]:
     ctx.engine.dispose()
 
 
-def test_run_scheduler_false_starts_no_jobs_and_refreshes_on_demand(database: str,
-                                                                    tmp_path: Path) -> None:
+def test_run_scheduler_false_starts_no_jobs_and_reads_the_shared_snapshot(database: str,
+                                                                           tmp_path: Path) -> None:
     on = env_settings({"GRIDWATCH_SIMULATE": "true"}, database, tmp_path)
     off = env_settings({"GRIDWATCH_SIMULATE": "true", "GRIDWATCH_RUN_SCHEDULER": "false"},
                        database, tmp_path)
     for ctx in context(on):
         assert [job.id for job in serving_jobs(ctx)] == ["snapshot-refresh", "demo-simulator"]
-        assert ctx.store.auto_refresh is False  # the refresh job keeps the snapshot fresh
+        assert isinstance(ctx.store, SnapshotStore)  # this process builds its own
     for ctx in context(off):
         assert serving_jobs(ctx) == []
-        # With no refresh job in this process the store must rebuild on demand, or the wall
-        # would show the first snapshot forever.
-        assert ctx.store.auto_refresh is True
-        # `gridwatch scheduler` still runs the simulator (the snapshot stays with the workers).
-        assert [job.id for job in create_jobs(ctx, snapshot=False)] == ["demo-simulator"]
+        # With no jobs in this process another one publishes: the store reads the table and
+        # has no builder at all, so no poll can start a build here.
+        assert isinstance(ctx.store, SharedSnapshots)
+        assert [job.id for job in create_jobs(ctx)] == ["demo-simulator"]
+        # `gridwatch scheduler` runs the publisher's two jobs and the simulator.
+        assert [job.id for job in create_jobs(ctx, publisher=create_publisher(ctx))] == [
+            "snapshot-publish", "snapshot-new-areas", "demo-simulator"]
     with pytest.raises(SettingsError, match="GRIDWATCH_RUN_SCHEDULER"):
         Settings.from_env({"GRIDWATCH_RUN_SCHEDULER": "sometimes"})
 
@@ -162,24 +173,27 @@ def test_run_scheduler_false_starts_no_jobs_and_refreshes_on_demand(database: st
 @pytest.fixture
 def gunicorn_env(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {"GRIDWATCH_DATABASE_URL": database, "GRIDWATCH_DATA_DIR": str(tmp_path),
-                        "GRIDWATCH_REFRESH_SECONDS": "1"}.items():
+                        "GRIDWATCH_REFRESH_SECONDS": "1", "GRIDWATCH_OPEN_WALL": "true"}.items():
         monkeypatch.setenv(name, value)
 
 
-def test_wsgi_serves_with_auto_refresh_and_builds_on_demand(gunicorn_env: None) -> None:
+def test_wsgi_serves_the_published_snapshot_and_builds_nothing(gunicorn_env: None) -> None:
     server = wsgi()
     assert isinstance(server, Flask)
     ctx: Context = server.config["GRIDWATCH"]
     try:
-        assert ctx.store.auto_refresh is True
-        assert ctx.store.refreshed_at(DISTRICT) is None  # nothing built at start-up
-        response = server.test_client().get("/healthz")
+        assert isinstance(ctx.store, SharedSnapshots)
+        client = server.test_client()
+        response = client.get("/healthz")
+        # Nothing published yet: the worker says so (503), it does not build one itself.
+        assert (response.status_code, response.get_data(as_text=True)) == (503, "stale")
+        assert ctx.store.status(DISTRICT) == "pending"
+        published = create_publisher(ctx).publish(DISTRICT)
+        assert isinstance(published, Snapshot)
+        time.sleep(CHECK_SECONDS)  # the worker reads the table at most this often
+        response = client.get("/healthz")
         assert (response.status_code, response.get_data(as_text=True)) == (200, "ok")
-        first = ctx.store.refreshed_at(DISTRICT)
-        assert first is not None  # the health check built the district's snapshot
-        time.sleep(1.05)  # one refresh interval later the next request rebuilds it
-        server.test_client().get("/healthz")
-        assert ctx.store.refreshed_at(DISTRICT) > first  # type: ignore[operator]
+        assert client.get("/api/version").get_data(as_text=True) == published.version
     finally:
         ctx.engine.dispose()
 
@@ -196,10 +210,14 @@ def test_wsgi_reads_the_environment_at_call_time_not_import(gunicorn_env: None,
 
 def test_two_workers_serve_the_same_version(database: str, session: Session,
                                             tmp_path: Path) -> None:
-    """Two create_app contexts on one SQLite file (two gunicorn workers) agree on versions."""
+    """Two create_app contexts on one SQLite file (two gunicorn workers) and the scheduler's
+    publisher agree on versions, through the routes the walls call."""
     settings = env_settings({"GRIDWATCH_REFRESH_SECONDS": "1", "GRIDWATCH_OPEN_WALL": "true"},
                             database, tmp_path)
-    workers = [create_context(settings, auto_refresh=True) for _ in range(2)]
+    scheduler = create_context(settings)
+    publisher = create_publisher(scheduler)
+    publisher.publish(DISTRICT)
+    workers = [create_context(settings, shared=True) for _ in range(2)]
     try:
         clients = [create_app(context=ctx).server.test_client() for ctx in workers]
 
@@ -215,17 +233,18 @@ def test_two_workers_serve_the_same_version(database: str, session: Session,
 
         before = served()
         assert before[0] == before[1]
-        # New data: case 24 is handled (leaves the map); after one interval both workers
-        # rebuild and again agree, on a new version.
+        # New data: case 24 is handled (leaves the map); after the next publish both workers
+        # read it and again agree, on a new version.
         case = session.query(Case).filter_by(external_id="HB-024").one()
         assert case.status == STATUS_DISPATCHED
         case.status, case.handled_at = STATUS_VERIFYING, NOW
         session.commit()
-        time.sleep(1.05)
+        publisher.refresh()
+        time.sleep(CHECK_SECONDS)
         after = served()
         assert after[0] == after[1] and after[0] != before[0]
     finally:
-        for ctx in workers:
+        for ctx in [*workers, scheduler]:
             ctx.engine.dispose()
 
 

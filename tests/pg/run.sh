@@ -21,7 +21,7 @@ PG_FILES=(
   tests/test_import_volunteers.py tests/test_import_quality.py
   tests/test_snapshot.py tests/test_screen_snapshot.py tests/test_volunteers.py
   tests/test_sections.py tests/test_sections_data.py tests/test_import_checkins.py
-  tests/test_desk_queries.py tests/test_desk_export.py
+  tests/test_desk_queries.py tests/test_desk_export.py tests/test_shared_snapshot.py
 )
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
