@@ -48,6 +48,7 @@ from queries.assessment import (
 from queries.assessment import publish as publish_command
 from queries.deck import gather
 from queries.engine import DatabaseUnavailable, check_connection, init_db, make_engine
+from queries.kept_months import KeptMonths
 from queries.migrate import SchemaBehind, current_revision, require_current
 from queries.models import LEVEL_STREET, Area, Department
 from queries.rules import Rules, RulesError, load_rules
@@ -554,7 +555,8 @@ def assess(month: str, rules_file: str | None) -> None:
     ctx, rules = _assessment_inputs(month, rules_file)
     with ctx.sessions() as session:
         try:
-            result = load_month(session, month, rules, now=ctx.settings.now())
+            result = load_month(session, month, rules, now=ctx.settings.now(),
+                                kept=KeptMonths(ctx.writes))
         except AssessmentError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo("\n".join(_ranking_table(result)))
@@ -599,7 +601,8 @@ def report(month: str, rules_file: str | None, output: str | None, xlsx: str | N
     with ctx.sessions() as session:
         try:
             inputs = gather(session, month, rules, now=ctx.settings.now(),
-                            indicator_rules=ctx.settings.indicator_settings())
+                            indicator_rules=ctx.settings.indicator_settings(),
+                            kept=KeptMonths(ctx.writes))
             deck = deck_from(inputs)
         except (AssessmentError, ChartRenderError) as exc:
             raise click.ClickException(str(exc)) from exc

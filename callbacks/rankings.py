@@ -56,6 +56,7 @@ from queries.assessment import (
     publish,
 )
 from queries.deck import gather
+from queries.kept_months import KeptMonths
 from queries.rules import Rules, RulesError, load_rules
 from security.identity import ROLE_LEADER, current_identity
 from settings import Settings
@@ -98,6 +99,8 @@ class RankingsPage:
                  writes: sessionmaker[Session] | None = None) -> None:
         self.sessions, self.settings, self.clock = sessions, settings, clock
         self.writes = writes or sessions  # publishing and its audit entry
+        # Finished months, computed once for the wall, the deck and this page alike.
+        self.kept = KeptMonths(self.writes)
         self.cache: SharedCache[MonthAssessment] = SharedCache(settings.refresh_seconds)
         self.generation = 0  # bumped by every publish, so no cached figure outlives it
 
@@ -123,7 +126,7 @@ class RankingsPage:
         """Return a month (frozen if published), computed at most once per refresh interval."""
         def compute() -> MonthAssessment:
             with self.sessions() as session:
-                return load_month(session, month, rules, now=self.now())
+                return load_month(session, month, rules, now=self.now(), kept=self.kept)
 
         return self.cache.get((month, rules.sha256, self.generation), compute)
 
@@ -267,7 +270,8 @@ class RankingsPage:
                 return dcc.send_bytes(data, f"gridwatch-{month}.xlsx"), None
             with self.sessions() as session:
                 inputs = gather(session, month, rules, now=self.now(),
-                                indicator_rules=self.settings.indicator_settings())
+                                indicator_rules=self.settings.indicator_settings(),
+                                kept=self.kept)
             return dcc.send_bytes(deck_from(inputs), default_deck_name(month)), None
         except (RulesError, AssessmentError, ChartRenderError) as exc:
             return no_update, page.create_message(f"{t('rank_failed', lang)}: {exc}", error=True)

@@ -26,6 +26,7 @@ from queries.assessment import (
     publication,
 )
 from queries.indicators import DEFAULT, IndicatorSet, IndicatorSettings
+from queries.kept_months import KeptMonths
 from queries.month_figures import CategoryCount, MonthFigures, month_figures
 from queries.periods import parse_period
 from queries.rules import Rules
@@ -53,8 +54,13 @@ class DeckInputs:
 
 
 def gather(session: Session, month: str, rules: Rules, *, now: datetime,
-           indicator_rules: IndicatorSettings = DEFAULT) -> DeckInputs:
-    """Read everything the month's deck shows (AssessmentError when it cannot be made)."""
+           indicator_rules: IndicatorSettings = DEFAULT,
+           kept: KeptMonths | None = None) -> DeckInputs:
+    """Read everything the month's deck shows (AssessmentError when it cannot be made).
+
+    ``kept``: the finished months the ranking's streaks walk back through are read from the
+    kept results while clean (queries/kept_months.py), as on the wall.
+    """
     check_month(month)
     if district(session) is None:
         raise AssessmentError("the database holds no district: generate or import a city first")
@@ -63,7 +69,7 @@ def gather(session: Session, month: str, rules: Rules, *, now: datetime,
         span = f"{known[0]} to {known[-1]}" if known else "none yet"
         raise AssessmentError(f"{month} has no registered cases and was never published "
                               f"(months with data: {span})")
-    assessment = load_month(session, month, rules, now=now)
+    assessment = load_month(session, month, rules, now=now, kept=kept)
     figures = _frozen(session, month) if assessment.published else None
     if figures is None:
         figures = month_figures(session, month, now=now, settings=indicator_rules)

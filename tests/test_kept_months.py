@@ -8,17 +8,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, Select, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from callbacks.rankings import RankingsPage
+from cli import cli
 from ingest.democity import generate
 from ingest.importer.mapping import load_mapping
 from ingest.importer.pipeline import CaseImporter
 from ingest.importer.readers import open_source
 from ingest.simulator import Simulator
 from queries.assessment import assess_month, dirty_months, publish_month
+from queries.deck import gather
 from queries.kept_months import KeptMonths
 from queries.models import STATUS_CANCELLED, STATUS_CLOSED, STATUS_HANDLING, Case, KeptMonth
 from queries.rules import Rules, load_rules, parse_rules
@@ -299,3 +303,46 @@ def test_the_wall_keeps_its_finished_months_and_shows_what_it_computed_live(
     assert shown[0]["month"] == FEBRUARY and shown[0] == shown[1] == shown[2]
     session.rollback()
     assert set(session.scalars(select(KeptMonth.month))) == {FEBRUARY, JANUARY}
+
+
+# --- the rankings page, the deck and the CLI read the kept months too ---------------------------
+
+def test_the_rankings_page_and_the_deck_read_what_the_wall_kept(
+    session: Session, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """One computation of February and January serves the page, a second page (another
+    worker) and the deck; each equals a fresh computation."""
+    build_city(session)
+    session.commit()
+    rules = _rules()
+    fresh = assess_month(session, FEBRUARY, rules, now=NOW)
+    first = RankingsPage(session_factory, Settings(data_dir=tmp_path), clock=lambda: NOW)
+    assert first.assessment(FEBRUARY, rules) == fresh
+    assert first.kept.computed == {FEBRUARY: 1, JANUARY: 1}
+    second = RankingsPage(session_factory, Settings(data_dir=tmp_path), clock=lambda: NOW)
+    assert second.assessment(FEBRUARY, rules) == fresh
+    assert second.kept.computed == {}  # read back, not computed
+    kept = KeptMonths(session_factory)
+    with session_factory() as reading:
+        deck = gather(reading, FEBRUARY, rules, now=NOW, kept=kept)
+    assert deck.assessment == fresh and kept.computed == {}
+
+
+def test_the_assess_command_keeps_the_months_it_computes(database_url: str, engine: Engine,
+                                                         tmp_path: Path) -> None:
+    with Session(engine) as s:
+        build_city(s)
+        s.commit()
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(RULES_YAML, encoding="utf-8")
+    env = {"GRIDWATCH_DATABASE_URL": database_url, "GRIDWATCH_DATA_DIR": str(tmp_path),
+           "GRIDWATCH_AS_OF": NOW.isoformat()}
+    outputs = []
+    for _ in range(2):
+        result = CliRunner().invoke(cli, ["assess", "--month", FEBRUARY, "--rules",
+                                          str(rules_file)], env=env)
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    assert outputs[0] == outputs[1]
+    with Session(engine) as s:
+        assert sorted(s.scalars(select(KeptMonth.month))) == [JANUARY, FEBRUARY]
