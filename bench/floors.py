@@ -1,8 +1,9 @@
 """Independent floors for the benchmarks: the same data fetched by SQL written here by hand.
 
 A benchmark that replays the layer's own statements can never show a slow query: the floor
-would be just as slow. These statements are written directly for SQLite (sqlite3 through
-SQLAlchemy Core ``text()``), one GROUP BY per question, and return plain rows; the benchmarks
+would be just as slow. These statements are written by hand as text (SQLAlchemy Core ``text()``),
+one GROUP BY per question, and return plain rows; the two expressions SQLite and PostgreSQL
+spell differently (seconds between two times, a time's day) are written for each; the benchmarks
 check that they give the same figures as the layer before timing either, so the ratio is
 "the layer's time over the least a program could spend asking the database the same thing".
 """
@@ -17,13 +18,13 @@ from sqlalchemy import Connection, text
 from queries.indicators import BACKLOG_OVER_DAYS, DEFAULT
 from queries.models import OPEN_STATUSES, PUBLIC_SOURCES, STATUS_CANCELLED
 
-# The conditions of every count of queries.indicators, written out for SQLite. Each is
-# expanded in place (no subquery): SQLite then evaluates them on the rows the WHERE found.
+# The conditions of every count of queries.indicators, written out by hand. Each is
+# expanded in place (no subquery): the database evaluates them on the rows the WHERE found.
 _IN = "{col} >= :s AND {col} < :e"
 _LIVE = "cancelled_at IS NULL"
 _REG = f"({_IN.format(col='registered_at')})"
 _KEPT = f"{_REG} AND {_LIVE}"
-_VALID = f"({_IN.format(col='reported_at')}) AND valid_report = 1"
+_VALID = f"({_IN.format(col='reported_at')}) AND valid_report"
 _TO_DISPATCH = f"{_KEPT} AND (dispatched_at IS NOT NULL OR registered_at <= :dispatch_by)"
 _OVERDUE = (f"registered_at < :asof AND (closed_at IS NULL OR closed_at >= :asof) AND {_LIVE} "
             "AND deadline_at < :asof")
@@ -34,21 +35,38 @@ _STILL_OPEN = (f"registered_at < :asof AND (closed_at IS NULL OR closed_at >= :a
 _DUE = f"({_KEPT} AND (closed_at < :asof OR deadline_at < :asof))"
 _CLOSED = f"({_IN.format(col='closed_at')}) AND {_LIVE}"
 _HANDLED = f"({_IN.format(col='handled_at')}) AND {_LIVE}"
-COUNTED = {
+
+
+def _seconds(dialect: str, later: str, earlier: str) -> str:
+    """Whole seconds from ``earlier`` to ``later``, in the dialect's own words."""
+    if dialect == "postgresql":
+        return f"ROUND(EXTRACT(EPOCH FROM ({later} - {earlier})))"
+    return f"ROUND((julianday({later}) - julianday({earlier})) * 86400)"
+
+
+def _day(dialect: str, column: str) -> str:
+    """A time's day as YYYY-MM-DD text."""
+    if dialect == "postgresql":
+        return f"to_char({column}, 'YYYY-MM-DD')"
+    return f"substr({column}, 1, 10)"
+
+
+def _counted(dialect: str) -> dict[str, str]:
+    """Every count's condition for ``dialect``."""
+    return {
     "reported": _IN.format(col="reported_at"),
     "valid_reported": _VALID,
     "registered_of_valid": f"{_VALID} AND registered_at IS NOT NULL",
     "registered": _REG,
     "cancelled": f"{_REG} AND cancelled_at IS NOT NULL",
     "kept": _KEPT,
-    "ontime_registered": f"{_KEPT} AND ROUND((julianday(registered_at) - julianday(reported_at))"
-                         " * 86400) <= :register_s",
+    "ontime_registered": f"{_KEPT} AND "
+                         f"{_seconds(dialect, 'registered_at', 'reported_at')} <= :register_s",
     "public_registered": f"{_KEPT} AND source IN (:p1, :p2)",
     "to_dispatch": _TO_DISPATCH,
-    "ontime_dispatched": f"{_TO_DISPATCH} AND dispatched_at IS NOT NULL AND ROUND(("
-                         "julianday(dispatched_at) - julianday(registered_at)) * 86400)"
-                         " <= :dispatch_s",
-    "misdispatched": f"{_TO_DISPATCH} AND misdispatched = 1",
+    "ontime_dispatched": f"{_TO_DISPATCH} AND dispatched_at IS NOT NULL AND "
+                         f"{_seconds(dialect, 'dispatched_at', 'registered_at')} <= :dispatch_s",
+    "misdispatched": f"{_TO_DISPATCH} AND misdispatched",
     "dispatched": f"({_IN.format(col='dispatched_at')}) AND {_LIVE}",
     "handled": _HANDLED,
     "closed": _CLOSED,
@@ -60,7 +78,7 @@ COUNTED = {
     "due_closed_ontime": f"{_DUE} AND closed_at < :asof AND (deadline_at IS NULL OR "
                          "closed_at <= deadline_at)",
     "due_reworked": f"{_DUE} AND rework_count > 0",
-    "due_extended": f"{_DUE} AND extended = 1",
+    "due_extended": f"{_DUE} AND extended",
     "open_overdue": _OVERDUE,
     "backlog_over_30": f"{_STILL_OPEN} AND registered_at < :backlog_by",
     "settled": f"{_CLOSED} AND settled_level IS NOT NULL",
@@ -68,16 +86,17 @@ COUNTED = {
     "settled_street": f"{_CLOSED} AND settled_level = 'street'",
     "settled_district": f"{_CLOSED} AND settled_level = 'district'",
     "timed": f"{_HANDLED} AND dispatched_at IS NOT NULL",
-}
+    }
 # The WHERE keeps a superset of the cases any count needs, in terms an index on each timestamp
 # can drive (the exact "open past its deadline" test would match every old case by its
 # deadline and scan the table).
-COUNTS_SQL = (
-    "SELECT {key} AS area_key, "
-    + ", ".join(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}"
-                for name, cond in COUNTED.items())
-    + f", SUM(CASE WHEN {_DUE} THEN rework_count ELSE 0 END) AS rework_times"
-    + """
+def _counts_sql(dialect: str) -> str:
+    return (
+        "SELECT {key} AS area_key, "
+        + ", ".join(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}"
+                    for name, cond in _counted(dialect).items())
+        + f", SUM(CASE WHEN {_DUE} THEN rework_count ELSE 0 END) AS rework_times"
+        + """
 FROM cases
 WHERE (reported_at >= :s AND reported_at < :e) OR (registered_at >= :s AND registered_at < :e)
    OR (dispatched_at >= :s AND dispatched_at < :e) OR (handled_at >= :s AND handled_at < :e)
@@ -111,7 +130,8 @@ def counts(conn: Connection, start: datetime, end: datetime, now: datetime, *,
         "dispatch_s": 60 * DEFAULT.ontime_dispatch_minutes,
         "p1": PUBLIC_SOURCES[0], "p2": PUBLIC_SOURCES[1],
     }
-    sql = COUNTS_SQL.format(key=key or "0", group=f"GROUP BY {key}" if key else "")
+    sql = _counts_sql(conn.dialect.name).format(key=key or "0",
+                                                group=f"GROUP BY {key}" if key else "")
     rows = conn.execute(text(sql), params).mappings().all()
     return {row["area_key"]: {k: int(v or 0) for k, v in row.items() if k != "area_key"}
             for row in rows}
@@ -129,11 +149,12 @@ def trend(conn: Connection, last_day: date, days: int) -> tuple[list[int], list[
     """Return reported and closed cases per day for the ``days`` days ending ``last_day``."""
     first = datetime.combine(last_day - timedelta(days=days - 1), datetime.min.time())
     params = {"s": stamp(first), "e": stamp(first + timedelta(days=days))}
+    dialect = conn.dialect.name
     reported = dict(conn.execute(text(
-        "SELECT substr(reported_at, 1, 10), COUNT(*) FROM cases "
+        f"SELECT {_day(dialect, 'reported_at')}, COUNT(*) FROM cases "
         "WHERE reported_at >= :s AND reported_at < :e GROUP BY 1"), params).all())
     closed = dict(conn.execute(text(
-        "SELECT substr(closed_at, 1, 10), COUNT(*) FROM cases WHERE closed_at >= :s "
+        f"SELECT {_day(dialect, 'closed_at')}, COUNT(*) FROM cases WHERE closed_at >= :s "
         "AND closed_at < :e AND cancelled_at IS NULL GROUP BY 1"), params).all())
     calendar = [(first + timedelta(days=i)).date().isoformat() for i in range(days)]
     return [reported.get(d, 0) for d in calendar], [closed.get(d, 0) for d in calendar]
