@@ -52,8 +52,8 @@ def database(args: argparse.Namespace) -> tuple[Engine, Settings]:
     """Open the benchmark's city, generating it when missing (SQLite) or empty (any URL)."""
     url = args.database_url or f"sqlite:///{city(args.workdir, args.cases, args.seed)}"
     engine = make_engine(url)
+    init_db(engine)  # a city file from an older schema is migrated
     if args.database_url:
-        init_db(engine)
         with engine.connect() as conn:
             empty = not conn.scalar(select(func.count()).select_from(Case))
         if empty:

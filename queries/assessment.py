@@ -524,7 +524,8 @@ class _Source:
         self._history = timedelta(days=rules.repeat.history_days)
         self._columns: CaseColumns | None = None
         self._loaded: tuple[datetime, datetime] | None = None
-        self.kept, self.days = kept, DayRows(session)
+        self.kept = kept
+        self.days = DayRows(session, kept.days if kept is not None else None)
         self._context = context_digest(self.streets, self.grids, self.points)
 
     def finished(self, month: str) -> MonthAssessment:

@@ -15,15 +15,20 @@ computation read:
   grid, severity, rework count, imprecise flag, latitude, longitude, deadline and finish
   times, the last two as offsets from the registration).
 
-**Why a content checksum** rather than an updated-at column or ``case_events``: a case is
-written by the importers, the simulator, the desk, Open311 pulls, and by hand in SQL, and a
-city may serve ``cases`` as a view over its own platform (docs/import.md), where no column of
-ours is kept up to date and no event is written. A checksum of what the computation reads sees
-every such change, needs nothing from any writer, and works on a read-only role. It costs one
-aggregate query over the days of the months the walk visits (SQL sums over the
-``registered_at`` index range, no row leaves the database), against loading every case of them
-and running repeat detection once per month. It is a checksum, not a cryptographic hash: only
-edits made to cancel each other (two cases of one day swapping the same amount) could escape it.
+**Why a content checksum** rather than trusting an updated-at column or ``case_events``
+alone: a case is written by the importers, the simulator, the desk, Open311 pulls, and by hand
+in SQL, and a city may serve ``cases`` as a view over its own platform (docs/import.md), where no
+column of ours is kept up to date and no event is written. A checksum of what the computation
+reads sees every such change, needs nothing from any writer, and works on a read-only role. It
+is a checksum, not a cryptographic hash: only edits made to cancel each other (two cases of one
+day swapping the same amount) could escape it.
+
+**What it costs per refresh**: the day rows are kept by the process (``DayCache``) and a
+refresh re-reads only the days of cases written since its last look, found by
+``cases.updated_at`` (set by the database on every insert and on every UPDATE SQLAlchemy sends,
+indexed): O(changes), not one aggregate over the 14 months the streaks walk. Writes that keep
+no updated-at (SQL by hand, a hard delete, a view) are caught by re-reading every day each
+``BACKSTOP_SECONDS`` (10 minutes); with no updated-at at all every day is re-read each time.
 
 The day rows are read before the cases of those days (``DayRows.ensure`` runs before every case
 load), so under READ COMMITTED a change committed in between leaves the month dirty, never kept
@@ -36,9 +41,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -89,31 +97,98 @@ class Entry:
         )
 
 
-class DayRows:
-    """The checksum rows of the days one assessment looks at, each day read once."""
+# How far back from the last look a write is still sought: a transaction that stayed open this
+# long stamps its rows with its start time and commits after the look.
+MARGIN = timedelta(minutes=2)
+# Every day is read again this often whatever ``updated_at`` says: rows written by a tool that
+# keeps no updated-at (SQL by hand, a hard delete) are seen within this time.
+BACKSTOP_SECONDS = 600.0
 
-    def __init__(self, session: Session) -> None:
+
+class DayCache:
+    """The checksum rows of days, kept across assessments by one process (its KeptMonths).
+
+    ``begin`` forgets the days of cases written since the last look (``cases.updated_at``,
+    indexed: one small range read), so a refresh re-reads the days that changed, not the 14
+    months of history the streaks walk through. When nothing keeps ``updated_at`` (every
+    value NULL: a view without it) every day is re-read each time, as without the cache.
+    ``loaded_days`` counts the days read, for the tests.
+    """
+
+    def __init__(self, *, backstop_seconds: float = BACKSTOP_SECONDS, margin: timedelta = MARGIN,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.rows: dict[str, DayRow] = {}
+        self.known: set[str] = set()  # days read (a day without cases has no row)
+        self.loaded_days = 0
+        self.lock = threading.Lock()
+        self._backstop, self._margin, self._monotonic = backstop_seconds, margin, monotonic
+        self._seen: datetime | None = None  # the database's clock at the last look
+        self._full_at: float | None = None
+
+    def begin(self, session: Session) -> None:
+        """Forget what changed since the last look; call before any row of ``session`` is read."""
+        clock = session.scalar(select(func.current_timestamp()))
+        newest = session.scalar(select(func.max(Case.updated_at)))
+        due = self._full_at is None or self._monotonic() - self._full_at >= self._backstop
+        if newest is None or due or self._seen is None:
+            self.rows.clear()
+            self.known.clear()
+            self._full_at = self._monotonic()
+        else:
+            day = func.date(Case.registered_at)
+            # A second more: SQLite's clock has whole seconds, stored without a fraction.
+            since = self._seen - self._margin - timedelta(seconds=1)
+            for changed in session.scalars(select(day).where(
+                    Case.updated_at >= since).distinct()):
+                key = str(changed)[:10]
+                self.known.discard(key)
+                self.rows.pop(key, None)
+        self._seen = clock
+
+
+def _days(start: datetime, end: datetime) -> list[date]:
+    """The days [start, end) touches."""
+    first, last = start.date(), (end - timedelta(microseconds=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+class DayRows:
+    """The checksum rows of the days one assessment looks at, each day read once.
+
+    With a ``cache`` (the KeptMonths' of a long-running process) a day read by an earlier
+    assessment and not written since is not read again.
+    """
+
+    def __init__(self, session: Session, cache: DayCache | None = None) -> None:
         self.session = session
-        self._rows: dict[str, DayRow] = {}
-        self._loaded: tuple[datetime, datetime] | None = None
+        self.cache = DayCache() if cache is None else cache
+        if cache is not None:
+            with cache.lock:
+                cache.begin(session)
 
     def ensure(self, start: datetime, end: datetime) -> None:
-        """Read the rows of [start, end) not read yet (call before loading those cases)."""
-        if self._loaded is None:
-            self._rows.update(self._load(start, end))
-            self._loaded = (start, end)
-            return
-        low, high = self._loaded
-        if start < low:
-            self._rows.update(self._load(start, low))
-        if end > high:
-            self._rows.update(self._load(high, end))
-        self._loaded = (min(start, low), max(end, high))
+        """Read the rows of the days of [start, end) not read yet (call before loading those
+        cases)."""
+        cache = self.cache
+        with cache.lock:
+            missing = [d for d in _days(start, end) if f"{d:%Y-%m-%d}" not in cache.known]
+            runs: list[list[date]] = []
+            for day in missing:
+                if runs and runs[-1][-1] + timedelta(days=1) == day:
+                    runs[-1].append(day)
+                else:
+                    runs.append([day])
+            for run in runs:
+                low = datetime.combine(run[0], datetime.min.time())
+                cache.rows.update(self._load(low, low + timedelta(days=len(run))))
+                cache.known.update(f"{d:%Y-%m-%d}" for d in run)
+                cache.loaded_days += len(run)
 
     def digest(self, start: datetime, end: datetime) -> str:
         """Return the digest of the days in [start, end) (read by ``ensure`` first)."""
         first, last = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
-        days = sorted((d, row) for d, row in self._rows.items() if first <= d < last)
+        with self.cache.lock:
+            days = sorted((d, row) for d, row in self.cache.rows.items() if first <= d < last)
         return hashlib.sha256(repr(days).encode()).hexdigest()
 
     def _load(self, start: datetime, end: datetime) -> dict[str, DayRow]:
@@ -195,6 +270,7 @@ class KeptMonths:
     def __init__(self, writes: sessionmaker[Session]) -> None:
         self.writes = writes
         self.computed: Counter[str] = Counter()
+        self.days = DayCache()
 
     def get(self, session: Session, month: str, rules_sha256: str) -> Entry | None:
         """Return what is kept of a month under these rules (the caller checks it holds)."""

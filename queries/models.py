@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import func
 
 
 class Base(DeclarativeBase):
@@ -234,6 +235,14 @@ class Case(Base):
     satisfied: Mapped[bool | None] = mapped_column(Boolean, doc="hotline 回访满意度")
     photo_urls: Mapped[str | None] = mapped_column(
         Text, doc="the source's photo URLs (照片; http/https only), one per line")
+    # Change tracking: the database's clock when the row was last written, set by the database
+    # on insert and by every UPDATE SQLAlchemy sends (onupdate), so importers, the simulator and
+    # bulk loads all keep it without a line of their own. The kept months re-read only the days
+    # of cases written since they last looked (queries/kept_months.py). NULL: written by a tool
+    # that does not keep it (a view over a city's own platform): then every day is re-read.
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime, nullable=True, server_default=func.current_timestamp(),
+        onupdate=func.current_timestamp(), doc="last write, the database's clock")
 
     category: Mapped[Category] = relationship()
     department: Mapped[Department | None] = relationship()
@@ -255,6 +264,7 @@ class Case(Base):
         Index("ix_cases_department_id", "department_id"),
         Index("ix_cases_repeat_of_id", "repeat_of_id"),
         Index("ix_cases_section_id", "section_id"),
+        Index("ix_cases_updated_at", "updated_at"),
     )
 
     def __repr__(self) -> str:

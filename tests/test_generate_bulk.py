@@ -25,12 +25,14 @@ SEED = 7
 
 
 def fingerprint(engine: Engine) -> dict[str, tuple[int, str]]:
-    """Each written table's row count and a SHA-256 of its rows in id order."""
+    """Each written table's row count and a SHA-256 of its rows in id order (without the
+    database's write time, ``cases.updated_at``, which differs between two runs)."""
     out = {}
     with engine.connect() as conn:
         for table in WRITTEN:
             digest = hashlib.sha256()
-            rows = conn.execute(select(table).order_by(table.c.id)).all()
+            columns = [c for c in table.c if c.name != "updated_at"]
+            rows = conn.execute(select(*columns).order_by(table.c.id)).all()
             for row in rows:
                 digest.update(repr(tuple(row)).encode())
             out[table.name] = (len(rows), digest.hexdigest())
@@ -56,8 +58,8 @@ def test_bulk_and_one_transaction_write_the_same_city(tmp_path: Path) -> None:
     assert {str(i.name) for i in DEFERRED_INDEXES} <= (
         index_names(bulk, "cases") | index_names(bulk, "case_events")
     )
-    # 14 on cases (section_id among them), case_events.case_id and case_events.at
-    assert len(DEFERRED_INDEXES) == 16
+    # 15 on cases (section_id and updated_at among them), case_events.case_id and .at
+    assert len(DEFERRED_INDEXES) == 17
 
 
 def test_each_chunk_of_cases_is_its_own_transaction(

@@ -5,13 +5,14 @@ clock past an open problem's deadline changes it. Every kept read equals a fresh
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy import Engine, Select, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks.rankings import RankingsPage
@@ -23,7 +24,7 @@ from ingest.importer.readers import open_source
 from ingest.simulator import Simulator
 from queries.assessment import assess_month, dirty_months, publish_month
 from queries.deck import gather
-from queries.kept_months import KeptMonths
+from queries.kept_months import BACKSTOP_SECONDS, DayCache, KeptMonths
 from queries.models import STATUS_CANCELLED, STATUS_CLOSED, STATUS_HANDLING, Case, KeptMonth
 from queries.rules import Rules, load_rules, parse_rules
 from queries.workcalendar import default_calendar
@@ -346,3 +347,69 @@ def test_the_assess_command_keeps_the_months_it_computes(database_url: str, engi
     assert outputs[0] == outputs[1]
     with Session(engine) as s:
         assert sorted(s.scalars(select(KeptMonth.month))) == [JANUARY, FEBRUARY]
+
+
+# --- O(changes): the day rows are re-read only for days written since the last look -----------
+
+def test_a_refresh_rereads_only_the_days_written_since_the_last(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    build_city(session)
+    session.commit()
+    rules, kept = _rules(), KeptMonths(session_factory)
+    # No margin for late commits here, and the city's writes two clock seconds before the
+    # first look (the look reaches a second further back: SQLite's clock has whole seconds).
+    kept.days = DayCache(margin=timedelta(0))
+    time.sleep(2.1)
+    _same(session, FEBRUARY, rules, NOW, kept)
+    first = kept.days.loaded_days
+    assert first > 0
+    session.rollback()
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert kept.days.loaded_days == first  # nothing written: no day read again
+    january = session.scalars(select_month(1)).first()
+    assert january is not None
+    session.execute(update(Case).where(Case.id == january).values(severity=3))
+    session.commit()
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert kept.days.loaded_days == first + 1  # that case's registration day only
+    assert kept.computed == {FEBRUARY: 2, JANUARY: 2}  # and both months it feeds are dirty
+
+
+def test_without_updated_at_every_day_is_read_each_time(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    """A view offering ``NULL AS updated_at``: the cache cannot tell, so it reads every day."""
+    build_city(session)
+    session.execute(update(Case).values(updated_at=None))
+    session.commit()
+    rules, kept = _rules(), KeptMonths(session_factory)
+    _same(session, FEBRUARY, rules, NOW, kept)
+    first = kept.days.loaded_days
+    session.rollback()
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert kept.days.loaded_days == 2 * first
+
+
+def test_a_write_that_keeps_no_updated_at_is_seen_by_the_backstop(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    """SQL by hand that leaves ``updated_at`` as it was: unseen until every day is re-read,
+    BACKSTOP_SECONDS after the last full read; then the month is dirty and right again."""
+    build_city(session)
+    session.commit()
+    rules, kept = _rules(), KeptMonths(session_factory)
+    moment = [0.0]
+    kept.days = DayCache(monotonic=lambda: moment[0])
+    _same(session, FEBRUARY, rules, NOW, kept)
+    session.rollback()
+    january = session.scalars(select_month(1)).first()
+    session.execute(text("UPDATE cases SET severity = 3, updated_at = '2000-01-01 00:00:00' "
+                         "WHERE id = :id"), {"id": january})
+    session.commit()
+    assess_month(session, FEBRUARY, rules, now=NOW, kept=kept)
+    assert kept.computed == {FEBRUARY: 1, JANUARY: 1}  # not seen yet: the kept result stands
+    session.rollback()
+    moment[0] = BACKSTOP_SECONDS
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert kept.computed == {FEBRUARY: 2, JANUARY: 2}
