@@ -31,5 +31,6 @@ SELECT oid AS id, 'legacy' AS source_system, order_no AS external_id, '巡查上
        CASE WHEN state = 9 THEN cancel_time END AS cancelled_at,
        limit_time AS deadline_at, limit_time AS original_deadline_at,
        0 AS extended, 0 AS misdispatched, 0 AS rework_count, NULL AS settled_level,
-       NULL AS repeat_of_id, NULL AS satisfied
+       NULL AS repeat_of_id, NULL AS satisfied, NULL AS section_id, NULL AS photo_urls,
+       NULL AS updated_at
 FROM wo_order;
