@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from queries import migrate
 from queries.models import Base
 from queries.schema import upgrade_schema
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -56,8 +65,109 @@ def engine_options(backend: str, *, connect_timeout: int, statement_timeout: int
             "keepalives_interval": connect_timeout, "keepalives_count": 3,
             "tcp_user_timeout": statement_timeout * 1000,
         }
+        # The pool's ping and its rollback on return run under the watchdog instead
+        # (``Watchdog.install``): SQLAlchemy's own would wait on a frozen server for ever.
+        return {"connect_args": connect_args, "pool_reset_on_return": None, "pool_size": 5,
+                "max_overflow": 5, "pool_timeout": statement_timeout}
     return {"connect_args": connect_args, "pool_pre_ping": True, "pool_size": 5,
             "max_overflow": 5, "pool_timeout": statement_timeout}
+
+
+class Watchdog:
+    """Breaks the socket of a PostgreSQL connection whose server stopped answering.
+
+    A frozen server (SIGSTOP, a paused VM, a hung disk) keeps its sockets open and its kernel
+    acknowledges every packet: ``statement_timeout`` never fires (the server is not running),
+    ``tcp_user_timeout`` sees no unacknowledged data and the keepalives are answered, so a
+    read would wait until the server wakes — a wall's poll for as long as the freeze. Each
+    statement, ping and rollback is armed with a deadline here; past it one thread shuts the
+    socket down, the driver fails the call as a lost connection and SQLAlchemy drops it from
+    the pool as a disconnect.
+    """
+
+    TICK = 0.25  # seconds between the thread's looks at the deadlines
+
+    def __init__(self) -> None:
+        self._armed: dict[int, tuple[float, Any]] = {}  # id(DBAPI connection) -> (deadline, it)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, dbapi_connection: Any, seconds: float) -> None:
+        with self._lock:
+            self._armed[id(dbapi_connection)] = (time.monotonic() + seconds, dbapi_connection)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="gridwatch-db-watchdog",
+                                                daemon=True)
+                self._thread.start()
+
+    def disarm(self, dbapi_connection: Any) -> None:
+        with self._lock:
+            self._armed.pop(id(dbapi_connection), None)
+
+    @contextmanager
+    def guard(self, dbapi_connection: Any, seconds: float) -> Iterator[None]:
+        self.arm(dbapi_connection, seconds)
+        try:
+            yield
+        finally:
+            self.disarm(dbapi_connection)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            # Under the lock: an armed connection is inside a call, so it is not closed (and its
+            # descriptor not reused) before the call returns and disarms it.
+            with self._lock:
+                for key, (deadline, conn) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[key]
+                        self._break(conn)
+
+    @staticmethod
+    def _break(dbapi_connection: Any) -> None:
+        try:
+            fd = dbapi_connection.fileno()
+            with socket.socket(fileno=os.dup(fd)) as sock:  # the same socket, its own descriptor
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, ValueError, AttributeError) as exc:
+            log.debug("watchdog: the connection was already gone: %s", exc)
+            return
+        log.warning("the database did not answer in time: connection broken (a frozen server?)")
+
+    def install(self, engine: Engine, *, statement_seconds: float, ping_seconds: float) -> None:
+        """Arm every statement of ``engine``, and ping and roll back pooled connections here."""
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _arm(_conn: Any, cursor: Any, *_args: Any) -> None:
+            self.arm(cursor.connection, statement_seconds)
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _disarm(_conn: Any, cursor: Any, *_args: Any) -> None:
+            self.disarm(cursor.connection)
+
+        @event.listens_for(engine, "handle_error")
+        def _failed(context: Any) -> None:
+            cursor = getattr(context, "cursor", None)  # absent when connecting failed
+            if cursor is not None:
+                self.disarm(cursor.connection)
+
+        @event.listens_for(engine, "checkout")
+        def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+            # The pre-ping: a connection the server dropped (a restart) is replaced by the pool.
+            try:
+                with self.guard(dbapi_connection, ping_seconds):
+                    dbapi_connection.execute("SELECT 1")
+                    dbapi_connection.rollback()
+            except Exception as exc:  # noqa: BLE001 - any failure: the pool takes a new one
+                raise DisconnectionError(str(exc)) from exc
+
+        @event.listens_for(engine, "reset")
+        def _reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+            if state.transaction_was_reset:
+                return
+            with self.guard(dbapi_connection, statement_seconds):
+                dbapi_connection.rollback()
 
 
 def make_engine(url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
@@ -72,6 +182,11 @@ def make_engine(url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
     options = engine_options(backend, connect_timeout=connect_timeout,
                              statement_timeout=statement_timeout)
     try:
+        if backend == "postgresql":
+            engine = create_engine(parsed, **options)
+            Watchdog().install(engine, statement_seconds=statement_timeout + 1,
+                               ping_seconds=connect_timeout)
+            return engine
         if backend != "sqlite":
             return create_engine(parsed, **options)
         if parsed.database and parsed.database != ":memory:":

@@ -29,6 +29,7 @@ from html import escape
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, g, redirect, request, session
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -80,7 +81,13 @@ def path_kind(path: str) -> str:
 @dataclass
 class TokenCache:
     """Kiosk-token checks remembered for a few seconds: a wall polls often, the DB is asked
-    at most once per ``seconds`` per token."""
+    at most once per ``seconds`` per token.
+
+    While the database cannot answer, a token checked before keeps its last answer (asked
+    again every ``seconds``): a wall keeps polling the snapshot it has and shows it stale,
+    instead of every poll failing and the stale badge never reaching it. Revoking needs the
+    database anyway, so nothing is lost; a token never seen before is not let in.
+    """
 
     sessions: sessionmaker[Session]
     clock: Callable[[], float] = time.monotonic
@@ -93,8 +100,14 @@ class TokenCache:
         now = self.clock()
         if hit is not None and now - hit[1] < self.seconds:
             return hit[0]
-        with self.sessions() as db:
-            name = accounts.check_token(db, secret)
+        try:
+            with self.sessions() as db:
+                name = accounts.check_token(db, secret)
+        except SQLAlchemyError:
+            if hit is None:
+                raise
+            log.debug("kiosk token check failed, keeping its last answer", exc_info=True)
+            name = hit[0]
         if len(self._seen) > 1000:
             self._seen.clear()
         self._seen[secret] = (name, now)
