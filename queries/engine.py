@@ -7,14 +7,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from queries import migrate
@@ -65,10 +65,6 @@ def engine_options(backend: str, *, connect_timeout: int, statement_timeout: int
             "keepalives_interval": connect_timeout, "keepalives_count": 3,
             "tcp_user_timeout": statement_timeout * 1000,
         }
-        # The pool's ping and its rollback on return run under the watchdog instead
-        # (``Watchdog.install``): SQLAlchemy's own would wait on a frozen server for ever.
-        return {"connect_args": connect_args, "pool_reset_on_return": None, "pool_size": 5,
-                "max_overflow": 5, "pool_timeout": statement_timeout}
     return {"connect_args": connect_args, "pool_pre_ping": True, "pool_size": 5,
             "max_overflow": 5, "pool_timeout": statement_timeout}
 
@@ -80,9 +76,9 @@ class Watchdog:
     acknowledges every packet: ``statement_timeout`` never fires (the server is not running),
     ``tcp_user_timeout`` sees no unacknowledged data and the keepalives are answered, so a
     read would wait until the server wakes — a wall's poll for as long as the freeze. Each
-    statement, ping and rollback is armed with a deadline here; past it one thread shuts the
-    socket down, the driver fails the call as a lost connection and SQLAlchemy drops it from
-    the pool as a disconnect.
+    statement, ping, rollback and commit is armed with a deadline here; past it one thread
+    shuts the socket down, the driver fails the call as a lost connection and SQLAlchemy drops
+    it from the pool as a disconnect.
     """
 
     TICK = 0.25  # seconds between the thread's looks at the deadlines
@@ -136,7 +132,7 @@ class Watchdog:
         log.warning("the database did not answer in time: connection broken (a frozen server?)")
 
     def install(self, engine: Engine, *, statement_seconds: float, ping_seconds: float) -> None:
-        """Arm every statement of ``engine``, and ping and roll back pooled connections here."""
+        """Arm every statement, ping, rollback and commit of ``engine``."""
 
         @event.listens_for(engine, "before_cursor_execute")
         def _arm(_conn: Any, cursor: Any, *_args: Any) -> None:
@@ -152,22 +148,18 @@ class Watchdog:
             if cursor is not None:
                 self.disarm(cursor.connection)
 
-        @event.listens_for(engine, "checkout")
-        def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-            # The pre-ping: a connection the server dropped (a restart) is replaced by the pool.
-            try:
-                with self.guard(dbapi_connection, ping_seconds):
-                    dbapi_connection.execute("SELECT 1")
-                    dbapi_connection.rollback()
-            except Exception as exc:  # noqa: BLE001 - any failure: the pool takes a new one
-                raise DisconnectionError(str(exc)) from exc
+        # The pool's pre-ping, its rollback on return and every commit call the dialect, not a
+        # cursor: each is wrapped with its own budget (the engine's dialect is its own object).
+        dialect = engine.dialect
+        for name, seconds in (("do_ping", ping_seconds), ("do_rollback", statement_seconds),
+                              ("do_commit", statement_seconds)):
+            setattr(dialect, name, self._guarded(getattr(dialect, name), seconds))
 
-        @event.listens_for(engine, "reset")
-        def _reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
-            if state.transaction_was_reset:
-                return
-            with self.guard(dbapi_connection, statement_seconds):
-                dbapi_connection.rollback()
+    def _guarded(self, call: Callable[[Any], Any], seconds: float) -> Callable[[Any], Any]:
+        def guarded(dbapi_connection: Any) -> Any:
+            with self.guard(dbapi_connection, seconds):
+                return call(dbapi_connection)
+        return guarded
 
 
 def make_engine(url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
