@@ -238,7 +238,9 @@ def start_server(command: str, env: dict[str, str], log_dir: Path, *,
 
 
 def stop_server(server: Server) -> None:
-    server.process.send_signal(signal.SIGINT)  # Ctrl+C: waitress and gunicorn stop cleanly
+    # SIGTERM, not Ctrl+C: a shell running the suite in the background ignores SIGINT for
+    # its children. serve ends at once (it holds nothing to flush), gunicorn stops gracefully.
+    server.process.terminate()
     try:
         server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
