@@ -114,6 +114,34 @@ class TokenCache:
         return name
 
 
+@dataclass
+class AccountCache:
+    """The account behind a session cookie, read on every request (a disabled account's
+    session ends at its next one).
+
+    While the database cannot answer, an account read before keeps its last answer, as a kiosk
+    token does (``TokenCache``): a leader watching the wall keeps the stale snapshot and its
+    badge instead of every poll failing. An account never read is not let in.
+    """
+
+    sessions: sessionmaker[Session]
+    _last: dict[str, accounts.Account | None] = field(default_factory=dict)
+
+    def get(self, username: str) -> accounts.Account | None:
+        try:
+            with self.sessions() as db:
+                account = accounts.get_account(db, username)
+        except SQLAlchemyError:
+            if username not in self._last:
+                raise
+            log.debug("account check failed, keeping its last answer", exc_info=True)
+            return self._last[username]
+        if len(self._last) > 1000:
+            self._last.clear()
+        self._last[username] = account
+        return account
+
+
 def _same_origin() -> bool:
     """True unless Origin (or, lacking it, Referer) names another host."""
     source = request.headers.get("Origin") or request.headers.get("Referer")
@@ -141,6 +169,8 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
     idle = settings.idle_minutes * 60
     tokens = TokenCache(sessions)
     server.config["GRIDWATCH_TOKENS"] = tokens
+    known = AccountCache(sessions)
+    server.config["GRIDWATCH_ACCOUNTS"] = known
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_SECURE=settings.https)
 
@@ -161,8 +191,7 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         if clock() - seen > idle:
             session.clear()
             return None
-        with sessions() as db:
-            account = accounts.get_account(db, username)
+        account = known.get(username)
         if account is None or account.disabled:
             session.clear()
             return None

@@ -32,10 +32,11 @@ from app import Context, create_app, create_context
 from cli import production_server
 from queries import accounts
 from queries.engine import init_db
-from security.sessions import KIOSK_COOKIE, TokenCache
+from security.sessions import KIOSK_COOKIE, AccountCache, TokenCache
 from settings import Settings
 from snapshot.store import DISTRICT
 from tests.handbuilt import build_handbuilt
+from tests.identities import LEADER, logged_in_client
 from tests.test_outage import DownSessions
 
 NOW = datetime(2026, 5, 12, 10, 30)
@@ -137,6 +138,24 @@ def test_in_an_outage_a_known_token_keeps_polling_and_a_new_one_gets_a_503(
     refused = stranger.get("/api/version")
     assert refused.status_code == 503 and "unavailable" in refused.get_data(as_text=True)
     assert refused.headers["Retry-After"] == str(closed.settings.refresh_seconds)
+    closed.engine.dispose()
+
+
+def test_in_an_outage_a_logged_in_leader_keeps_polling_too(
+        tmp_path: Path, ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for a leader's browser on the wall: the account read before stands while the
+    database is down, so the poll still brings the ``-stale`` stamp."""
+    closed = create_context(Settings(data_dir=tmp_path, database_url=ctx.settings.database_url))
+    closed.store.refresh()
+    app = create_app(context=closed)
+    client = logged_in_client(app, LEADER)
+    stamp = client.get("/api/version").get_data(as_text=True)
+    known: AccountCache = app.server.config["GRIDWATCH_ACCOUNTS"]
+    known.sessions = DownSessions(closed.sessions)  # type: ignore[assignment]
+    later = time.monotonic() + 3 * closed.settings.refresh_seconds
+    monkeypatch.setattr("snapshot.store.time.monotonic", lambda: later)
+    polled = client.get(f"/api/version?v={stamp}")
+    assert (polled.status_code, polled.get_data(as_text=True)) == (200, f"{stamp}-stale")
     closed.engine.dispose()
 
 
