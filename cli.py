@@ -444,7 +444,9 @@ def migrate_command() -> None:
     path = sqlite_file(settings.database_url)
     if path is not None and not path.is_file():
         raise click.ClickException(f"no database at {path}: run `gridwatch init-db`")
-    engine = make_engine(settings.database_url)
+    # GRIDWATCH_STATEMENT_TIMEOUT reaches migrations too: an index on millions of cases may
+    # need longer than the default, and the setting is how to say so.
+    engine = make_engine(settings.database_url, **settings.engine_timeouts())
     check_connection(engine)
     with engine.connect() as conn:
         before = current_revision(conn)

@@ -26,6 +26,17 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         if (wall.as_of || !at) { return; }
         window.dash_clientside.set_props("screen-updated", { children: wall.updated + " " + at });
       }
+      /* A 503 is a server that cannot read the database (a worker started during an outage
+         has not seen this wall's token yet): the numbers on screen are old, so the stale
+         badge shows until a poll is answered again; a new stamp's refresh sets it anyway. */
+      var unreadable = false;
+      function cannotRead(on) {
+        if (on === unreadable) { return; }
+        unreadable = on;
+        if (on || !/-stale$/.test(stamp)) {
+          window.dash_clientside.set_props("screen-stale", { hidden: !on });
+        }
+      }
       function poll() {
         if (generation !== gw.pollGeneration || !document.getElementById("screen-updated")) {
           return;
@@ -34,12 +45,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         // own Cache-Control: no-store already keeps it out of the cache.
         window.fetch(url + encodeURIComponent(stamp))
           .then(function (resp) {
+            if (resp.status === 503) { cannotRead(true); return; }
             if (!resp.ok) { return; }
             return resp.text().then(function (next) {
               if (next === "") {
                 label(resp);
+                cannotRead(false);
               } else if (next !== stamp) {
                 stamp = next;
+                unreadable = false;  // the refresh the new stamp runs sets the badge
                 window.dash_clientside.set_props("screen-poll", { data: next });
               }
             });

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from queries import migrate
 from queries.models import Base
 from queries.schema import upgrade_schema
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -60,6 +69,99 @@ def engine_options(backend: str, *, connect_timeout: int, statement_timeout: int
             "max_overflow": 5, "pool_timeout": statement_timeout}
 
 
+class Watchdog:
+    """Breaks the socket of a PostgreSQL connection whose server stopped answering.
+
+    A frozen server (SIGSTOP, a paused VM, a hung disk) keeps its sockets open and its kernel
+    acknowledges every packet: ``statement_timeout`` never fires (the server is not running),
+    ``tcp_user_timeout`` sees no unacknowledged data and the keepalives are answered, so a
+    read would wait until the server wakes — a wall's poll for as long as the freeze. Each
+    statement, ping, rollback and commit is armed with a deadline here; past it one thread
+    shuts the socket down, the driver fails the call as a lost connection and SQLAlchemy drops
+    it from the pool as a disconnect.
+    """
+
+    TICK = 0.25  # seconds between the thread's looks at the deadlines
+
+    def __init__(self) -> None:
+        self._armed: dict[int, tuple[float, Any]] = {}  # id(DBAPI connection) -> (deadline, it)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, dbapi_connection: Any, seconds: float) -> None:
+        with self._lock:
+            self._armed[id(dbapi_connection)] = (time.monotonic() + seconds, dbapi_connection)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="gridwatch-db-watchdog",
+                                                daemon=True)
+                self._thread.start()
+
+    def disarm(self, dbapi_connection: Any) -> None:
+        with self._lock:
+            self._armed.pop(id(dbapi_connection), None)
+
+    @contextmanager
+    def guard(self, dbapi_connection: Any, seconds: float) -> Iterator[None]:
+        self.arm(dbapi_connection, seconds)
+        try:
+            yield
+        finally:
+            self.disarm(dbapi_connection)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            # Under the lock: an armed connection is inside a call, so it is not closed (and its
+            # descriptor not reused) before the call returns and disarms it.
+            with self._lock:
+                for key, (deadline, conn) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[key]
+                        self._break(conn)
+
+    @staticmethod
+    def _break(dbapi_connection: Any) -> None:
+        try:
+            fd = dbapi_connection.fileno()
+            with socket.socket(fileno=os.dup(fd)) as sock:  # the same socket, its own descriptor
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, ValueError, AttributeError) as exc:
+            log.debug("watchdog: the connection was already gone: %s", exc)
+            return
+        log.warning("the database did not answer in time: connection broken (a frozen server?)")
+
+    def install(self, engine: Engine, *, statement_seconds: float, ping_seconds: float) -> None:
+        """Arm every statement, ping, rollback and commit of ``engine``."""
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _arm(_conn: Any, cursor: Any, *_args: Any) -> None:
+            self.arm(cursor.connection, statement_seconds)
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _disarm(_conn: Any, cursor: Any, *_args: Any) -> None:
+            self.disarm(cursor.connection)
+
+        @event.listens_for(engine, "handle_error")
+        def _failed(context: Any) -> None:
+            cursor = getattr(context, "cursor", None)  # absent when connecting failed
+            if cursor is not None:
+                self.disarm(cursor.connection)
+
+        # The pool's pre-ping, its rollback on return and every commit call the dialect, not a
+        # cursor: each is wrapped with its own budget (the engine's dialect is its own object).
+        dialect = engine.dialect
+        for name, seconds in (("do_ping", ping_seconds), ("do_rollback", statement_seconds),
+                              ("do_commit", statement_seconds)):
+            setattr(dialect, name, self._guarded(getattr(dialect, name), seconds))
+
+    def _guarded(self, call: Callable[[Any], Any], seconds: float) -> Callable[[Any], Any]:
+        def guarded(dbapi_connection: Any) -> Any:
+            with self.guard(dbapi_connection, seconds):
+                return call(dbapi_connection)
+        return guarded
+
+
 def make_engine(url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
                 statement_timeout: int = DEFAULT_STATEMENT_TIMEOUT) -> Engine:
     """Create an engine for ``url`` with bounded waits (``engine_options``); SQLite gets WAL
@@ -72,6 +174,11 @@ def make_engine(url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
     options = engine_options(backend, connect_timeout=connect_timeout,
                              statement_timeout=statement_timeout)
     try:
+        if backend == "postgresql":
+            engine = create_engine(parsed, **options)
+            Watchdog().install(engine, statement_seconds=statement_timeout + 1,
+                               ping_seconds=connect_timeout)
+            return engine
         if backend != "sqlite":
             return create_engine(parsed, **options)
         if parsed.database and parsed.database != ":memory:":

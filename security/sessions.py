@@ -29,6 +29,7 @@ from html import escape
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, g, redirect, request, session
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -80,7 +81,13 @@ def path_kind(path: str) -> str:
 @dataclass
 class TokenCache:
     """Kiosk-token checks remembered for a few seconds: a wall polls often, the DB is asked
-    at most once per ``seconds`` per token."""
+    at most once per ``seconds`` per token.
+
+    While the database cannot answer, a token checked before keeps its last answer (asked
+    again every ``seconds``): a wall keeps polling the snapshot it has and shows it stale,
+    instead of every poll failing and the stale badge never reaching it. Revoking needs the
+    database anyway, so nothing is lost; a token never seen before is not let in.
+    """
 
     sessions: sessionmaker[Session]
     clock: Callable[[], float] = time.monotonic
@@ -93,12 +100,46 @@ class TokenCache:
         now = self.clock()
         if hit is not None and now - hit[1] < self.seconds:
             return hit[0]
-        with self.sessions() as db:
-            name = accounts.check_token(db, secret)
+        try:
+            with self.sessions() as db:
+                name = accounts.check_token(db, secret)
+        except SQLAlchemyError:
+            if hit is None:
+                raise
+            log.debug("kiosk token check failed, keeping its last answer", exc_info=True)
+            name = hit[0]
         if len(self._seen) > 1000:
             self._seen.clear()
         self._seen[secret] = (name, now)
         return name
+
+
+@dataclass
+class AccountCache:
+    """The account behind a session cookie, read on every request (a disabled account's
+    session ends at its next one).
+
+    While the database cannot answer, an account read before keeps its last answer, as a kiosk
+    token does (``TokenCache``): a leader watching the wall keeps the stale snapshot and its
+    badge instead of every poll failing. An account never read is not let in.
+    """
+
+    sessions: sessionmaker[Session]
+    _last: dict[str, accounts.Account | None] = field(default_factory=dict)
+
+    def get(self, username: str) -> accounts.Account | None:
+        try:
+            with self.sessions() as db:
+                account = accounts.get_account(db, username)
+        except SQLAlchemyError:
+            if username not in self._last:
+                raise
+            log.debug("account check failed, keeping its last answer", exc_info=True)
+            return self._last[username]
+        if len(self._last) > 1000:
+            self._last.clear()
+        self._last[username] = account
+        return account
 
 
 def _same_origin() -> bool:
@@ -128,6 +169,8 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
     idle = settings.idle_minutes * 60
     tokens = TokenCache(sessions)
     server.config["GRIDWATCH_TOKENS"] = tokens
+    known = AccountCache(sessions)
+    server.config["GRIDWATCH_ACCOUNTS"] = known
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_SECURE=settings.https)
 
@@ -148,8 +191,7 @@ def register(server: Flask, sessions: sessionmaker[Session], settings: Settings,
         if clock() - seen > idle:
             session.clear()
             return None
-        with sessions() as db:
-            account = accounts.get_account(db, username)
+        account = known.get(username)
         if account is None or account.disabled:
             session.clear()
             return None

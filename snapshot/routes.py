@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import cast
 
 from flask import Flask, Response, request, send_file
 from pylopdf_fonts_zh_cn import sans_path
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from snapshot.store import DISTRICT, SnapshotSource
 
@@ -24,6 +27,8 @@ def _versioned(body: bytes, etag: str, gzipped: bytes | None = None) -> Response
     resp.vary.add("Accept-Encoding")
     return cast(Response, resp.make_conditional(request))
 
+
+log = logging.getLogger(__name__)
 
 FONT_URL = "/fonts/gridwatch-sans.otf"
 VERSION_URL = "/api/version"
@@ -87,7 +92,34 @@ def register(server: Flask, store: SnapshotSource) -> None:
 
     @server.get("/healthz")
     def healthz() -> Response:
+        """200 ``ok`` only while the district's snapshot is fresh; 503 otherwise.
+
+        The first word says which: ``stale`` (walls show an old snapshot with the stale
+        badge) or ``unavailable`` (no snapshot at all: walls say the data is unavailable, e.g.
+        a worker started during an outage). The database's error stays in the log: this route
+        is public.
+        """
         store.get(DISTRICT)  # a worker reads the shared table; one process builds if missing
-        stale = store.is_stale(DISTRICT)
-        return Response("stale" if stale else "ok", status=503 if stale else 200,
-                        mimetype="text/plain")
+        if not store.is_stale(DISTRICT):
+            return Response("ok", mimetype="text/plain")
+        at = store.refreshed_at(DISTRICT)
+        failing = store.error(DISTRICT) is not None
+        if store.status(DISTRICT) == "ready" and at is not None:
+            body = f"stale: last refresh {at:%Y-%m-%d %H:%M:%S}; " + (
+                "the database does not answer" if failing else "the refresh is late")
+        else:
+            body = "unavailable: no snapshot; " + (
+                "the database does not answer" if failing else "no refresh yet")
+        return Response(body, status=503, mimetype="text/plain",
+                        headers={"Retry-After": str(store.refresh_seconds)})
+
+    @server.errorhandler(OperationalError)
+    @server.errorhandler(PoolTimeout)
+    def database_unavailable(exc: Exception) -> Response:
+        """A request that needed the database while it is down or frozen: a 503 saying so
+        (the wall's poll retries), not a 500 and a traceback per request."""
+        log.info("%s %s: database unavailable: %s", request.method, request.path,
+                 str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
+        return Response("数据库暂不可用，稍后自动重试 · the database is unavailable, retrying",
+                        status=503, mimetype="text/plain",
+                        headers={"Retry-After": str(store.refresh_seconds)})

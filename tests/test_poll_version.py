@@ -25,16 +25,19 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from app import Context, create_app, create_context
 from cli import production_server
 from queries import accounts
 from queries.engine import init_db
-from security.sessions import KIOSK_COOKIE, TokenCache
+from security.sessions import KIOSK_COOKIE, AccountCache, TokenCache
 from settings import Settings
 from snapshot.store import DISTRICT
 from tests.handbuilt import build_handbuilt
+from tests.identities import LEADER, logged_in_client
+from tests.test_outage import DownSessions
 
 NOW = datetime(2026, 5, 12, 10, 30)
 LIMIT = 100
@@ -91,7 +94,8 @@ def test_an_area_without_a_snapshot_has_its_own_stamp(client: FlaskClient) -> No
     assert resp.status_code == 200 and resp.get_data(as_text=True) == "none-stale"
 
 
-def test_a_revoked_kiosk_token_is_refused_at_the_next_poll(tmp_path: Path, ctx: Context) -> None:
+def kiosk_wall(tmp_path: Path, ctx: Context) -> tuple[Context, Flask, FlaskClient]:
+    """The app without the open wall, and a client holding the kiosk token "hall"."""
     closed = create_context(Settings(data_dir=tmp_path, database_url=ctx.settings.database_url))
     server = create_app(context=closed).server
     with closed.sessions() as session:
@@ -99,6 +103,11 @@ def test_a_revoked_kiosk_token_is_refused_at_the_next_poll(tmp_path: Path, ctx: 
         session.commit()
     client = server.test_client()
     client.set_cookie(KIOSK_COOKIE, secret)
+    return closed, server, client
+
+
+def test_a_revoked_kiosk_token_is_refused_at_the_next_poll(tmp_path: Path, ctx: Context) -> None:
+    closed, server, client = kiosk_wall(tmp_path, ctx)
     assert client.get("/api/version").status_code == 200
     with closed.sessions() as session:
         accounts.revoke_token(session, "hall", now=NOW)
@@ -107,6 +116,46 @@ def test_a_revoked_kiosk_token_is_refused_at_the_next_poll(tmp_path: Path, ctx: 
     tokens.seconds = 0  # the cache's few seconds are shorter than a poll; here: none
     refused = client.get("/api/version")
     assert refused.status_code == 403 and b"kiosk token revoked" in refused.data
+    closed.engine.dispose()
+
+
+def test_in_an_outage_a_known_token_keeps_polling_and_a_new_one_gets_a_503(
+        tmp_path: Path, ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wall whose token was checked keeps its stale snapshot and its badge while the database
+    is down (each poll failing would keep the ``-stale`` stamp from it); a token never seen is
+    not let in, and the answer is a 503 that says why, not a 500."""
+    closed, server, client = kiosk_wall(tmp_path, ctx)
+    closed.store.refresh()
+    stamp = client.get("/api/version").get_data(as_text=True)
+    tokens: TokenCache = server.config["GRIDWATCH_TOKENS"]
+    tokens.seconds = 0  # every poll asks the database
+    tokens.sessions = DownSessions(closed.sessions)  # type: ignore[assignment]
+    later = time.monotonic() + 3 * closed.settings.refresh_seconds
+    monkeypatch.setattr("snapshot.store.time.monotonic", lambda: later)
+    assert client.get(f"/api/version?v={stamp}").get_data(as_text=True) == f"{stamp}-stale"
+    stranger = server.test_client()
+    stranger.set_cookie(KIOSK_COOKIE, "never-seen")
+    refused = stranger.get("/api/version")
+    assert refused.status_code == 503 and "unavailable" in refused.get_data(as_text=True)
+    assert refused.headers["Retry-After"] == str(closed.settings.refresh_seconds)
+    closed.engine.dispose()
+
+
+def test_in_an_outage_a_logged_in_leader_keeps_polling_too(
+        tmp_path: Path, ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for a leader's browser on the wall: the account read before stands while the
+    database is down, so the poll still brings the ``-stale`` stamp."""
+    closed = create_context(Settings(data_dir=tmp_path, database_url=ctx.settings.database_url))
+    closed.store.refresh()
+    app = create_app(context=closed)
+    client = logged_in_client(app, LEADER)
+    stamp = client.get("/api/version").get_data(as_text=True)
+    known: AccountCache = app.server.config["GRIDWATCH_ACCOUNTS"]
+    known.sessions = DownSessions(closed.sessions)  # type: ignore[assignment]
+    later = time.monotonic() + 3 * closed.settings.refresh_seconds
+    monkeypatch.setattr("snapshot.store.time.monotonic", lambda: later)
+    polled = client.get(f"/api/version?v={stamp}")
+    assert (polled.status_code, polled.get_data(as_text=True)) == (200, f"{stamp}-stale")
     closed.engine.dispose()
 
 

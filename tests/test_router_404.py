@@ -61,8 +61,8 @@ def test_routes_and_assets_are_unaffected(client: FlaskClient, path: str) -> Non
 
 
 def test_the_health_route_answers_for_itself(client: FlaskClient) -> None:
-    resp = client.get("/healthz")  # no scheduler ran: stale, by the route's own rule
-    assert (resp.status_code, resp.data) == (503, b"stale")
+    resp = client.get("/healthz")  # no scheduler ran: no snapshot, by the route's own rule
+    assert (resp.status_code, resp.data) == (503, b"unavailable: no snapshot; no refresh yet")
 
 
 def test_a_missing_asset_is_werkzeugs_plain_404(client: FlaskClient) -> None:

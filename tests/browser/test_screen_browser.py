@@ -195,3 +195,21 @@ def test_unreachable_database_keeps_numbers_and_shows_stale(open_page: Callable[
         live_app.ctx.engine.dispose()
     expect(stale).to_be_hidden(timeout=WITHIN_TWO_INTERVALS_MS)
     assert live_app.ctx.store.error(DISTRICT) is None
+
+
+def test_a_poll_answered_503_shows_stale_until_a_poll_is_answered(
+        open_page: Callable[..., Page]) -> None:
+    """A server that cannot read the database answers the poll 503 (a worker started in an
+    outage has not seen the wall's token): the badge shows over the old numbers, and goes
+    with the next answered poll."""
+    page = open_page("/screen")
+    wait_until_filled(page)
+    stale = page.locator("#screen-stale")
+    expect(stale).to_be_hidden(timeout=WITHIN_TWO_INTERVALS_MS)
+    shown = tile_texts(page)
+    page.route("**/api/version*", lambda route: route.fulfill(
+        status=503, body="the database is unavailable, retrying"))
+    expect(stale).to_be_visible(timeout=WITHIN_TWO_INTERVALS_MS)
+    assert tile_texts(page) == shown
+    page.unroute("**/api/version*")
+    expect(stale).to_be_hidden(timeout=WITHIN_TWO_INTERVALS_MS)

@@ -6,6 +6,8 @@
 #   tests/pg/run.sh                 the pass (the files below)
 #   tests/pg/run.sh tests/test_x.py other pytest arguments instead of the list
 #
+# tests/test_fault_pg.py starts a cluster of its own (it stops and freezes it) beside this one.
+#
 # The cluster runs as the current user; as root (PostgreSQL refuses to run as root) it runs
 # as the `postgres` user the Debian package creates, in a folder handed to that user.
 set -euo pipefail
@@ -22,6 +24,7 @@ PG_FILES=(
   tests/test_snapshot.py tests/test_screen_snapshot.py tests/test_volunteers.py
   tests/test_sections.py tests/test_sections_data.py tests/test_import_checkins.py
   tests/test_desk_queries.py tests/test_desk_export.py tests/test_shared_snapshot.py
+  tests/test_fault_pg.py
 )
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
