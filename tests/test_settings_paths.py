@@ -186,7 +186,8 @@ def test_wsgi_serves_the_published_snapshot_and_builds_nothing(gunicorn_env: Non
         client = server.test_client()
         response = client.get("/healthz")
         # Nothing published yet: the worker says so (503), it does not build one itself.
-        assert (response.status_code, response.get_data(as_text=True)) == (503, "stale")
+        assert (response.status_code, response.get_data(as_text=True)) == (
+            503, "unavailable: no snapshot; no refresh yet")
         assert ctx.store.status(DISTRICT) == "pending"
         published = create_publisher(ctx).publish(DISTRICT)
         assert isinstance(published, Snapshot)

@@ -35,8 +35,10 @@ def upgrade() -> None:
     columns = _columns()
     if columns is None or "updated_at" in columns:
         return
-    recreate: Literal["always", "auto"] = (
-        "always" if op.get_bind().dialect.name == "sqlite" else "auto")
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:  # SQLite's DDL is not transactional: an interrupted rebuild leaves its copy
+        op.execute("DROP TABLE IF EXISTS _alembic_tmp_cases")
+    recreate: Literal["always", "auto"] = "always" if sqlite else "auto"
     with op.batch_alter_table("cases", recreate=recreate) as batch:
         batch.add_column(sa.Column("updated_at", sa.DateTime(), nullable=True,
                                    server_default=sa.text("CURRENT_TIMESTAMP")))
