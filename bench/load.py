@@ -104,6 +104,11 @@ def free_port() -> int:
 class Cluster:
     url: str
     log: Path
+    data: Path
+
+    def pid(self) -> int:
+        """The postmaster's process id (its backends are its children)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
 
 
 @contextmanager
@@ -135,7 +140,7 @@ def cluster(work: Path) -> Iterator[Cluster]:
     try:
         subprocess.run([*run_as, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
                         "-U", owner, "gridwatch"], check=True)
-        yield Cluster(f"postgresql://{owner}@127.0.0.1:{port}/gridwatch", log)
+        yield Cluster(f"postgresql://{owner}@127.0.0.1:{port}/gridwatch", log, data)
     finally:
         subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True)
@@ -400,6 +405,7 @@ class Wall:
     cookies: dict[str, str] = field(default_factory=dict)
     stamp: str = ""
     known: dict[str, str] = field(default_factory=dict)
+    etags: dict[str, str] = field(default_factory=dict)  # the browser's cache of map layers
     conn: http.client.HTTPConnection | None = None
 
     def request(self, kind: str, method: str, path: str, headers: dict[str, str],
@@ -461,9 +467,12 @@ class Wall:
         self.known = answer.get(ids.SCREEN_VERSION, {}).get("data") or self.known
         for layer in (ids.MAP_CASES, ids.MAP_DENSITY):
             url = answer.get(layer, {}).get("url")
-            if url:
-                self.request("setup" if kind == "setup" else "map", "GET", url,
-                             self.shape.poll_headers)
+            if url:  # no-cache with an ETag: Chromium revalidates a URL it holds
+                held = {"if-none-match": self.etags[url]} if url in self.etags else {}
+                _, got, _ = self.request("setup" if kind == "setup" else "map", "GET", url,
+                                         {**self.shape.poll_headers, **held})
+                if got.get("ETag"):
+                    self.etags[url] = got["ETag"]
 
     def run(self, first: float, stop: float) -> None:
         """Poll every ``poll_seconds`` after the last answer, as screen.js's setTimeout does."""
@@ -487,7 +496,9 @@ class Step:
     walls: int
     seconds: float
     hits: list[Hit]
-    cpu_seconds: float
+    cpu_seconds: float    # the server's processes
+    db_cpu_seconds: float  # PostgreSQL's (statement logging included)
+    bench_cpu_seconds: float  # this process: the walls themselves
     statements: Counter[str]
 
     def per_minute(self, count: float) -> float:
@@ -502,7 +513,7 @@ class Step:
         return self.per_minute(sum(self.statements.values()))
 
 
-def run_step(server: Server, cluster_log: Path, shape: Capture, secrets_: list[str],
+def run_step(server: Server, pg: Cluster, shape: Capture, secrets_: list[str],
              walls: int, seconds: float, warmup: float, poll_seconds: float) -> Step:
     """Set N walls up, let them settle for ``warmup``, measure ``seconds``, stop them."""
     hits: list[Hit] = []
@@ -518,26 +529,30 @@ def run_step(server: Server, cluster_log: Path, shape: Capture, secrets_: list[s
     for thread in threads:
         thread.start()
     time.sleep(max(0.0, start - time.monotonic()))
-    ticks0, offset0 = cpu_ticks(server.process.pid), cluster_log.stat().st_size
-    began = time.monotonic()
+    ticks0, db0, offset0 = cpu_ticks(server.process.pid), cpu_ticks(pg.pid()), pg.log.stat().st_size
+    began, mine = time.monotonic(), time.process_time()
     time.sleep(max(0.0, stop - time.monotonic()))
-    ticks1, offset1 = cpu_ticks(server.process.pid), cluster_log.stat().st_size
-    elapsed = time.monotonic() - began
+    ticks1, db1, offset1 = cpu_ticks(server.process.pid), cpu_ticks(pg.pid()), pg.log.stat().st_size
+    elapsed, mine = time.monotonic() - began, time.process_time() - mine
     for thread in threads:
         thread.join(timeout=70)
     for wall in crew:
         if wall.conn is not None:
             wall.conn.close()
-    used = sum(t - ticks0.get(pid, 0) for pid, t in ticks1.items()) / os.sysconf("SC_CLK_TCK")
     window = [h for h in hits if began <= h.started < began + elapsed and h.kind != "setup"]
-    return Step(server.kind, walls, elapsed, window, used,
-                count_statements(cluster_log, offset0, offset1))
+    return Step(server.kind, walls, elapsed, window, used_seconds(ticks0, ticks1),
+                used_seconds(db0, db1), mine, count_statements(pg.log, offset0, offset1))
+
+
+def used_seconds(before: dict[int, int], after: dict[int, int]) -> float:
+    """CPU seconds a process tree used between two ``cpu_ticks`` readings."""
+    return sum(t - before.get(pid, 0) for pid, t in after.items()) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the report -----------------------------------------------------------------------------
 
-def percentile_ms(step: Step, q: int) -> float | None:
-    latencies = [h.seconds * 1000 for h in step.hits]
+def percentile_ms(step: Step, q: int, kind: str | None = None) -> float | None:
+    latencies = [h.seconds * 1000 for h in step.hits if kind in (None, h.kind)]
     if len(latencies) < 2:
         return None
     return statistics.quantiles(latencies, n=100, method="inclusive")[q - 1]
@@ -563,6 +578,14 @@ def report(steps: list[Step], per_build: int) -> None:
               f"{shown(percentile_ms(s, 99)):>6}  {kinds['poll']:>5} {kinds['refresh']:>9} "
               f"{kinds['map']:>4}  {errors:>6}  {s.cpu_seconds / s.seconds:>7.3f}  "
               f"{s.statements_per_minute:>9,.0f}")
+    print("\nlatency p50 / p95 ms by request, and CPU s/s of PostgreSQL and of the walls "
+          "(this process):")
+    for s in steps:
+        parts = ", ".join(f"{kind} {shown(percentile_ms(s, 50, kind))} / "
+                          f"{shown(percentile_ms(s, 95, kind))}"
+                          for kind in ("poll", "refresh", "map"))
+        print(f"  {s.server} {s.walls:>3} walls: {parts}; PostgreSQL "
+              f"{s.db_cpu_seconds / s.seconds:.3f}, walls {s.bench_cpu_seconds / s.seconds:.3f}")
     print(f"\none district snapshot build issues {per_build} SQL statements (counted in this "
           "process, a build after the first)")
     for s in steps:
@@ -582,6 +605,10 @@ def report(steps: list[Step], per_build: int) -> None:
         print(f"{server}: goal — DB statements/min the same for {few} and {many} walls "
               f"(within ±{SAME_GOAL:.0%}): {many} walls / {few} wall{'s' * (few > 1)} = "
               f"{ratio(high, low)}, {'met' if same else 'not met'}")
+        kind_ratios = ", ".join(
+            f"{kind} {ratio(mine[many].statements[kind], mine[few].statements[kind])}"
+            for kind in ("data", "kiosk token", "shared snapshot") if mine[few].statements[kind])
+        print(f"{server}: by kind, {many} walls / {few}: {kind_ratios or '—'}")
         p95 = percentile_ms(mine[many], 95)
         met = p95 is not None and p95 <= P95_GOAL_MS
         print(f"{server}: goal — p95 ≤ {P95_GOAL_MS:.0f} ms at {many} walls: p95 "
@@ -652,7 +679,7 @@ def main() -> None:
                 if shape is None:
                     shape = capture(server.port, found[0])
                 for walls in args.walls:
-                    step = run_step(server, pg.log, shape, found, walls, args.seconds, warmup,
+                    step = run_step(server, pg, shape, found, walls, args.seconds, warmup,
                                     poll_seconds)
                     steps.append(step)
                     print(f"  {kind} {walls} walls: {step.requests} requests in "
