@@ -17,7 +17,11 @@ and the Dash refresh body captured from Chromium itself at the start: it takes i
 cookie, then every ``poll_ms`` (the wall's default: half the refresh interval) asks
 ``/api/version?area=&v=STAMP``; on a new stamp it posts the refresh callback to
 ``/_dash-update-component`` with the versions it holds, and fetches the map's GeoJSON URLs the
-answer names. Walls start at random moments of the first interval, as real walls do.
+answer names (revalidating with the ETag a URL it already holds, as Chromium's cache does).
+Walls start at random moments of the first interval, as real walls do. Each wall has its own
+kiosk token, as each wall PC does (``gridwatch token add``); ``--one-token`` shares one.
+Answers come encoded as Chromium asks (zstd, br or gzip); they are decoded with the modules
+Flask-Compress itself requires, so the bench adds no dependency.
 
 Per N the bench reports requests per second, latency percentiles (request sent to body
 read), the server's CPU (utime + stime of the server process and all its descendants, from
