@@ -67,7 +67,8 @@ from urllib.parse import quote
 
 import brotli
 from backports import zstd
-from bench_screen import CHROMIUM_ARGS, recorded_statements
+from bench_poll import CHROMIUM_ARGS
+from bench_screen import recorded_statements
 from playwright.sync_api import Request, sync_playwright
 
 from app import create_context
