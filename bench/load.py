@@ -4,10 +4,11 @@ Issue 13 asks whether database load stays flat as walls are added. The bench sta
 throwaway PostgreSQL cluster on loopback (``log_statement=all`` to a file), writes the demo
 city into it with the ``gridwatch`` commands, and serves it with ``--server``:
 
-- ``wsgi``: ``gunicorn -w 2 "app:wsgi()"`` (each worker builds its own snapshot when a poll
-  finds it due);
-- ``serve-workers``: ``gridwatch serve --workers 2`` (workers read one shared snapshot that a
-  single scheduler writes).
+- ``wsgi``: by hand, as docs/postgresql.md says: ``gunicorn -w 2 "app:wsgi()"`` (gunicorn's
+  default sync workers) beside one ``gridwatch scheduler``, which publishes the snapshot to the
+  ``snapshots`` table the workers read;
+- ``serve-workers``: ``gridwatch serve --workers 2`` (threaded gunicorn workers with
+  keep-alive, the command itself the one scheduler).
 
 Beside either, the demo simulator adds and moves cases (``--daily-cases``), so snapshots
 change between builds as in a busy city.
@@ -24,12 +25,13 @@ Answers come encoded as Chromium asks (zstd, br or gzip); they are decoded with 
 Flask-Compress itself requires, so the bench adds no dependency.
 
 Per N the bench reports requests per second, latency percentiles (request sent to body
-read), the server's CPU (utime + stime of the server process and all its descendants, from
-/proc, over the window, per second) and the DB statements per minute the server's sessions
-logged in the window (the simulator's and the bench's own are told apart by
-``application_name``). The baseline, measured in the same run: the statements one snapshot
-build issues (counted in this process with ``before_cursor_execute``) times the requests per
-minute, which is what a server with no snapshot would send. Run from the repo root:
+read), the server's CPU (utime + stime of the server's processes and all their descendants,
+the scheduler included, from /proc, over the window, per second) and the DB statements per
+minute the server's sessions logged in the window (the simulator's and the bench's own are
+told apart by ``application_name``). The baseline, measured in the same run: the statements
+one snapshot build issues (counted in this process with ``before_cursor_execute``) times the
+requests per minute, which is what a server with no snapshot would send. Run from the repo
+root:
 ``PYTHONPATH=. python bench/load.py [--walls 1,50,200] [--seconds 25]``.
 """
 
@@ -80,7 +82,7 @@ from queries.workcalendar import default_calendar
 from security.sessions import CSRF_COOKIE, CSRF_HEADER, KIOSK_COOKIE
 from settings import Settings
 from snapshot.routes import VERSION_URL
-from snapshot.store import DISTRICT
+from snapshot.store import DISTRICT, SnapshotStore
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -202,7 +204,8 @@ def prepare(env: dict[str, str], cases: int, tokens: int) -> list[str]:
 def statements_per_build(env: dict[str, str]) -> tuple[int, int]:
     """Count the SQL statements of a district snapshot build, cold (a fresh process) and
     again (what every later tick costs)."""
-    ctx = create_context(Settings.from_env(env))
+    ctx = create_context(Settings.from_env(env), shared=False)
+    assert isinstance(ctx.store, SnapshotStore)
     counts = []
     for _ in range(2):
         now = ctx.settings.now().replace(microsecond=0)
@@ -236,22 +239,41 @@ def simulate(env: dict[str, str], daily_cases: float, stop: Any) -> None:
 class Server:
     kind: str
     port: int
-    process: subprocess.Popen[bytes]
+    processes: list[subprocess.Popen[bytes]]  # the server first, then its scheduler if apart
     log: Path
 
+    def cpu_ticks(self) -> dict[int, int]:
+        """The CPU ticks of every process of the deployment (``cpu_ticks`` of each)."""
+        return {pid: t for p in self.processes for pid, t in cpu_ticks(p.pid).items()}
 
-def server_command(kind: str, port: int) -> list[str]:
+
+def server_commands(kind: str, port: int) -> list[list[str]]:
+    """``wsgi``: gunicorn by hand as docs/postgresql.md says (its default sync workers) beside
+    one ``gridwatch scheduler`` that publishes the snapshot; ``serve-workers``: the command."""
     if kind == "wsgi":
-        return [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-                "app:wsgi()"]
-    return [str(BIN / "gridwatch"), "serve", "--workers", str(WORKERS), "--host", "127.0.0.1",
-            "--port", str(port)]
+        return [[str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
+                 "app:wsgi()"], [str(BIN / "gridwatch"), "scheduler"]]
+    return [[str(BIN / "gridwatch"), "serve", "--workers", str(WORKERS), "--host", "127.0.0.1",
+             "--port", str(port)]]
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process we started in its own session, and everything it started."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @contextmanager
 def serving(kind: str, env: dict[str, str], work: Path, daily_cases: float) -> Iterator[Server]:
-    """Start the server and the simulator beside it; stop the server by its own process group
-    and the simulator by its event, whatever happens."""
+    """Start the deployment and the simulator beside it; stop the deployment by its own
+    process groups and the simulator by its event, whatever happens. Every session the
+    deployment opens (workers and scheduler) is ``SERVER_APP``."""
     port = free_port()
     log = work / f"{kind}.log"
     server_env = {**env, "PGAPPNAME": SERVER_APP}
@@ -262,21 +284,21 @@ def serving(kind: str, env: dict[str, str], work: Path, daily_cases: float) -> I
     simulator = spawn.Process(target=simulate, args=(env, daily_cases, stop), daemon=True)
     if daily_cases > 0:
         simulator.start()
-    process = subprocess.Popen(server_command(kind, port), cwd=ROOT, env=server_env,
-                               start_new_session=True, stdout=open(log, "wb"),
-                               stderr=subprocess.STDOUT)
-    server = Server(kind, port, process, log)
+    processes: list[subprocess.Popen[bytes]] = []
     try:
+        with open(log, "wb") as out:
+            for n, command in enumerate(server_commands(kind, port)):
+                # the scheduler beside the workers runs the jobs: it is the one with them on
+                run = {**server_env, "GRIDWATCH_RUN_SCHEDULER": "true"} if n else server_env
+                processes.append(subprocess.Popen(command, cwd=ROOT, env=run, stdout=out,
+                                                  stderr=subprocess.STDOUT,
+                                                  start_new_session=True))
+        server = Server(kind, port, processes, log)
         wait_ready(server)
         yield server
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        for process in processes:
+            stop_group(process)
         stop.set()
         if simulator.is_alive():
             simulator.join(timeout=20)
@@ -286,7 +308,7 @@ def wait_ready(server: Server, seconds: float = 90) -> None:
     """Wait until /healthz answers (its first call builds the district snapshot)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
+        if any(p.poll() is not None for p in server.processes):
             raise SystemExit(f"{server.kind} exited: {server.log.read_text()[-2000:]}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
@@ -534,10 +556,10 @@ def run_step(server: Server, pg: Cluster, shape: Capture, secrets_: list[str],
     for thread in threads:
         thread.start()
     time.sleep(max(0.0, start - time.monotonic()))
-    ticks0, db0, offset0 = cpu_ticks(server.process.pid), cpu_ticks(pg.pid()), pg.log.stat().st_size
+    ticks0, db0, offset0 = server.cpu_ticks(), cpu_ticks(pg.pid()), pg.log.stat().st_size
     began, mine = time.monotonic(), time.process_time()
     time.sleep(max(0.0, stop - time.monotonic()))
-    ticks1, db1, offset1 = cpu_ticks(server.process.pid), cpu_ticks(pg.pid()), pg.log.stat().st_size
+    ticks1, db1, offset1 = server.cpu_ticks(), cpu_ticks(pg.pid()), pg.log.stat().st_size
     elapsed, mine = time.monotonic() - began, time.process_time() - mine
     for thread in threads:
         thread.join(timeout=70)
