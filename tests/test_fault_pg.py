@@ -16,7 +16,8 @@ frozen for a minute (SIGSTOP on the postmaster and every backend, then SIGCONT).
 The stop is served by ``gridwatch serve --workers 2`` (gunicorn workers reading the snapshot
 the command publishes), the freeze by a single ``gridwatch serve``. Inside the stop's minute, a
 worker started then (gunicorn's ``app:wsgi()``, which opens no connection before serving) says
-so on ``/healthz`` and recovers by itself once PostgreSQL answers and the scheduler publishes, and ``gridwatch serve`` started then ends at once with one line (systemd restarts it:
+so on ``/healthz`` and recovers by itself once PostgreSQL answers and the scheduler publishes,
+and ``gridwatch serve`` started then ends at once with one line (systemd restarts it:
 docs/deploy/gridwatch.service). The stale badge is checked once in Chromium in the stop.
 
 The servers are started by ``start_server`` from a command in ``SERVER_COMMANDS``, so another
