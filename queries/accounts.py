@@ -269,6 +269,18 @@ def revoke_token(session: Session, name: str, *, now: datetime) -> None:
         token.revoked_at = now
 
 
+def live_tokens(session: Session) -> dict[str, str]:
+    """Return every live (not revoked) token as hash → name: one statement for all walls."""
+    rows = session.execute(select(KioskToken.token_hash, KioskToken.name)
+                           .where(KioskToken.revoked_at.is_(None)))
+    return {digest: name for digest, name in rows}
+
+
+def token_hash(secret: str) -> str:
+    """The stored form of a token's secret (``live_tokens``' keys)."""
+    return _token_hash(secret)
+
+
 def check_token(session: Session, secret: str) -> str | None:
     """Return the name of the live token ``secret`` is, or None (unknown or revoked)."""
     if not secret:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,38 +81,56 @@ def path_kind(path: str) -> str:
 
 @dataclass
 class TokenCache:
-    """Kiosk-token checks remembered for a few seconds: a wall polls often, the DB is asked
-    at most once per ``seconds`` per token.
+    """The live kiosk tokens, read all at once at most every ``seconds`` per worker.
 
-    While the database cannot answer, a token checked before keeps its last answer (asked
-    again every ``seconds``): a wall keeps polling the snapshot it has and shows it stale,
-    instead of every poll failing and the stale badge never reaching it. Revoking needs the
-    database anyway, so nothing is lost; a token never seen before is not let in.
+    A wall polls every few seconds and every poll carries its token: one statement per
+    interval for every token keeps the database's load the same for 1 or 200 walls (checking
+    each token on its own cost a statement per wall per poll). One thread reads while the
+    others use the last set; an unknown secret costs no statement.
+
+    While the database cannot answer, the tokens live at the last read keep their answer (the
+    read is retried every ``seconds``): a wall keeps polling the snapshot it has and shows it
+    stale instead of every poll failing. A token not in that set is not let in: the database's
+    error is raised (a 503) until a read works again.
     """
 
     sessions: sessionmaker[Session]
     clock: Callable[[], float] = time.monotonic
     seconds: float = TOKEN_CACHE_SECONDS
-    _seen: dict[str, tuple[str | None, float]] = field(default_factory=dict)
+    _live: dict[str, str] | None = None  # token hash → name
+    _read_at: float | None = None
+    _error: SQLAlchemyError | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def name(self, secret: str) -> str | None:
         """Return the token's name while it is live, else None."""
-        hit = self._seen.get(secret)
-        now = self.clock()
-        if hit is not None and now - hit[1] < self.seconds:
-            return hit[0]
-        try:
-            with self.sessions() as db:
-                name = accounts.check_token(db, secret)
-        except SQLAlchemyError:
-            if hit is None:
-                raise
-            log.debug("kiosk token check failed, keeping its last answer", exc_info=True)
-            name = hit[0]
-        if len(self._seen) > 1000:
-            self._seen.clear()
-        self._seen[secret] = (name, now)
+        if not secret:
+            return None
+        self._read()
+        live = self._live or {}
+        name = live.get(accounts.token_hash(secret))
+        if name is None and self._error is not None:
+            raise self._error
         return name
+
+    def _due(self) -> bool:
+        return self._read_at is None or self.clock() - self._read_at >= self.seconds
+
+    def _read(self) -> None:
+        if not self._due() or not self._lock.acquire(blocking=self._live is None):
+            return
+        try:
+            if not self._due():
+                return
+            try:
+                with self.sessions() as db:
+                    self._live, self._error = accounts.live_tokens(db), None
+            except SQLAlchemyError as exc:
+                log.debug("kiosk tokens unreadable, keeping the last set", exc_info=True)
+                self._error = exc
+            self._read_at = self.clock()
+        finally:
+            self._lock.release()
 
 
 @dataclass

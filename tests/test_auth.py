@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app, create_context
@@ -217,12 +218,11 @@ def test_kiosk_token_opens_only_the_wall_and_stops_when_revoked(
     for path in ("/screen", "/grids", "/rankings", "/present", "/api/open-cases.geojson"):
         assert client.get(path).status_code == 200, path
     assert client.get("/audit").status_code in (403, 404)
-    monkeypatch.setattr(login, "TOKEN_CACHE_SECONDS", 0.0)
     with sessions() as session:
         accounts.revoke_token(session, "hall", now=NOW)
         session.commit()
-    # The cache holds a check for at most TOKEN_CACHE_SECONDS; expire it as time would.
-    client.application.config["GRIDWATCH_TOKENS"]._seen.clear()
+    # The tokens are read again at most every TOKEN_CACHE_SECONDS; here at every request.
+    client.application.config["GRIDWATCH_TOKENS"].seconds = 0
     assert client.get("/screen").status_code == 403
     assert client.post("/_dash-update-component", json={}).status_code == 403
     assert client.get(f"/screen?kiosk={secret}").status_code == 403
@@ -308,3 +308,33 @@ def test_serve_refuses_the_dev_key_and_no_user(tmp_path: Path, database_url: str
         ["cli", "token-revoke", "hall"], ["cli", "token-add", "hall"],
         ["cli", "user-add", "chief"]]
     ctx.engine.dispose()
+
+
+def test_every_walls_token_costs_one_statement_per_interval(
+        db: tuple[Settings, sessionmaker[Session]]) -> None:
+    """30 walls polling three times each, plus a stranger: one read of the live tokens, not a
+    statement per poll; the next read only after TOKEN_CACHE_SECONDS."""
+    _, sessions = db
+    with sessions() as session:
+        secrets = {f"wall-{i}": accounts.add_token(session, f"wall-{i}", now=NOW)
+                   for i in range(30)}
+        session.commit()
+    statements: list[str] = []
+    engine = sessions.kw["bind"]
+    listen = event.listens_for(engine, "before_cursor_execute")
+
+    @listen
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    fake = Clock()
+    tokens = login.TokenCache(sessions, clock=fake)
+    for _ in range(3):
+        for name, secret in secrets.items():
+            assert tokens.name(secret) == name
+    assert tokens.name("never-issued") is None
+    assert len(statements) == 1 and "kiosk_tokens" in statements[0]
+    fake.t += login.TOKEN_CACHE_SECONDS
+    assert tokens.name(secrets["wall-0"]) == "wall-0"
+    assert len(statements) == 2
+    event.remove(engine, "before_cursor_execute", count)
