@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks import register_all
+from callbacks import screen as screen_callbacks
 from dashboard import bundles, pages, shell
 from dashboard.i18n import use_vocabulary
 from ingest.importer.mapping import MappingError, load_mapping
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     # After the router's 404 hook: an unknown path answers 404 before any login redirect.
     headers.register(app.server)
     login.register(app.server, ctx.sessions, ctx.settings, writes=ctx.writes)
+    screen_callbacks.register_refresh_cache(app.server, ctx.store)  # after the login hook
     return app
 
 

@@ -8,8 +8,12 @@ the map's features travel through a versioned URL.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from typing import Any
 
+import orjson
+from cachetools import TTLCache
 from dash import (
     ALL,
     ClientsideFunction,
@@ -21,6 +25,7 @@ from dash import (
     html,
     no_update,
 )
+from flask import Flask, Response, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -231,3 +236,62 @@ def register(app: Dash, store: SnapshotSource, sessions: sessionmaker[Session],
         ClientsideFunction("gridwatch", "heatToggle"),
         Output(ids.MAP_DENSITY, "hideout"), Input(ids.MAP_HEAT, "value"),
     )
+
+
+# The refresh's answers are the same for every wall of an area holding the same versions: a
+# room of walls on one stamp asks the same question. Kept per request body, stamp and last
+# refresh (to the second, as the 更新于 label shows it) for one interval.
+REFRESH_OUTPUT = f"..{ids.SCREEN_VERSION}.data..."
+ANSWERS_KEPT = 256
+
+
+def register_refresh_cache(server: Flask, store: SnapshotSource) -> None:
+    """Answer a wall's refresh from the answer an identical one got on this stamp.
+
+    Registered after the login hook, so only a caller it let through reaches the cache; the
+    answer depends on nothing but the request body (the wall's area, language, scale and held
+    versions) and the snapshot. Compression and the security headers still apply (they run
+    after every request, cached or not).
+    """
+    answers: TTLCache[str, tuple[bytes, str]] = TTLCache(maxsize=ANSWERS_KEPT,
+                                                         ttl=max(1, store.refresh_seconds))
+    lock = threading.Lock()
+
+    def key() -> str | None:
+        if request.path != "/_dash-update-component" or request.method != "POST":
+            return None
+        body = request.get_data(cache=True)
+        try:
+            call = orjson.loads(body)
+            if not call.get("output", "").startswith(REFRESH_OUTPUT):
+                return None
+            wall = next(s["value"] for s in call.get("state", [])
+                        if s.get("id") == ids.SCREEN_WALL)
+            area = str(wall["area"])
+        except (orjson.JSONDecodeError, AttributeError, KeyError, StopIteration, TypeError):
+            return None  # not the refresh: Dash answers it (or refuses it) as always
+        # The 更新于 label shows the last refresh to the second: so does the key.
+        updated = store.refreshed_at(area)
+        return "|".join((hashlib.sha256(body).hexdigest(), store.stamp(area),
+                         f"{updated:%Y-%m-%d %H:%M:%S}" if updated else "-"))
+
+    @server.before_request
+    def answered_before() -> Response | None:
+        found = key()
+        if found is None:
+            return None
+        g.refresh_key = found
+        with lock:
+            hit = answers.get(found)
+        if hit is None:
+            return None
+        g.refresh_hit = True
+        return Response(hit[0], mimetype=hit[1])
+
+    @server.after_request
+    def keep_answer(response: Response) -> Response:
+        found = g.get("refresh_key")
+        if found is not None and not g.get("refresh_hit") and response.status_code == 200:
+            with lock:
+                answers[found] = (response.get_data(), response.mimetype or "application/json")
+        return response
