@@ -13,7 +13,7 @@ import math
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from queries.assessment import (
@@ -33,10 +33,13 @@ from queries.assessment import (
     assessment_to_json,
     check_month,
     check_publishable,
+    dirty_months,
     figures_from_json,
     is_running,
+    load_month,
     month_bounds,
     publication,
+    publish,
     publish_month,
 )
 from queries.assessment_data import GridTally, StreetTally
@@ -564,11 +567,68 @@ def test_a_long_streak_reads_the_same_through_kept_months(
         rules: Rules) -> None:
     add_streak_months(session)
     kept = KeptMonths(session_factory)
-    for _ in range(2):  # computed and kept, then read back
-        feb = assess_month(session, "2026-02", rules, now=NOW, kept=kept)
-        assert feb.street(A).consecutive_bottom_two == LONG_STREAK
+    # Computed and kept at NOW, then read back a minute later: the walk computed February
+    # 2026 back to 2025-03 (where the run ends) once each, and the kept months read back are
+    # what a fresh computation gives (computed_at included).
+    feb = load_month(session, "2026-02", rules, now=NOW, kept=kept)
+    assert feb.street(A).consecutive_bottom_two == LONG_STREAK
+    session.rollback()
+    later = NOW + timedelta(minutes=1)
+    assert load_month(session, "2026-02", rules, now=later, kept=kept) == assess_month(
+        session, "2026-02", rules, now=later)
+    walked = [f"2025-{m:02d}" for m in range(3, 13)] + ["2026-01", "2026-02"]
+    assert kept.computed == dict.fromkeys(walked, 1)
+
+
+def test_a_month_ending_at_now_is_kept(session: Session, session_factory: sessionmaker[Session],
+                                       city: dict[str, int], rules: Rules) -> None:
+    # January ends at 2-01 00:00: at that instant it is finished, so it is kept.
+    kept = KeptMonths(session_factory)
+    assess_month(session, "2026-01", rules, now=datetime(2026, 2, 1), kept=kept)
+    assert kept.computed == {"2026-01": 1}
+
+
+def test_a_kept_month_holds_between_the_deadlines_around_its_clock(
+        session: Session, session_factory: sessionmaker[Session], city: dict[str, int],
+        rules: Rules) -> None:
+    # X (1-30, due 2-15, handled late 2-20) is overdue from 2-15 09:00; Y (registered at
+    # January's first instant, still open, due NOW + 2 days) from then. Each kept January
+    # holds only between the deadlines around the clock it was computed at, so each read
+    # below is a computation (3 of them) and equals a fresh one.
+    add_case(session, "B1", datetime(2026, 1, 30, 9, 0), north_m=300,
+             deadline=datetime(2026, 2, 15, 9, 0), handled=datetime(2026, 2, 20, 9, 0))
+    add_case(session, "B1", datetime(2026, 1, 1, 0, 0), north_m=600,
+             deadline=NOW + timedelta(days=2), still_open=True)
+    session.commit()
+    kept = KeptMonths(session_factory)
+    # B's overdue problems: at NOW X; 3 days later X and Y; on 2-10 neither.
+    for now, overdue in ((NOW, 1), (NOW + timedelta(days=3), 2), (datetime(2026, 2, 10), 0)):
+        jan = assess_month(session, "2026-01", rules, now=now, kept=kept)
         session.rollback()
-    assert kept.computed["2025-04"] == 1
+        assert jan == assess_month(session, "2026-01", rules, now=now)
+        b = jan.street(B)
+        assert b is not None and b.overdue_problems == overdue
+    assert kept.computed == {"2026-01": 3}
+
+
+def test_a_kept_month_follows_the_areas_and_the_deduction_table(
+        session: Session, session_factory: sessionmaker[Session], city: dict[str, int],
+        rules: Rules) -> None:
+    kept = KeptMonths(session_factory)
+    assess_month(session, "2026-01", rules, now=NOW, kept=kept)
+    session.rollback()
+    # 井盖 becomes an 事件: the default table costs a3 (severity 3) 2, not 1: A 95.0 → 94.0.
+    session.execute(update(Category).where(Category.minor == "井盖").values(kind="事件"))
+    session.commit()
+    a = assess_month(session, "2026-01", rules, now=NOW, kept=kept).street(A)
+    assert a is not None and a.score == 94.0
+    session.rollback()
+    # A street renamed: the kept month names it anew.
+    session.execute(update(Area).where(Area.code == A).values(name="甲街道新"))
+    session.commit()
+    a = assess_month(session, "2026-01", rules, now=NOW, kept=kept).street(A)
+    assert a is not None and a.name == "甲街道新"
+    assert kept.computed == {"2026-01": 3}
 
 
 def test_a_published_month_ends_the_walk_with_its_stored_streak(session: Session,
@@ -582,3 +642,42 @@ def test_a_published_month_ends_the_walk_with_its_stored_streak(session: Session
     assert october is not None and october.assessment.street(A).consecutive_bottom_two == 7
     feb = assess_month(session, "2026-02", rules, now=NOW)
     assert feb.street(A).consecutive_bottom_two == LONG_STREAK
+
+
+def test_publish_commits_in_its_own_session_with_the_name_trimmed(
+        session: Session, session_factory: sessionmaker[Session], city: dict[str, int],
+        rules: Rules) -> None:
+    closed = IndicatorSettings(due_convention=CLOSED)
+    first = publish(session_factory, "2026-01", rules, now=NOW, by="  张主任 ",
+                    indicator_rules=closed)
+    assert first.published_by == "张主任"
+    assert first.figures == month_figures(session, "2026-01", now=NOW, settings=closed)
+    with pytest.raises(PublishError):
+        publish(session_factory, "2026-01", rules, now=NOW)
+    later = NOW + timedelta(hours=1)
+    again = publish(session_factory, "2026-01", rules, now=later, by="李", force=True)
+    stored = publication(session, "2026-01")
+    assert stored is not None and (stored.published_at, stored.published_by) == (later, "李")
+    assert again.figures == month_figures(session, "2026-01", now=later)
+
+
+def test_dirty_months_are_the_finished_unpublished_ones_not_kept(
+        session: Session, session_factory: sessionmaker[Session], city: dict[str, int],
+        rules: Rules) -> None:
+    kept = KeptMonths(session_factory)
+    # Nothing kept yet: January and February are dirty once February is over (3-01 00:00),
+    # only January a minute before; March is running at NOW.
+    assert dirty_months(session, rules, now=datetime(2026, 2, 28, 23, 59), kept=kept) == [
+        "2026-01"]
+    assert dirty_months(session, rules, now=datetime(2026, 3, 1), kept=kept) == [
+        "2026-01", "2026-02"]
+    assess_month(session, "2026-02", rules, now=NOW, kept=kept)  # keeps February and January
+    session.rollback()
+    assert dirty_months(session, rules, now=NOW, kept=kept) == []
+    # A January case changes: January is dirty, and February too (its repeat window reads
+    # January) — until January is published, which leaves February alone.
+    session.execute(update(Case).where(Case.id == city["a1"]).values(severity=3))
+    session.commit()
+    assert dirty_months(session, rules, now=NOW, kept=kept) == ["2026-01", "2026-02"]
+    publish_month(session, "2026-01", rules, now=NOW)
+    assert dirty_months(session, rules, now=NOW, kept=kept) == ["2026-02"]
