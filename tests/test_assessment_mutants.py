@@ -537,6 +537,11 @@ LONG_STREAK = 11
 
 
 def add_streak_months(session: Session) -> None:
+    # A repeat chain at one place of A1, 29 days apart: 2025-09-27, 10-26, 11-24, 12-23, the
+    # 1st to 4th occurrence (A only gets worse). December's history reaches back to 09-02,
+    # so December counts the 4th only with September's case, read in the walk's third chunk.
+    for day in (datetime(2025, 9, 27, 9, 0) + timedelta(days=29 * k) for k in range(4)):
+        add_case(session, "A1", day, north_m=900)
     place = 0
     for month in range(2, 13):
         worst = "B1" if month == 3 else "A1"
@@ -578,6 +583,13 @@ def test_a_long_streak_reads_the_same_through_kept_months(
         session, "2026-02", rules, now=later)
     walked = [f"2025-{m:02d}" for m in range(3, 13)] + ["2026-01", "2026-02"]
     assert kept.computed == dict.fromkeys(walked, 1)
+    # December and June were computed from the cases of a later chunk of the walk; kept, they
+    # read back as they are on their own (December's chain: one 4th occurrence).
+    for month in ("2025-12", "2025-06"):
+        assert assess_month(session, month, rules, now=later, kept=kept) == assess_month(
+            session, month, rules, now=later)
+    december = assess_month(session, "2025-12", rules, now=later).street(A)
+    assert december is not None and december.repeats_by_occurrence == {4: 1}
 
 
 def test_a_month_ending_at_now_is_kept(session: Session, session_factory: sessionmaker[Session],
@@ -594,15 +606,17 @@ def test_a_kept_month_holds_between_the_deadlines_around_its_clock(
     # X (1-30, due 2-15, handled late 2-20) is overdue from 2-15 09:00; Y (registered at
     # January's first instant, still open, due NOW + 2 days) from then. Each kept January
     # holds only between the deadlines around the clock it was computed at, so each read
-    # below is a computation (3 of them) and equals a fresh one.
+    # below but the second is a computation (3 of them), and each equals a fresh one.
     add_case(session, "B1", datetime(2026, 1, 30, 9, 0), north_m=300,
              deadline=datetime(2026, 2, 15, 9, 0), handled=datetime(2026, 2, 20, 9, 0))
     add_case(session, "B1", datetime(2026, 1, 1, 0, 0), north_m=600,
              deadline=NOW + timedelta(days=2), still_open=True)
     session.commit()
     kept = KeptMonths(session_factory)
-    # B's overdue problems: at NOW X; 3 days later X and Y; on 2-10 neither.
-    for now, overdue in ((NOW, 1), (NOW + timedelta(days=3), 2), (datetime(2026, 2, 10), 0)):
+    # B's overdue problems: at NOW X (and a minute later, read back: between X's deadline and
+    # Y's); 3 days later X and Y; on 2-10 neither.
+    for now, overdue in ((NOW, 1), (NOW + timedelta(minutes=1), 1), (NOW + timedelta(days=3), 2),
+                         (datetime(2026, 2, 10), 0)):
         jan = assess_month(session, "2026-01", rules, now=now, kept=kept)
         session.rollback()
         assert jan == assess_month(session, "2026-01", rules, now=now)
@@ -655,9 +669,9 @@ def test_publish_commits_in_its_own_session_with_the_name_trimmed(
     with pytest.raises(PublishError):
         publish(session_factory, "2026-01", rules, now=NOW)
     later = NOW + timedelta(hours=1)
-    again = publish(session_factory, "2026-01", rules, now=later, by="李", force=True)
+    again = publish(session_factory, "2026-01", rules, now=later, force=True)  # no name
     stored = publication(session, "2026-01")
-    assert stored is not None and (stored.published_at, stored.published_by) == (later, "李")
+    assert stored is not None and (stored.published_at, stored.published_by) == (later, "")
     assert again.figures == month_figures(session, "2026-01", now=later)
 
 
