@@ -5,11 +5,11 @@ The rest are listed in docs/mutants.md.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
-from queries.indicators import NA_REASONS, Ratio, deadline_light, na_text
+from queries.indicators import AMBER_FROM, NA_REASONS, Ratio, deadline_light, na_text, target_light
 
 
 def test_not_applicable_texts_in_both_languages() -> None:
@@ -44,3 +44,21 @@ def test_deadline_light_edges() -> None:
     assert deadline_light(datetime(2026, 1, 5, 10, 0), None, due) == "yellow"
     # No deadline: green whatever the time.
     assert deadline_light(datetime(2026, 1, 5, 10, 0), d, None) == "green"
+
+
+def test_a_target_score_exactly_at_amber_is_amber() -> None:
+    # AMBER_FROM is 0.9: 0.9 itself is amber (not red), just under it red, 1.0 meets the target.
+    assert AMBER_FROM == 0.9
+    assert target_light(0.9) == "amber"
+    assert target_light(0.8999) == "red"
+    assert target_light(1.0) == "green"
+
+
+def test_half_a_second_allowed_is_still_measured() -> None:
+    # Dispatched half a second before the deadline, looked at the instant of dispatch, with no
+    # due-soon window: 0 of the 0.5 s is used (not more than 0.8), so green; only an allowance of
+    # 0 s or less (nothing to measure against) is yellow.
+    due = datetime(2026, 1, 5, 20, 0)
+    dispatched = due - timedelta(milliseconds=500)
+    assert deadline_light(dispatched, dispatched, due, due_soon=timedelta(0)) == "green"
+    assert deadline_light(dispatched, due, due, due_soon=timedelta(0)) == "yellow"
