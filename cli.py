@@ -300,7 +300,9 @@ def gunicorn_command(settings: Settings, workers: int) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{settings.port}",
             "--workers", str(workers), "--worker-class", "gthread",
             "--threads", str(settings.threads), "--keep-alive", str(KEEP_ALIVE),
-            "--graceful-timeout", "10", "app:wsgi()"]
+            # gunicorn 27 otherwise opens a control socket in the home folder (read-only
+            # under the systemd unit's ProtectHome=, docs/deploy.md).
+            "--no-control-socket", "--graceful-timeout", "10", "app:wsgi()"]
 
 
 def _serve_workers(ctx: Context, workers: int) -> None:
