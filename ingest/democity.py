@@ -97,6 +97,7 @@ from queries.models import (
     Volunteer,
     VolunteerActivity,
     VolunteerTeam,
+    written_at,
 )
 from queries.repeats import find_repeats
 from queries.rules import load_rules
@@ -618,6 +619,8 @@ def _write_cases(conn: Connection, rng: np.random.Generator, city: City, n: int,
                                    life.handled <= now_s),
         "repeat_of_id": np.full(n, -1, dtype=np.int64),  # linked below, once every case exists
         "satisfied": _nullable(rng.random(n) < P_SATISFIED, hotline & (life.closed <= now_s)),
+        # The driver's executemany skips SQLAlchemy's defaults: the write time, stamped here.
+        "updated_at": np.full(n, _seconds(written_at()), dtype=np.int64),
     }
     reporter, checker = _reporters(rng, source, street, city)
     actors = {

@@ -25,10 +25,11 @@ day swapping the same amount) could escape it.
 
 **What it costs per refresh**: the day rows are kept by the process (``DayCache``) and a
 refresh re-reads only the days of cases written since its last look, found by
-``cases.updated_at`` (set by the database on every insert and on every UPDATE SQLAlchemy sends,
-indexed): O(changes), not one aggregate over the 14 months the streaks walk. Writes that keep
-no updated-at (SQL by hand, a hard delete, a view) are caught by re-reading every day each
-``BACKSTOP_SECONDS`` (10 minutes); with no updated-at at all every day is re-read each time.
+``cases.updated_at`` (UTC, stamped on every insert and every UPDATE SQLAlchemy sends and by
+the bulk writers, indexed): O(changes), not one aggregate over the 14 months the streaks
+walk. Writes that keep no updated-at (SQL by hand, a hard delete, a view) are caught by
+re-reading every day each ``BACKSTOP_SECONDS`` (10 minutes); with no updated-at at all every
+day is re-read each time.
 
 The day rows are read before the cases of those days (``DayRows.ensure`` runs before every case
 load), so under READ COMMITTED a change committed in between leaves the month dirty, never kept
@@ -56,7 +57,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 
-from queries.models import STATUS_CANCELLED, Case, KeptMonth
+from queries.models import STATUS_CANCELLED, Case, KeptMonth, written_at
 
 log = logging.getLogger(__name__)
 DayRow = tuple[Any, ...]
@@ -97,8 +98,8 @@ class Entry:
         )
 
 
-# How far back from the last look a write is still sought: a transaction that stayed open this
-# long stamps its rows with its start time and commits after the look.
+# How far back from the last look a write is still sought: a write stamped this long before it
+# committed (a long transaction), or by a machine whose clock is behind by up to this much.
 MARGIN = timedelta(minutes=2)
 # Every day is read again this often whatever ``updated_at`` says: rows written by a tool that
 # keeps no updated-at (SQL by hand, a hard delete) are seen within this time.
@@ -122,12 +123,12 @@ class DayCache:
         self.loaded_days = 0
         self.lock = threading.Lock()
         self._backstop, self._margin, self._monotonic = backstop_seconds, margin, monotonic
-        self._seen: datetime | None = None  # the database's clock at the last look
+        self._seen: datetime | None = None  # written_at() at the last look
         self._full_at: float | None = None
 
     def begin(self, session: Session) -> None:
         """Forget what changed since the last look; call before any row of ``session`` is read."""
-        clock = session.scalar(select(func.current_timestamp()))
+        clock = written_at()
         newest = session.scalar(select(func.max(Case.updated_at)))
         due = self._full_at is None or self._monotonic() - self._full_at >= self._backstop
         if newest is None or due or self._seen is None:
@@ -136,8 +137,7 @@ class DayCache:
             self._full_at = self._monotonic()
         else:
             day = func.date(Case.registered_at)
-            # A second more: SQLite's clock has whole seconds, stored without a fraction.
-            since = self._seen - self._margin - timedelta(seconds=1)
+            since = self._seen - self._margin
             for changed in session.scalars(select(day).where(
                     Case.updated_at >= since).distinct()):
                 key = str(changed)[:10]

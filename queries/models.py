@@ -7,7 +7,7 @@ Geometry is GeoJSON text so any database works without PostGIS.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -23,7 +23,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql import func
+
+
+def written_at() -> datetime:
+    """The moment of a write as ``cases.updated_at`` keeps it: naive UTC, to the microsecond."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -235,14 +239,14 @@ class Case(Base):
     satisfied: Mapped[bool | None] = mapped_column(Boolean, doc="hotline 回访满意度")
     photo_urls: Mapped[str | None] = mapped_column(
         Text, doc="the source's photo URLs (照片; http/https only), one per line")
-    # Change tracking: the database's clock when the row was last written, set by the database
-    # on insert and by every UPDATE SQLAlchemy sends (onupdate), so importers, the simulator and
-    # bulk loads all keep it without a line of their own. The kept months re-read only the days
-    # of cases written since they last looked (queries/kept_months.py). NULL: written by a tool
-    # that does not keep it (a view over a city's own platform): then every day is re-read.
+    # Change tracking: when the row was last written (UTC), set on every insert and every
+    # UPDATE SQLAlchemy sends (default, onupdate), and by the two bulk writers that bypass
+    # SQLAlchemy's defaults (ingest/democity.py, the importer's inserts). The kept months re-read
+    # only the days of cases written since they last looked (queries/kept_months.py). NULL:
+    # written by a tool that does not keep it (a view over a city's platform, SQL by hand).
     updated_at: Mapped[datetime | None] = mapped_column(
-        DateTime, nullable=True, server_default=func.current_timestamp(),
-        onupdate=func.current_timestamp(), doc="last write, the database's clock")
+        DateTime, nullable=True, default=written_at, onupdate=written_at,
+        doc="last write, UTC")
 
     category: Mapped[Category] = relationship()
     department: Mapped[Department | None] = relationship()

@@ -5,7 +5,6 @@ clock past an open problem's deadline changes it. Every kept read equals a fresh
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -357,10 +356,7 @@ def test_a_refresh_rereads_only_the_days_written_since_the_last(
     build_city(session)
     session.commit()
     rules, kept = _rules(), KeptMonths(session_factory)
-    # No margin for late commits here, and the city's writes two clock seconds before the
-    # first look (the look reaches a second further back: SQLite's clock has whole seconds).
-    kept.days = DayCache(margin=timedelta(0))
-    time.sleep(2.1)
+    kept.days = DayCache(margin=timedelta(0))  # no margin for late commits here
     _same(session, FEBRUARY, rules, NOW, kept)
     first = kept.days.loaded_days
     assert first > 0

@@ -67,6 +67,7 @@ from queries.models import (
     Category,
     Department,
     QuarantinedRow,
+    written_at,
 )
 from queries.repeats import EARTH_RADIUS_M
 from queries.workcalendar import WorkCalendar
@@ -651,10 +652,11 @@ class CaseImporter:
                 summary.disagreements += 1
             old = existing.get(p.external_id)
             if old is None:
+                # updated_at: the driver's executemany skips SQLAlchemy's defaults.
                 inserts.append({"source_system": self.source_system,
                                 "external_id": p.external_id, "severity": 1,
                                 "valid_report": True, "extended": False, "misdispatched": False,
-                                "rework_count": 0, **values})
+                                "rework_count": 0, "updated_at": written_at(), **values})
                 continue
             changed = [name for name in WRITTEN if not _same(old[name], values[name])]
             if not changed:
