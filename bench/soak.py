@@ -34,8 +34,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
@@ -226,10 +228,16 @@ def sample(master: int, workers: list[int], commands: Any, answers: Any) -> Samp
     return out
 
 
-def wait_healthy(port: int, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    """Wait until the workers answer /healthz 200 (they read the published snapshot)."""
+def wait_healthy(port: int, server: subprocess.Popen[bytes], publish: Callable[[], object],
+                 seconds: float = 300) -> None:
+    """Wait until the workers answer /healthz 200 (they read the published snapshot).
+
+    ``publish`` runs every wait, as the scheduler's job would: workers slow to start on a
+    loaded machine would otherwise find the first snapshot stale and answer 503 for ever.
+    """
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        publish()
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited with status {server.returncode}")
         try:
@@ -241,8 +249,8 @@ def wait_healthy(port: int, server: subprocess.Popen[bytes], seconds: float = 12
             conn.close()
         except OSError:
             pass
-        time.sleep(0.5)
-    raise SystemExit("the workers did not become healthy within 120 s")
+        time.sleep(2)
+    raise SystemExit(f"the workers did not become healthy within {seconds:g} s")
 
 
 def growth(start: float, end: float) -> str:
@@ -288,6 +296,9 @@ def main() -> None:
                         help="simulated seconds per cycle: 10,000 cycles are ~3.5 city days")
     parser.add_argument("--speedup", type=float, default=5.0,
                         help="the simulator's arrivals × this (a small city has few a day)")
+    parser.add_argument("--max-seconds", type=float, default=0,
+                        help="stop the cycles after this long (0: run them all); the table "
+                        "says how many ran")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/gridwatch-bench"))
     args = parser.parse_args()
@@ -328,7 +339,6 @@ def soak(args: argparse.Namespace) -> None:
     simulator = Simulator(sessions, seed=args.seed, repeat=load_rules().repeat,
                           calendar=default_calendar(), clock=clock, tick_seconds=args.tick_seconds,
                           speedup=args.speedup)
-    publisher.publish(DISTRICT)
 
     port = free_port()
     env = {**os.environ, "GRIDWATCH_DATABASE_URL": settings.database_url,
@@ -343,7 +353,7 @@ def soak(args: argparse.Namespace) -> None:
     walls = spawn.Process(target=run_walls, args=(port, args.pollers, args.poll_seconds,
                                                   commands, answers, ready))
     try:
-        wait_healthy(port, server)
+        wait_healthy(port, server, partial(publisher.publish, DISTRICT))
         workers = children(server.pid)
         walls.start()
         if not ready.wait(180):
@@ -357,6 +367,7 @@ def soak(args: argparse.Namespace) -> None:
         first: Sample | None = None
         started = time.perf_counter()
         measured_from = started
+        done = 0
         for cycle in range(1, args.cycles + 1):
             clock.advance(args.tick_seconds)
             touched += simulator.tick()
@@ -374,6 +385,12 @@ def soak(args: argparse.Namespace) -> None:
                       f"{(rss_kib(os.getpid()) or 0) / 1024:.1f}, workers "
                       f"{', '.join(f'{(rss_kib(p) or 0) / 1024:.1f}' for p in workers)}",
                       flush=True)
+            done = cycle
+            if args.max_seconds and cycle > args.warmup and (
+                    time.perf_counter() - started > args.max_seconds):
+                print(f"  stopped at {cycle:,} of {args.cycles:,} cycles: --max-seconds "
+                      f"{args.max_seconds:g} reached")
+                break
         ended = time.perf_counter()
         last = sample(server.pid, workers, commands, answers)
         commands.put("stop")
@@ -381,16 +398,16 @@ def soak(args: argparse.Namespace) -> None:
         walls.join(timeout=60)
         assert first is not None
         elapsed = ended - started
-        rate = args.cycles / elapsed
-        measured = (args.cycles - args.warmup) / (ended - measured_from)
-        print(f"\n  {args.cycles:,} cycles in {elapsed:,.0f} s: {rate:.1f} cycles/s "
+        rate = done / elapsed
+        measured = (done - args.warmup) / (ended - measured_from)
+        print(f"\n  {done:,} cycles in {elapsed:,.0f} s: {rate:.1f} cycles/s "
               f"({measured:.1f}/s after the warm-up); {touched:,} cases touched by the "
               f"simulator; city clock moved {clock.seconds / 3600:.1f} h to "
               f"{clock.now:%m-%d %H:%M}")
-        print(f"  snapshot versions published: {versions:,} in {args.cycles:,} cycles; the walls' "
+        print(f"  snapshot versions published: {versions:,} in {done:,} cycles; the walls' "
               f"pollers saw {counts['polls']['changes']:,} new "
               f"stamps in {counts['polls']['polls']:,} polls, fetched the map "
-              f"{counts['polls']['maps']:,} times ({counts['polls']['map_bytes'] / 2**10:,.0f} "
+              f"{counts['polls']['maps']:,} times ({counts['polls']['map_bytes'] / 2**10:,.1f} "
               f"KiB gzip), {counts['polls']['errors']} failed requests")
         browser = counts["browser"]
         print(f"  browser wall: {browser['version']:,} polls, {browser['dash']:,} Dash refreshes, "
