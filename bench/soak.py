@@ -214,10 +214,14 @@ class Sample:
     rss: dict[str, int] = field(default_factory=dict)  # KiB
     heap: int | None = None  # bytes
     updated: str = ""
+    open_cases: int = 0  # the data the processes hold grows with these, not with the cycles
+    body_bytes: int = 0  # the district's snapshot in the table (gzip)
 
 
-def sample(master: int, workers: list[int], commands: Any, answers: Any) -> Sample:
+def sample(master: int, workers: list[int], commands: Any, answers: Any,
+           data: Callable[[], tuple[int, int]]) -> Sample:
     out = Sample()
+    out.open_cases, out.body_bytes = data()
     out.rss["scheduler (this process)"] = rss_kib(os.getpid()) or 0
     out.rss[f"gunicorn master {master}"] = rss_kib(master) or 0
     for i, pid in enumerate(workers, 1):
@@ -277,6 +281,9 @@ def report(first: Sample, last: Sample, workers_after: list[int], workers: list[
         print(f"  {'browser JS heap (after GC)':<28} {first.heap / 2**20:>8.1f} MiB "
               f"{last.heap / 2**20:>7.1f} MiB {growth(first.heap, last.heap):>8}  "
               f"{verdict(first.heap, last.heap)}")
+    print(f"  the data meanwhile: {first.open_cases:,} → {last.open_cases:,} open cases, the "
+          f"district's snapshot {first.body_bytes / 2**10:,.0f} → {last.body_bytes / 2**10:,.0f} "
+          f"KiB gzip")
     if workers_after != workers:
         print(f"  workers changed during the run: {workers} → {workers_after} (a restart)")
 
@@ -315,10 +322,12 @@ def soak(args: argparse.Namespace) -> None:
     re-imports this file) needs none of them.
     """
     from refresh import database
+    from sqlalchemy import func, select
 
     from cli import gunicorn_command
     from ingest.simulator import Simulator
     from queries.engine import make_session_factory
+    from queries.models import OPEN_STATUSES, Case, SharedSnapshot
     from queries.rules import load_rules
     from queries.workcalendar import default_calendar
     from settings import Settings
@@ -339,6 +348,14 @@ def soak(args: argparse.Namespace) -> None:
     simulator = Simulator(sessions, seed=args.seed, repeat=load_rules().repeat,
                           calendar=default_calendar(), clock=clock, tick_seconds=args.tick_seconds,
                           speedup=args.speedup)
+
+    def city_size() -> tuple[int, int]:
+        with engine.connect() as conn:
+            open_cases = conn.scalar(select(func.count()).select_from(Case).where(
+                Case.status.in_(OPEN_STATUSES)))
+            body = conn.scalar(select(func.length(SharedSnapshot.body)).where(
+                SharedSnapshot.area_code == DISTRICT))
+        return int(open_cases or 0), int(body or 0)
 
     port = free_port()
     env = {**os.environ, "GRIDWATCH_DATABASE_URL": settings.database_url,
@@ -376,7 +393,7 @@ def soak(args: argparse.Namespace) -> None:
             if published != version:  # counted, not kept: a set would grow this process
                 versions, version = versions + 1, published
             if cycle == args.warmup:
-                first = sample(server.pid, workers, commands, answers)
+                first = sample(server.pid, workers, commands, answers, city_size)
                 measured_from = time.perf_counter()
             if cycle % 1000 == 0:
                 elapsed = time.perf_counter() - started
@@ -392,7 +409,7 @@ def soak(args: argparse.Namespace) -> None:
                       f"{args.max_seconds:g} reached")
                 break
         ended = time.perf_counter()
-        last = sample(server.pid, workers, commands, answers)
+        last = sample(server.pid, workers, commands, answers, city_size)
         commands.put("stop")
         counts = answers.get(timeout=120)
         walls.join(timeout=60)
