@@ -15,9 +15,10 @@ Chromium keeps the wall (/screen, polling every second) open for the whole run.
 
 After ``--warmup`` cycles and at the end it reads the RSS (/proc/<pid>/status VmRSS) of every
 gunicorn worker, the master and the scheduler, and the browser's JS heap after a forced GC
-(CDP ``HeapProfiler.collectGarbage``, ``Runtime.getHeapUsage``), and prints each with its
-growth; the goal is < 10% for every line. The baseline of each line is its own value after the
-warm-up, in the same run.
+(CDP ``HeapProfiler.collectGarbage``, ``Runtime.getHeapUsage``, the least of five readings),
+and prints each with its growth; the goal is < 10% for every line. The baseline of each line
+is its own value after the warm-up, in the same run; every ``--progress`` cycles the RSS
+and the heap are printed too, to tell a plateau from a steady climb.
 
 Run: ``PYTHONPATH=. python bench/soak.py`` (10,000 cycles), or shorter: ``--cycles 2000``.
 """
@@ -41,10 +42,14 @@ from functools import partial
 from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = 0.10  # growth allowed between the warm-up and the end
 WALL_POLL_SECONDS = 1  # the browser's wall polls /api/version this often (?refresh=1)
+# The JS heap is read this many times half a second apart, each after a forced GC, and the
+# least kept: one reading varies by ~1 MiB of 14 with what a Dash refresh holds in flight.
+HEAP_READINGS = 5
 
 
 # --- the walls (a child process) -------------------------------------------------------------
@@ -66,7 +71,7 @@ def poll_wall(port: int, seconds: float, stop: threading.Event, counts: PollCoun
     stamp = ""
     while not stop.is_set():
         try:
-            conn.request("GET", f"/api/version?area=district&v={stamp}")
+            conn.request("GET", f"/api/version?area=&v={quote(stamp)}")  # "": the district
             resp = conn.getresponse()
             body = resp.read().decode()
             counts.polls += 1
@@ -136,11 +141,14 @@ def run_walls(port: int, pollers: int, seconds: float, commands: Any, answers: A
                 page.evaluate("1")  # read the browser's pending events
                 continue
             if command == "heap":
-                cdp.send("HeapProfiler.collectGarbage")
-                usage = cdp.send("Runtime.getHeapUsage")
+                used = []
+                for _ in range(HEAP_READINGS):
+                    cdp.send("HeapProfiler.collectGarbage")
+                    used.append(int(cdp.send("Runtime.getHeapUsage")["usedSize"]))
+                    page.wait_for_timeout(500)
                 updated = page.evaluate(
                     "(document.getElementById('screen-updated') || {}).textContent || ''")
-                answers.put({"heap": int(usage["usedSize"]), "updated": updated})
+                answers.put({"heap": min(used), "updated": updated})
             elif command == "stop":
                 stop.set()
                 for thread in threads:
@@ -303,6 +311,8 @@ def main() -> None:
                         help="simulated seconds per cycle: 10,000 cycles are ~3.5 city days")
     parser.add_argument("--speedup", type=float, default=5.0,
                         help="the simulator's arrivals × this (a small city has few a day)")
+    parser.add_argument("--progress", type=int, default=1000,
+                        help="print the memory every this many cycles")
     parser.add_argument("--max-seconds", type=float, default=0,
                         help="stop the cycles after this long (0: run them all); the table "
                         "says how many ran")
@@ -395,13 +405,15 @@ def soak(args: argparse.Namespace) -> None:
             if cycle == args.warmup:
                 first = sample(server.pid, workers, commands, answers, city_size)
                 measured_from = time.perf_counter()
-            if cycle % 1000 == 0:
+            if cycle % args.progress == 0:
+                commands.put("heap")
+                heap = answers.get(timeout=120)["heap"]
                 elapsed = time.perf_counter() - started
                 print(f"  {cycle:>6,} cycles, {elapsed:,.0f} s, {cycle / elapsed:.1f}/s, "
                       f"city clock {clock.now:%m-%d %H:%M}; RSS MiB: scheduler "
                       f"{(rss_kib(os.getpid()) or 0) / 1024:.1f}, workers "
-                      f"{', '.join(f'{(rss_kib(p) or 0) / 1024:.1f}' for p in workers)}",
-                      flush=True)
+                      f"{', '.join(f'{(rss_kib(p) or 0) / 1024:.1f}' for p in workers)}; "
+                      f"JS heap {heap / 2**20:.1f} MiB", flush=True)
             done = cycle
             if args.max_seconds and cycle > args.warmup and (
                     time.perf_counter() - started > args.max_seconds):
