@@ -95,7 +95,8 @@ def run_walls(port: int, pollers: int, seconds: float, commands: Any, answers: A
               ready: Event) -> None:
     """The walls' process: pollers in threads, the browser's wall in this thread.
 
-    Answers ``heap`` with the JS heap's used bytes after a forced GC, ``stop`` with the counts.
+    Answers ``heap`` with the least of ``HEAP_READINGS`` used sizes of the JS heap, each after a
+    forced GC, and ``stop`` with the counts.
     Between commands it talks to the browser once a second so Playwright's events are read.
     """
     from bench_screen import CHROMIUM_ARGS
