@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 from pathlib import Path
 
@@ -45,7 +46,9 @@ def text_of(values: IndicatorSet, key: str) -> str:
     if isinstance(raw, Ratio):
         return raw.text()
     if isinstance(raw, Composite):
-        return "—" if raw.total is None else f"{raw.total:.2f}"
+        # Half up, as bulletins round (f"{x:.2f}" would give 95.62 for 95.625).
+        return "—" if raw.total is None else str(
+            Decimal(repr(raw.total)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     return f"{raw:,}"
 
 
