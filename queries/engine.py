@@ -162,6 +162,11 @@ class Watchdog:
         return guarded
 
 
+# One watchdog (one thread, started at the first armed call) for every engine of the process:
+# a thread per engine grew to a hundred in the test suite, each waking four times a second.
+WATCHDOG = Watchdog()
+
+
 def make_engine(url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
                 statement_timeout: int = DEFAULT_STATEMENT_TIMEOUT) -> Engine:
     """Create an engine for ``url`` with bounded waits (``engine_options``); SQLite gets WAL
@@ -176,8 +181,8 @@ def make_engine(url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
     try:
         if backend == "postgresql":
             engine = create_engine(parsed, **options)
-            Watchdog().install(engine, statement_seconds=statement_timeout + 1,
-                               ping_seconds=connect_timeout)
+            WATCHDOG.install(engine, statement_seconds=statement_timeout + 1,
+                             ping_seconds=connect_timeout)
             return engine
         if backend != "sqlite":
             return create_engine(parsed, **options)
