@@ -178,6 +178,24 @@ def test_a_department_head_works_the_desk_and_a_leader_supervises(
     expect(boss.locator("#case-flag-message")).to_have_text("已督办", timeout=15_000)
     expect(boss.locator("#case-flags")).to_contain_text("请今日办结")
     page.goto(page.url.split("/desk")[0] + "/desk")
-    first = grid_rows(page)[0]
-    assert (first["case"], first["flag"]) == (target, "督办")
+    grid_rows(page)
+    # Expectations, not one reading: each retries until its cell shows the pinned row.
+    expect(page.locator("#desk-grid .ag-pinned-left-cols-container .ag-row[row-index='0'] "
+                        "[col-id='external_id']")).to_have_text(target)
+    expect(page.locator("#desk-grid .ag-center-cols-container .ag-row[row-index='0'] "
+                        "[col-id='flagged']")).to_have_text("督办")
+
+    # A filter reloads the grid from its first block: the case number finds one case, and
+    # clearing it brings the whole view back.
+    search = page.locator("#desk-search")
+    search.fill(rows[1]["case"])
+    search.press("Enter")
+    expect(page.locator("#desk-count")).to_have_text("共 1 件", timeout=15_000)
+    expect(page.locator("#desk-grid .ag-pinned-left-cols-container .ag-row[row-index='0'] "
+                        "[col-id='external_id']")).to_have_text(rows[1]["case"])
+    search.fill("")
+    search.press("Enter")
+    expect(page.locator("#desk-count")).to_have_text(f"共 {total:,} 件", timeout=15_000)
+    expect(page.locator("#desk-grid .ag-pinned-left-cols-container .ag-row[row-index='0'] "
+                        "[col-id='external_id']")).to_have_text(target)
     page.screenshot(path=str(artifacts / "desk-pinned-1920.png"))
