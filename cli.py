@@ -47,7 +47,13 @@ from queries.assessment import (
 )
 from queries.assessment import publish as publish_command
 from queries.deck import gather
-from queries.engine import DatabaseUnavailable, check_connection, init_db, make_engine
+from queries.engine import (
+    DatabaseUnavailable,
+    check_connection,
+    error_reason,
+    init_db,
+    make_engine,
+)
 from queries.kept_months import KeptMonths
 from queries.migrate import SchemaBehind, current_revision, require_current
 from queries.models import LEVEL_STREET, Area, Department
@@ -282,7 +288,7 @@ def _publishing_jobs(ctx: Context) -> list[JobDefinition]:
     try:
         publisher.publish(DISTRICT)
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = error_reason(exc)
         raise click.ClickException(
             f"cannot write the shared snapshot (table snapshots): {reason}. The scheduler "
             f"needs a role that may write it: set GRIDWATCH_WRITE_DATABASE_URL") from exc

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from ingest.importer.mapping import MappingError, load_mapping
 from ingest.importer.pipeline import BATCH_SIZE, CaseImporter, ImportSummary
 from ingest.importer.readers import ReadError, open_source
-from queries.engine import DatabaseUnavailable, init_db, make_engine
+from queries.engine import DatabaseUnavailable, error_reason, init_db, make_engine
 from queries.workcalendar import CalendarFileError, WorkCalendar, default_calendar
 
 
@@ -58,11 +58,6 @@ def open_engine(env: _Env) -> Engine:
     return engine
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 @click.command("import-cases")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--mapping", "mapping_path", required=True,
@@ -99,7 +94,7 @@ def import_cases(file: Path, mapping_path: Path, encoding: str | None, source_na
     except (ReadError, MappingError) as exc:
         raise click.ClickException(str(exc)) from exc
     except (DBAPIError, OSError) as exc:
-        raise click.ClickException(f"the import stopped: {_one_line(exc)}; the batch in "
+        raise click.ClickException(f"the import stopped: {error_reason(exc)}; the batch in "
                                    f"progress was rolled back") from exc
     finally:
         engine.dispose()
@@ -132,7 +127,7 @@ def quality(stale_hours: float, samples: int) -> None:
             report = quality_report(session, scope=Scope.everything(), now=env.now,
                                     stale_hours=stale_hours, samples=samples)
     except DBAPIError as exc:
-        raise click.ClickException(f"cannot read the database: {_one_line(exc)}") from exc
+        raise click.ClickException(f"cannot read the database: {error_reason(exc)}") from exc
     finally:
         engine.dispose()
     for line in report_lines(report):

@@ -24,7 +24,13 @@ from ingest.areas_import import (
 )
 from ingest.sections_import import SectionsFileError, import_sections
 from queries.areas import district
-from queries.engine import DatabaseUnavailable, init_db, make_engine, make_session_factory
+from queries.engine import (
+    DatabaseUnavailable,
+    error_reason,
+    init_db,
+    make_engine,
+    make_session_factory,
+)
 from queries.hierarchy import descendants_at_level
 from queries.models import LEVEL_STREET
 from queries.rules import RulesError, check_streets, parse_rules
@@ -48,7 +54,7 @@ def _session(settings: Settings) -> Session:
 
 def _refused(file: Path, exc: SQLAlchemyError) -> click.ClickException:
     """Return the one-line error for an import the database refused (a constraint, a lock)."""
-    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    reason = error_reason(exc)
     return click.ClickException(f"{file}: the database refused the import: {reason}")
 
 

@@ -28,6 +28,17 @@ class DatabaseUnavailable(RuntimeError):
     """The database URL is malformed or the database cannot be reached; message is user-facing."""
 
 
+def error_reason(exc: BaseException, *, empty: str | None = None) -> str:
+    """Return the first line of a database error's own reason (the driver's, when there is one).
+
+    SQLAlchemy's message carries the statement and its parameters, long and different every
+    run; the driver's first line ("database is locked", "connection refused") is what a log or
+    an error line should say. An error with no message gives ``empty``, or its type's name.
+    """
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else empty or type(exc).__name__
+
+
 # A dead or frozen database must fail a refresh, not hang it (GRIDWATCH_DB_CONNECT_TIMEOUT,
 # GRIDWATCH_STATEMENT_TIMEOUT): seconds to open a connection and to finish one statement.
 DEFAULT_CONNECT_TIMEOUT = 5

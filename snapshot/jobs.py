@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from queries.engine import error_reason
+
 log = logging.getLogger(__name__)
 
 
@@ -35,8 +37,7 @@ def failure_kind(exc: BaseException) -> str:
     SQLAlchemy's message carries the statement and its parameters, which differ every run; the
     driver's reason ("database is locked") does not.
     """
-    reason = str(getattr(exc, "orig", None) or exc).strip()
-    return f"{type(exc).__name__}: {reason.splitlines()[0] if reason else '(no message)'}"
+    return f"{type(exc).__name__}: {error_reason(exc, empty='(no message)')}"
 
 
 @dataclass

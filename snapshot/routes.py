@@ -10,6 +10,7 @@ from pylopdf_fonts_zh_cn import sans_path
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from queries.engine import error_reason
 from snapshot.store import DISTRICT, SnapshotSource
 
 
@@ -119,7 +120,7 @@ def register(server: Flask, store: SnapshotSource) -> None:
         """A request that needed the database while it is down or frozen: a 503 saying so
         (the wall's poll retries), not a 500 and a traceback per request."""
         log.info("%s %s: database unavailable: %s", request.method, request.path,
-                 str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
+                 error_reason(exc))
         return Response("数据库暂不可用，稍后自动重试 · the database is unavailable, retrying",
                         status=503, mimetype="text/plain",
                         headers={"Retry-After": str(store.refresh_seconds)})

@@ -30,6 +30,7 @@ from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from queries.engine import error_reason
 from queries.models import SharedSnapshot
 from snapshot.store import (
     DISTRICT,
@@ -52,10 +53,6 @@ AREA_KEY_LENGTH = 64  # SharedSnapshot.area_code
 def utc_now() -> datetime:
     """The real UTC time, naive (as the table stores it): the stale badge's clock."""
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 def encode(snapshot: Snapshot) -> bytes:
@@ -273,7 +270,7 @@ class SharedSnapshots:
         except SQLAlchemyError as exc:
             # A SELECT-only serving role with no GRIDWATCH_WRITE_DATABASE_URL: the district is
             # built anyway, other areas wait for a writer. Said once, not every interval.
-            reason = _reason(exc)
+            reason = error_reason(exc)
             if reason != self._ask_error:
                 log.warning("cannot ask for area %r (the scheduler builds only what is asked "
                             "through GRIDWATCH_WRITE_DATABASE_URL): %s", area_code, reason)
@@ -307,7 +304,7 @@ class SharedSnapshots:
             self._states, self._read_error = states, None
             self._forget_idle()
         except SQLAlchemyError as exc:
-            reason = _reason(exc)
+            reason = error_reason(exc)
             if reason != self._read_error:
                 log.warning("cannot read the shared snapshot, serving the last one: %s", reason)
             self._read_error = reason

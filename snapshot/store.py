@@ -22,6 +22,8 @@ from typing import Any, Literal, Protocol
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
+from queries.engine import error_reason
+
 log = logging.getLogger(__name__)
 
 DISTRICT = ""  # the key of the district-wide snapshot
@@ -121,7 +123,7 @@ def attempt(builder: Builder, area_code: str, now: datetime,
         log.info("no area %r: not watching it", area_code)
         return Failure("unknown area", unknown=True)
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = error_reason(exc)
         level = logging.DEBUG if previous_error == reason else logging.WARNING
         log.log(level, "snapshot %r failed, keeping the last good one: %s", name, reason)
         return Failure(reason)

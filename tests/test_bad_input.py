@@ -19,6 +19,7 @@ from dashboard import ids
 from dashboard.rankings.layout import page as rankings_layout
 from dashboard.rankings.view import month_notice, resolve_month
 from queries.assessment import MonthError, check_month, month_bounds, shift_month
+from queries.engine import error_reason
 from queries.workcalendar import CalendarFileError, load_extra_days
 from settings import Settings
 from snapshot.jobs import GuardedJob, JobDefinition, failure_kind
@@ -149,6 +150,15 @@ class Flaky:
 def test_failure_kind_is_the_drivers_reason_not_the_statement() -> None:
     assert failure_kind(locked()) == "OperationalError: database is locked"
     assert failure_kind(RuntimeError("")) == "RuntimeError: (no message)"
+
+
+def test_error_reason_is_the_first_line_of_the_drivers_own_message() -> None:
+    # The statement and parameters SQLAlchemy adds after the driver's line are left out.
+    assert error_reason(locked()) == "database is locked"
+    assert error_reason(OperationalError("SELECT 1", {}, Exception("refused\nis the server up?"))
+                        ) == "refused"
+    assert error_reason(RuntimeError("  \n ")) == "RuntimeError"  # no message: the type
+    assert error_reason(RuntimeError(""), empty="(none)") == "(none)"
 
 
 def test_a_failing_job_warns_once_per_kind_and_says_when_it_recovered(
