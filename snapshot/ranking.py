@@ -27,11 +27,6 @@ def _rows(month: MonthAssessment) -> list[dict[str, Any]]:
             for s in month.streets]
 
 
-def street_ranking_rows(session: Session, now: datetime, rules: Rules) -> list[dict[str, Any]]:
-    """Return the shown month's streets by rank (the unranked last), bottom of each group marked."""
-    return _rows(load_month(session, shown_month(now, rules), rules, now=now))
-
-
 def assessment_ranking(session: Session, now: datetime, rules: Rules,
                        kept: KeptMonths | None = None) -> dict[str, Any]:
     """Return the district's ranking panel in the snapshot's shape (level, month, rows).

@@ -23,7 +23,7 @@ from queries.models import Area, Case
 from queries.periods import MONTH, period_for
 from queries.rules import Rules, parse_rules
 from snapshot.build import ranking_section
-from snapshot.ranking import assessment_ranking, street_ranking_rows
+from snapshot.ranking import assessment_ranking
 from tests.ranking_city import NOW, RULES_YAML, RankingCity, build_ranking_city
 
 SHAPE = ("level", "month", "kind", "running", "published")
@@ -147,7 +147,7 @@ def test_the_street_rows_are_the_shown_month_by_rank(
     # 五 99 unranked: one problem, fewer than min_sample 2).
     assert [
         (r["name"], r["score"], r["rank"], r["bottom"])
-        for r in street_ranking_rows(session, NOW, rules)
+        for r in assessment_ranking(session, NOW, rules)["rows"]
     ] == [
         ("二街道", 97.0, 1, False),
         ("三街道", 94.0, 2, False),

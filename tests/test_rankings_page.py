@@ -44,7 +44,7 @@ from dashboard.screen.panels import create_ranking, ranking_panel_words
 from queries.assessment import MonthAssessment, load_month, publication
 from queries.rules import parse_rules
 from settings import Settings, SettingsError
-from snapshot.ranking import assessment_ranking, street_ranking_rows
+from snapshot.ranking import assessment_ranking
 from tests.assessment_city import NOW, RULES_YAML, build_city
 from tests.pages import page_request
 from tests.tools import acting_as, leader, require_chromium
@@ -207,7 +207,7 @@ def test_a_broken_rules_file_is_shown_not_raised(page: RankingsPage, tmp_path: P
 
 def test_the_screen_ranks_streets_by_the_assessment(city: sessionmaker[Session]) -> None:
     with city() as session:
-        rows = street_ranking_rows(session, datetime(2026, 2, 20, 12), RULES)
+        rows = assessment_ranking(session, datetime(2026, 2, 20, 12), RULES)["rows"]
     assert [(r["name"], r["rank"], r["bottom"], r["ranked"]) for r in rows] == [
         ("乙街道", 1, False, True), ("丙街道", 2, False, True), ("甲街道", 3, True, True),
         ("丁街道", None, False, False)]
