@@ -124,7 +124,7 @@ def steady_floor(engine: Engine, now: datetime) -> dict[str, Any]:
         return {
             "counts": today,
             "repeats": floors.repeats(conn, start, end),
-            "trend": floors.trend(conn, start.date(), TREND_DAYS),
+            "trend": floors.trend(conn, start.date() - timedelta(days=1), TREND_DAYS),
             "volunteers": floors.volunteers(conn, start, end, month_start, now),
             "open": floors.open_case_rows(conn),
             "newest": floors.newest_rows(conn, TICKER_SIZE),

@@ -351,8 +351,11 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings, *,
                 lambda: assessment_ranking(session, now, rules, kept)
                 if area.level == LEVEL_DISTRICT
                 else ranking_section(session, area, now, shown, figures_rules))
-            trend = reported_vs_closed(session, last_day=today.start.date(), days=TREND_DAYS,
-                                       area=area)
+            # The trend's 30 days are whole days, ending yesterday: today's few hours drew a
+            # last point that plunged toward zero every night and morning (today is on the
+            # tiles, against yesterday's same hours).
+            trend = reported_vs_closed(session, last_day=today.start.date() - timedelta(days=1),
+                                       days=TREND_DAYS, area=area)
             volunteers = volunteer_counts(
                 session, day_start=today.start, day_end=today.end,
                 month_start=period_for(MONTH, now).start, now=now, area=area)
