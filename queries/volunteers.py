@@ -227,7 +227,9 @@ class VolunteerPage:
 
 def volunteer_page(session: Session, *, now: datetime, area: Area | None = None,
                    trend_days: int = 30, top: int = 10) -> VolunteerPage:
-    """Read the page: today, this month and this year by the city's clock, the last 30 days."""
+    """Read the page: today, this month and this year by the city's clock, and the 30 whole
+    days ending yesterday (today's activities have their own panels; a trend ending today
+    fell to zero every night)."""
     day = datetime.combine(now.date(), time())
     month = day.replace(day=1)
     next_month = (month + timedelta(days=32)).replace(day=1)
@@ -243,6 +245,6 @@ def volunteer_page(session: Session, *, now: datetime, area: Area | None = None,
         hours_year=service_hours(session, start=year, now=now, area=area),
         teams=teams_by_hours(session, start=month, now=now, area=area, limit=top),
         today=activities_on(session, start=day, end=day + timedelta(days=1), now=now, area=area),
-        trend=daily_trend(session, first=now.date() - timedelta(days=trend_days - 1),
+        trend=daily_trend(session, first=now.date() - timedelta(days=trend_days),
                           days=trend_days, now=now, area=area),
     )
