@@ -238,6 +238,7 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "Most frequent problems (registered, by class)",
     },
     "grids_trend": {"zh": "逐日上报与结案", "en": "Reported vs closed per day"},
+    "grids_trend_today": {"zh": "今日截至 {time}", "en": "today until {time}"},
     "grids_no_cases": {"zh": "本期暂无立案", "en": "No cases registered in this period"},
     "grids_children": {"zh": "下辖{level}指标", "en": "{level} inside"},
     "grids_siblings": {"zh": "同社区网格指标", "en": "Grids of the same community"},

@@ -8,7 +8,7 @@ the same weekday last week (11-13). Open cases at NOW: 1 18 23 (past their deadl
 from __future__ import annotations
 
 import gzip
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import orjson
 import plotly.graph_objects as go
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callbacks.router import query_of
 from callbacks.screen import refresh_outputs
 from dashboard.formatting import delta_text
+from dashboard.grids.figures import daily_figure
 from dashboard.i18n import pick_language
 from dashboard.screen.figures import trend_figure
 from dashboard.screen.layout import wall_options
@@ -27,6 +28,7 @@ from dashboard.screen.panels import create_activity_types
 from dashboard.tiles import change_text, value_text
 from queries.coords import wgs84_to_gcj02
 from queries.models import Case, VolunteerActivity, VolunteerTeam
+from queries.trends import DailySeries
 from settings import Settings, SettingsError
 from snapshot import routes
 from snapshot.build import make_builder
@@ -414,3 +416,18 @@ def test_imprecise_locations_are_counted_not_drawn(build, hb: HandBuilt,  # type
     assert sorted(number[f["properties"]["id"]] for f in _features(snapshot)) == [
         1, 18, 23, 25, 26, 27]
     assert snapshot.payload["imprecise"] == 2
+
+
+def test_the_grid_pages_trend_marks_today_as_hours_not_a_day() -> None:
+    series = DailySeries(days=[date(2026, 12, 1) - timedelta(days=n) for n in (2, 1, 0)],
+                         reported=[80, 90, 3], closed=[70, 85, 1])
+    # 02:30 on 12-01: the lines end at 11-30; today's 3 and 1 are two markers of their own.
+    fig = daily_figure(series, lang="zh", now=datetime(2026, 12, 1, 2, 30))
+    lines, markers = fig.data[:2], fig.data[2:]
+    assert [list(trace.y) for trace in lines] == [[80, 90, None], [70, 85, None]]
+    assert [(list(m.x), list(m.y), m.mode) for m in markers] == [
+        (["12-01"], [3], "markers"), (["12-01"], [1], "markers")]
+    assert "今日截至 02:30" in markers[0].hovertemplate
+    # A finished period (its last day before today) draws every day as a line.
+    whole = daily_figure(series, lang="zh", now=datetime(2026, 12, 2, 9))
+    assert [list(trace.y) for trace in whole.data] == [[80, 90, 3], [70, 85, 1]]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import plotly.graph_objects as go
 
 from dashboard.i18n import t, term
-from dashboard.screen.figures import FONT, THEMES, trend_figure
+from dashboard.screen.figures import CLOSED_COLOR, FONT, REPORTED_COLOR, THEMES, trend_figure
 from queries.trends import DailySeries
 
 BAR_COLOR = "#ff9f43"
@@ -45,10 +47,29 @@ def categories_figure(items: list[tuple[str, int]], *, lang: str) -> go.Figure:
     return fig
 
 
-def daily_figure(series: DailySeries, *, lang: str) -> go.Figure:
-    """Return reported vs closed per day (the big screen's trend), ticked in whole cases."""
-    fig = trend_figure([d.isoformat() for d in series.days], series.reported, series.closed,
-                       lang=lang)
+def daily_figure(series: DailySeries, *, lang: str, now: datetime | None = None) -> go.Figure:
+    """Return reported vs closed per day (the big screen's trend), ticked in whole cases.
+
+    When the last day is ``now``'s, its few hours would end the lines in a plunge toward zero
+    every morning: the lines stop at yesterday and today's counts so far are two hollow
+    markers, their hover saying until when.
+    """
+    days = [d.isoformat() for d in series.days]
+    partial = now is not None and bool(days) and series.days[-1] == now.date()
+    reported: list[int | None] = list(series.reported)
+    closed: list[int | None] = list(series.closed)
+    if partial:
+        reported[-1] = closed[-1] = None
+    fig = trend_figure(days, reported, closed, lang=lang)
+    if partial and now is not None:
+        label = t("grids_trend_today", lang).format(time=f"{now:%H:%M}")
+        for key, value, color in (("trend_reported", series.reported[-1], REPORTED_COLOR),
+                                  ("trend_closed", series.closed[-1], CLOSED_COLOR)):
+            fig.add_trace(go.Scatter(
+                x=[days[-1][5:]], y=[value], mode="markers", showlegend=False,
+                marker={"size": 12, "color": "rgba(0,0,0,0)", "line": {"width": 3,
+                                                                       "color": color}},
+                hovertemplate=f"{label} %{{y}}<extra>{t(key, lang)}</extra>"))
     top = max([*series.reported, *series.closed, 0])
     fig.update_yaxes(tickformat=",d", dtick=1 if top <= WHOLE_TICKS_UP_TO else None)
     return fig

@@ -6,6 +6,8 @@ Plotly sizes fonts in pixels, so every builder takes ``scale`` (the wall's size 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import plotly.graph_objects as go
 
 from dashboard.i18n import t
@@ -24,7 +26,8 @@ THEMES = {
 }
 
 
-def trend_figure(days: list[str], reported: list[int], closed: list[int], *, lang: str,
+def trend_figure(days: list[str], reported: Sequence[int | None],
+                 closed: Sequence[int | None], *, lang: str,
                  scale: float = 1.0, theme: str = "dark") -> go.Figure:
     """Return reported vs closed per day as two lines (newest day on the right)."""
     colors = THEMES.get(theme, THEMES["dark"])
