@@ -9,6 +9,11 @@ same version (scatter, bar, pie; 1.2 MB), vendored in ``assets/vendor/`` with it
 and pre-gzipped once. The wall and the other pages without a table never render an AgGrid, so
 their index leaves dash-ag-grid's 1.3 MB script out; every page is a full load (the nav bar is
 plain links), so a page with a table always gets an index that has it.
+
+A chart's and a GeoJSON layer's code are chunks Dash fetches only when the first such component
+renders, after the page's scripts have run and its layout has arrived: on the wall that chain
+put the map's clusters a few hundred milliseconds behind. A page names the chunks its first
+screen needs (``Page.lazy``) and its index preloads them beside its own scripts.
 """
 
 from __future__ import annotations
@@ -33,6 +38,17 @@ _GRID_SCRIPT = re.compile(r'[ \t]*<script src="[^"]*/_dash-component-suites/dash
                           r'[^"]*"></script>\n?')
 # The bundle's URL carries no version: a day's cache, then the ETag answers 304.
 CACHE_SECONDS = 24 * 3600
+# The lazy chunks a page may preload (``Page.lazy``), by the paths dash-renderer asks for them.
+LAZY = {
+    "graph": ("_dash-component-suites/dash/dcc/async-graph.js", PLOTLY_PATH),
+    "geojson": ("_dash-component-suites/dash_leaflet/async-GeoJSON.js",),
+}
+
+
+def preload_links(prefix: str, names: tuple[str, ...]) -> str:
+    """The index's ``<link rel=preload>`` tags for the named lazy chunks."""
+    return "".join(f'<link rel="preload" as="script" href="{prefix}{path}">'
+                   for name in names for path in LAZY[name])
 
 
 def without_grid_script(scripts: str) -> str:
@@ -67,6 +83,8 @@ def register(app: Dash) -> None:
         page = pages.page_for(request.path.removeprefix(prefix.rstrip("/")) or "/")
         if page is not None and not page.grid:
             kwargs["scripts"] = without_grid_script(kwargs.get("scripts", ""))
+        if page is not None and page.lazy:
+            kwargs["metas"] = kwargs.get("metas", "") + preload_links(prefix, page.lazy)
         return interpolate(**kwargs)
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign]

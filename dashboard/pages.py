@@ -23,7 +23,8 @@ from dashboard.sections import layout as sections
 from dashboard.volunteers import layout as volunteers
 
 PAGES: tuple[Page, ...] = (
-    Page("screen", "/screen", screen.page, "nav_screen", aliases=("/",)),
+    Page("screen", "/screen", screen.page, "nav_screen", aliases=("/",),
+         lazy=("graph", "geojson")),
     Page("grids", GRIDS_PATH, grids.page, "nav_grids", grid=True),
     Page("rankings", RANKINGS_PATH, rankings.page, "nav_rankings", grid=True),
     Page("quality", QUALITY_PATH, quality.page, "nav_quality"),

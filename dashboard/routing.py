@@ -58,7 +58,8 @@ class Page:
 
     ``name`` is also its token in ``/present?pages=…``; ``presentable`` pages may be shown by
     the meeting carousel; ``in_nav`` pages have a link in the top bar; ``grid`` pages draw a
-    dash-ag-grid table (only their index loads its script: ``dashboard.bundles``).
+    dash-ag-grid table (only their index loads its script: ``dashboard.bundles``); ``lazy``
+    names the chunks its first screen needs, preloaded by its index.
     """
 
     name: str
@@ -69,6 +70,9 @@ class Page:
     presentable: bool = True
     aliases: tuple[str, ...] = ()
     grid: bool = False
+    # Scripts Dash loads only once a component first renders (``dashboard.bundles.LAZY``), to
+    # fetch beside the page's own: the wall's first clusters waited for its map's chunk.
+    lazy: tuple[str, ...] = ()
 
     @property
     def paths(self) -> tuple[str, ...]:

@@ -45,6 +45,18 @@ def test_only_the_pages_with_a_table_load_the_grid_script(client: FlaskClient) -
         assert "/assets/vendor/" not in index, path
 
 
+def test_the_wall_preloads_its_charts_and_maps_chunks(client: FlaskClient) -> None:
+    index = client.get("/screen").get_data(as_text=True)
+    head = index.split("</head>")[0]
+    preloaded = re.findall(r'<link rel="preload" as="script" href="/([^"]+)">', head)
+    assert preloaded == ["_dash-component-suites/dash/dcc/async-graph.js", bundles.PLOTLY_PATH,
+                         "_dash-component-suites/dash_leaflet/async-GeoJSON.js"]
+    for path in preloaded:
+        answer = client.get("/" + path)
+        assert answer.status_code == 200 and answer.mimetype.endswith("javascript"), path
+    assert 'rel="preload"' not in client.get("/volunteers").get_data(as_text=True)
+
+
 def test_the_registry_marks_every_page_whose_layout_draws_a_table() -> None:
     # A layout module that builds dag.AgGrid must belong to a page registered with grid=True.
     drawers = {p.parent.name for p in (ROOT / "dashboard").rglob("*.py")

@@ -20,10 +20,12 @@ def test_the_wall_draws_its_trend_with_the_basic_bundle_and_no_grid(
     context = browser.new_context(viewport={"width": 1920, "height": 1080})  # a cold cache
     page = context.new_page()
     scripts: dict[str, int] = {}
+    fetched: list[str] = []
 
     def count(request: Request) -> None:
         if request.url.split("?")[0].endswith(".js"):
             scripts[request.url.split("?")[0]] = request.sizes()["responseBodySize"]
+            fetched.append(request.url.split("?")[0])
 
     page.on("requestfinished", count)
     page.goto(f"{live_app.url}/screen")
@@ -32,6 +34,10 @@ def test_the_wall_draws_its_trend_with_the_basic_bundle_and_no_grid(
     assert page.evaluate("() => window.Plotly.version") == "4.1.1"
     context.close()
     assert not [u for u in scripts if "dash_ag_grid" in u], scripts
+    # The chunks the wall preloads are the ones dash-renderer asks for: each fetched once
+    # (a preload under another URL would be fetched a second time when the component renders).
+    for path in (*bundles.LAZY["graph"], *bundles.LAZY["geojson"]):
+        assert fetched.count(f"{live_app.url}/{path}") == 1, (path, fetched)
     plotly = [size for u, size in scripts.items() if u.endswith(bundles.PLOTLY_PATH)]
     assert plotly and plotly[0] < 450_000, scripts  # the basic bundle gzipped, ~395 kB
     assert all(urlparse(u).hostname == "127.0.0.1" for u in scripts), scripts
