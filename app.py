@@ -17,6 +17,7 @@ from dash import Dash
 from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callbacks import register_all
 from callbacks import screen as screen_callbacks
@@ -127,6 +128,11 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         compress=True,
     )
     app.server.secret_key = ctx.settings.secret_key
+    if ctx.settings.proxy_hops:
+        # Behind nginx the client's address and scheme arrive in X-Forwarded-For/-Proto; only
+        # as many hops as configured are believed, so a client cannot forge its own address.
+        hops = ctx.settings.proxy_hops
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     try:
         use_vocabulary(ctx.settings.vocabulary_file)
     except VocabularyError as exc:

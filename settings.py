@@ -225,6 +225,9 @@ class Settings:
     directions_url: str = ""
     # Citizen reports from the public map allowed per client address and hour.
     report_limit_per_hour: int = 5
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx: 1).
+    # Behind a proxy with 0, every citizen has the proxy's address and one report limit.
+    proxy_hops: int = 0
     # The wall pages open to anonymous visitors (`gridwatch demo` sets it; never under serve).
     open_wall: bool = False
     # A session unused this long ends (minutes).
@@ -327,6 +330,7 @@ class Settings:
                                    high=100_000),
             report_limit_per_hour=_int(env, "GRIDWATCH_REPORT_LIMIT_PER_HOUR", 5, low=1,
                                        high=10000),
+            proxy_hops=_int(env, "GRIDWATCH_PROXY_HOPS", 0, low=0, high=5),
             threads=_int(env, "GRIDWATCH_THREADS", 8, low=1, high=256),
             db_connect_timeout=_int(env, "GRIDWATCH_DB_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT,
                                     low=1, high=600),

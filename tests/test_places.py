@@ -220,3 +220,31 @@ def test_the_burst_limiter_is_per_client_and_bounded() -> None:
     assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
     assert limiter.allow("b")  # another client has its own window
     assert limiter.allow("c") and len(limiter._hits) <= 2  # memory stays bounded
+
+
+def test_behind_a_proxy_each_citizen_has_their_own_report_limit(
+        engine: Engine, tmp_path: Path, session: Session, city: dict[str, int]) -> None:
+    # nginx appends the client's address to X-Forwarded-For; every request comes from nginx's.
+    def client_for(hops: int) -> FlaskClient:
+        return create_app(Settings(data_dir=tmp_path, database_url=str(engine.url),
+                                   report_limit_per_hour=1, proxy_hops=hops)).server.test_client()
+
+    url = f"/api/places/{city['toilet']}/report"
+    behind = client_for(1)
+
+    def post(forwarded: str) -> int:
+        return behind.post(url, json={"problem": "dirty"}, environ_base={
+            "REMOTE_ADDR": "10.0.0.2"}, headers={"X-Forwarded-For": forwarded}).status_code
+
+    assert post("203.0.113.7") == 200
+    assert post("203.0.113.7") == 429  # the same citizen's second report this hour
+    assert post("198.51.100.9") == 200  # another citizen behind the same proxy
+    # Only nginx's own entry is believed: an address the client put first changes nothing.
+    assert post("192.0.2.1, 203.0.113.7") == 429
+    # Without the setting the header is ignored: everyone is nginx's address, one limit.
+    direct = client_for(0)
+    assert direct.post(url, json={"problem": "dirty"}, environ_base={"REMOTE_ADDR": "10.0.0.3"},
+                       headers={"X-Forwarded-For": "192.0.2.50"}).status_code == 200
+    assert direct.post(url, json={"problem": "dirty"}, environ_base={"REMOTE_ADDR": "10.0.0.3"},
+                       headers={"X-Forwarded-For": "192.0.2.51"}).status_code == 429
+    assert len(session.scalars(select(PlaceReport)).all()) == 3

@@ -15,8 +15,10 @@ def test_defaults_use_sqlite_in_the_data_dir(tmp_path: Path) -> None:
 
 def test_environment_and_overrides(tmp_path: Path) -> None:
     env = {"GRIDWATCH_DATABASE_URL": "postgresql://x@localhost/gw", "GRIDWATCH_PORT": "9000",
-           "GRIDWATCH_LANGUAGE": "en", "GRIDWATCH_REFRESH_SECONDS": "5"}
+           "GRIDWATCH_LANGUAGE": "en", "GRIDWATCH_REFRESH_SECONDS": "5",
+           "GRIDWATCH_PROXY_HOPS": "1"}
     s = Settings.from_env(env, port=9100, host=None)
+    assert s.proxy_hops == 1 and Settings.from_env({}).proxy_hops == 0
     assert s.database_url == "postgresql://x@localhost/gw"
     assert s.port == 9100 and s.host == "127.0.0.1"
     assert s.language == "en" and s.refresh_seconds == 5
@@ -29,7 +31,8 @@ def test_environment_and_overrides(tmp_path: Path) -> None:
      ({"GRIDWATCH_LANGUAGE": "fr"}, "GRIDWATCH_LANGUAGE"),
      ({"GRIDWATCH_TILE_CRS": "bd09x"}, "GRIDWATCH_TILE_CRS"),
      ({"GRIDWATCH_SIMULATE": "perhaps"}, "GRIDWATCH_SIMULATE"),
-     ({"GRIDWATCH_TIMEZONE": "Mars/Olympus"}, "GRIDWATCH_TIMEZONE")],
+     ({"GRIDWATCH_TIMEZONE": "Mars/Olympus"}, "GRIDWATCH_TIMEZONE"),
+     ({"GRIDWATCH_PROXY_HOPS": "9"}, "GRIDWATCH_PROXY_HOPS")],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], needle: str) -> None:
     with pytest.raises(SettingsError, match=needle):
