@@ -124,7 +124,6 @@ def steady_floor(engine: Engine, now: datetime) -> dict[str, Any]:
         return {
             "counts": today,
             "repeats": floors.repeats(conn, start, end),
-            "trend": floors.trend(conn, start.date() - timedelta(days=1), TREND_DAYS),
             "volunteers": floors.volunteers(conn, start, end, month_start, now),
             "open": floors.open_case_rows(conn),
             "newest": floors.newest_rows(conn, TICKER_SIZE),
@@ -132,7 +131,8 @@ def steady_floor(engine: Engine, now: datetime) -> dict[str, Any]:
 
 
 def cold_floor(engine: Engine, now: datetime) -> dict[str, Any]:
-    """Fetch by hand what a cold build reads: a tick, the past days, the month so far and last
+    """Fetch by hand what a cold build reads: a tick, the past days, the 30-day trend (whole
+    days ending yesterday: kept five minutes like the past days), the month so far and last
     month's same span (the rate tiles; a tick re-reads the month once a minute), the
     assessment, outlines.
 
@@ -149,6 +149,7 @@ def cold_floor(engine: Engine, now: datetime) -> dict[str, Any]:
     step = timedelta(minutes=SPAN_MINUTES)
     month_span = (now - month_start) // step * step
     with engine.connect() as conn:
+        out["trend"] = floors.trend(conn, start.date() - timedelta(days=1), TREND_DAYS)
         for day in (start - timedelta(days=1), start - timedelta(days=7)):
             floors.counts(conn, day, day + span, now)
             floors.repeats(conn, day, day + span)

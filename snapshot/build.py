@@ -57,7 +57,7 @@ from queries.periods import (
 )
 from queries.rules import load_rules
 from queries.scope import Scope
-from queries.trends import reported_vs_closed
+from queries.trends import DailySeries, reported_vs_closed
 from queries.vocabulary import OTHER
 from queries.volunteers import volunteer_counts
 from settings import Settings
@@ -69,7 +69,8 @@ TILE_KEYS = ("reported", "registered", "dispatched", "closed",
              "ontime_close_rate", "open_overdue", "rework_times", "repeats")
 # The month's ranking and the two comparison days move slowly but cost most of a build (the
 # month's GROUP BY over every street; two whole-day aggregates): they are recomputed once per
-# TTL instead of every tick. Today's tiles, the map, ticker and counters are never cached.
+# TTL instead of every tick, and so is the trend (30 whole days ending yesterday: only a
+# backdated import changes it). Today's tiles, the map, ticker and counters are never cached.
 RANKING_TTL = timedelta(minutes=1)
 PAST_DAYS_TTL = timedelta(minutes=5)
 SPAN_MINUTES = 5  # the past days are cut to today's elapsed time, rounded down to this
@@ -293,6 +294,7 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings, *,
     past_days: SharedCache[list[DayFigures]] = SharedCache(PAST_DAYS_TTL.total_seconds())
     months_so_far: SharedCache[DayFigures] = SharedCache(RANKING_TTL.total_seconds())
     past_months: SharedCache[DayFigures] = SharedCache(PAST_DAYS_TTL.total_seconds())
+    trends: SharedCache[DailySeries] = SharedCache(PAST_DAYS_TTL.total_seconds())
     figures_rules = settings.indicator_settings()
 
     def fixed_parts(session: Session, area_code: str, area: Area) -> dict[str, Any]:
@@ -354,8 +356,9 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings, *,
             # The trend's 30 days are whole days, ending yesterday: today's few hours drew a
             # last point that plunged toward zero every night and morning (today is on the
             # tiles, against yesterday's same hours).
-            trend = reported_vs_closed(session, last_day=today.start.date() - timedelta(days=1),
-                                       days=TREND_DAYS, area=area)
+            trend = trends.get((key, today.token), lambda: reported_vs_closed(
+                session, last_day=today.start.date() - timedelta(days=1), days=TREND_DAYS,
+                area=area))
             volunteers = volunteer_counts(
                 session, day_start=today.start, day_end=today.end,
                 month_start=period_for(MONTH, now).start, now=now, area=area)
