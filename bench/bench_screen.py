@@ -1,4 +1,4 @@
-"""Benchmark the big screen: snapshot time against its own raw SQL, map bytes, first render.
+"""Benchmark the big screen: snapshot time against a hand-written floor, map bytes, first render.
 
 Prints, for the demo city and for a large one (``--cases``, default 1,000,000, generated into
 ``--workdir`` once and reused):
@@ -6,9 +6,9 @@ Prints, for the demo city and for a large one (``--cases``, default 1,000,000, g
 - the snapshot's build time (median of ``--repeat`` builds of the district snapshot), both
   every tick (the month's ranking and the comparison days remembered) and cold (everything
   computed, as happens once a minute);
-- its floor: the same data (today's counts, the trend, the volunteers, the open cases, the
-  ticker; cold also the two comparison days, the month so far and last month's same span, the
-  assessment's cases and the outlines) fetched by SQL written by hand (bench/floors.py),
+- its floor: the same data (today's counts, the volunteers, the open cases, the ticker; cold
+  also the two comparison days, the 30-day trend, the month so far and last month's same span,
+  the assessment's cases and the outlines) fetched by SQL written by hand (bench/floors.py),
   checked to give the same figures as the snapshot, and timed in the same run; the ratio
   snapshot / floor is the figure to quote;
 - for reference, the snapshot's own statements replayed on a bare DB-API cursor: not a floor
