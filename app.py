@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from dash import Dash
 from flask import Flask
@@ -218,4 +219,9 @@ def wsgi() -> Flask:
     workers, areas watched or browsers.
     """
     ctx = create_context(Settings.from_env(), shared=True)
-    return create_app(context=ctx).server
+    server = create_app(context=ctx).server
+    # Each worker's own upkeep threads, started after gunicorn's fork: the same statements
+    # per worker whichever workers the walls' polls reach.
+    cast(SharedSnapshots, ctx.store).keep_checking()
+    cast(login.TokenCache, server.config["GRIDWATCH_TOKENS"]).keep_reading()
+    return server

@@ -22,6 +22,26 @@ from queries.engine import error_reason
 log = logging.getLogger(__name__)
 
 
+def repeat_in_thread(func: Callable[[], None], seconds: float, name: str) -> threading.Thread:
+    """Call ``func`` every ``seconds`` from a daemon thread of this process, for good.
+
+    A serving worker's own upkeep (reading the shared snapshot's state, the kiosk tokens),
+    not the scheduler's jobs: it keeps a worker's database statements the same whether
+    requests reach it or not. An exception is logged and the next round runs.
+    """
+    def run() -> None:
+        while True:
+            time.sleep(seconds)
+            try:
+                func()
+            except Exception:  # noqa: BLE001 - the thread must outlive a bug in one round
+                log.exception("%s failed", name)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
 @dataclass(frozen=True)
 class JobDefinition:
     """One periodic job: what to call and how often."""

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from queries.engine import error_reason
 from queries.models import SharedSnapshot
+from snapshot.jobs import repeat_in_thread
 from snapshot.store import (
     DISTRICT,
     IDLE_INTERVALS,
@@ -311,6 +312,16 @@ class SharedSnapshots:
         finally:
             self._checked_at = time.monotonic()
             self._checking.release()
+
+    def keep_checking(self) -> threading.Thread:
+        """Check the table every ``check_seconds`` from a thread of this worker, polled or not.
+
+        On polls alone a worker that no wall reached never checked, so the statements grew
+        with the workers the polls happened to reach (1.64x from 1 wall to 200 with two
+        workers); with the thread each worker costs the same whatever polls it. A poll still
+        checks when the thread has fallen behind. Call it in the serving process (after a fork).
+        """
+        return repeat_in_thread(self._check, self.check_seconds, "gridwatch-snapshot-check")
 
     def _forget_idle(self) -> None:
         idle_after = max(60.0, IDLE_INTERVALS * self.refresh_seconds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -338,3 +339,20 @@ def test_every_walls_token_costs_one_statement_per_interval(
     assert tokens.name(secrets["wall-0"]) == "wall-0"
     assert len(statements) == 2
     event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_workers_token_thread_reads_whether_polled_or_not(
+        db: tuple[Settings, sessionmaker[Session]]) -> None:
+    """The worker's own thread reads the live tokens every interval: a token issued after the
+    last poll is known at the next poll without that poll reading anything."""
+    _, sessions = db
+    tokens = login.TokenCache(sessions, seconds=0.05)
+    assert tokens.name("not-yet") is None  # the first read, by the poll
+    assert tokens.keep_reading().daemon
+    with sessions() as session:
+        secret = accounts.add_token(session, "wall-late", now=NOW)
+        session.commit()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and accounts.token_hash(secret) not in (tokens._live or {}):
+        time.sleep(0.05)
+    assert tokens._live is not None and accounts.token_hash(secret) in tokens._live

@@ -132,6 +132,30 @@ def test_workers_serve_one_version_and_a_poll_costs_no_statement(
     assert statements.count == 6
 
 
+def test_a_worker_keeps_checking_whether_polled_or_not(
+        publisher: SnapshotPublisher, table: SnapshotTable, clock: Clock) -> None:
+    # Two workers; a wall's polls reach only the first. Each checks the table from its own
+    # thread, so both see the second publish without a poll (the database's statements per
+    # worker do not depend on which workers the polls reach).
+    publisher.publish(DISTRICT)
+    polled, idle = (reader(table, clock, check_seconds=0.05) for _ in range(2))
+    assert polled.get(DISTRICT) is not None
+    for worker in (polled, idle):
+        assert worker.keep_checking().daemon
+    clock.at = T0 + timedelta(seconds=30)
+    publisher.publish(DISTRICT)
+    clock.at = T0 + timedelta(seconds=60)
+    # Published 30 s ago on the UTC clock: the wall's time is NOW − 30 s once a worker has read
+    # the second publish's state (NOW − 60 s while it still holds the first's).
+    second = NOW - timedelta(seconds=30)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(
+            w.refreshed_at(DISTRICT) != second for w in (polled, idle)):
+        time.sleep(0.05)
+    assert [w.refreshed_at(DISTRICT) for w in (polled, idle)] == [second, second]
+    assert polled.status(DISTRICT) == "ready" and idle.status(DISTRICT) == "pending"
+
+
 def test_a_change_reaches_every_worker_after_the_next_publish(
         publisher: SnapshotPublisher, table: SnapshotTable, clock: Clock, city: Session) -> None:
     first = publisher.publish(DISTRICT)
