@@ -22,6 +22,7 @@ from dashboard.case import layout as page
 from dashboard.i18n import pick_language, t
 from queries.coords import transform_for
 from queries.desk import case_file, stages
+from queries.engine import error_reason
 from queries.supervision import flag_case, flags_of
 from security.identity import ROLE_LEADER, current_identity
 from security.scoping import request_scope
@@ -58,7 +59,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
             with sessions() as session:
                 case = case_file(session, case_id, scope=scope)
         except SQLAlchemyError as exc:
-            log.warning("case page failed: %s", str(exc).splitlines()[0])
+            log.warning("case page failed: %s", error_reason(exc))
             return t("data_unavailable", lang)
         if case is None:
             return page.create_not_found(lang)

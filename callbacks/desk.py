@@ -24,6 +24,7 @@ from dashboard.desk.columns import export_url, grid_row
 from dashboard.i18n import t, term
 from dashboard.tiles import tile_payload
 from queries.desk import desk_options, desk_page, filters_from_query
+from queries.engine import error_reason
 from queries.indicators import scope_indicators
 from queries.periods import MONTH, period_for
 from security.identity import current_identity
@@ -59,7 +60,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
                                            now=now, settings=settings.indicator_settings())
                 options = desk_options(session)
         except SQLAlchemyError as exc:
-            log.warning("desk tiles failed: %s", str(exc).splitlines()[0])
+            log.warning("desk tiles failed: %s", error_reason(exc))
             return t("data_unavailable", lang), [], [], [], ""
         tiles = [tile_payload(key, getattr(figures, key), [], settings.targets)
                  for key in page.TILE_KEYS]
@@ -108,7 +109,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
                 found = desk_page(session, scope=scope, filters=filters_from_query(query or {}),
                                   start=start, end=end)
         except SQLAlchemyError as exc:  # no rows is not "0 cases": the count says why
-            log.warning("desk rows failed: %s", str(exc).splitlines()[0])
+            log.warning("desk rows failed: %s", error_reason(exc))
             return no_update, t("data_unavailable", lang)
         return ({"rowData": [grid_row(row, now, lang) for row in found.rows],
                  "rowCount": found.total},

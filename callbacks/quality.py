@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dashboard import ids
 from dashboard.i18n import t
 from dashboard.quality import layout as page
+from queries.engine import error_reason
 from queries.quality import QualityReport, imprecise_by_day, quality_report, total_cases
 from queries.scope import Scope
 from security.scoping import wall_scope
@@ -50,7 +51,7 @@ def register(app: Dash, sessions: sessionmaker[Session], settings: Settings, *,
         try:
             last[scope] = reports.get(scope, lambda: compute(scope))
         except SQLAlchemyError as exc:
-            log.warning("quality report failed: %s", str(exc).splitlines()[0])
+            log.warning("quality report failed: %s", error_reason(exc))
             note = t("quality_unavailable", lang)
         if scope not in last:
             return (note, *[no_update] * 7)

@@ -57,6 +57,7 @@ from ingest.democity import (
 from ingest.geometry import LocalFrame
 from ingest.reference import CATEGORIES, SEASONS, local_department_code
 from ingest.spatial import SectionLocator
+from queries.engine import error_reason
 from queries.models import (
     LEVEL_COMMUNITY,
     LEVEL_GRID,
@@ -194,7 +195,7 @@ class Simulator:
                 session.commit()
         except OperationalError as exc:  # a locked or vanished database: try again next tick
             log.warning("simulator: tick skipped, the database is unavailable (%s)",
-                        str(exc.orig).splitlines()[0] if exc.orig else exc)
+                        error_reason(exc))
             self._last = None  # start afresh: plans drawn before the failure may not be stored
             return 0
         return touched

@@ -218,7 +218,7 @@ def check_connection(engine: Engine) -> None:
             conn.execute(text("SELECT 1"))
     except DBAPIError as exc:
         raise DatabaseUnavailable(
-            f"cannot reach the database {_shown(engine)}: {_reason(exc)}") from exc
+            f"cannot reach the database {_shown(engine)}: {error_reason(exc)}") from exc
 
 
 def init_db(engine: Engine) -> None:
@@ -249,7 +249,7 @@ def init_db(engine: Engine) -> None:
                 migrate.upgrade(conn)
     except DBAPIError as exc:
         raise DatabaseUnavailable(
-            f"cannot create the tables in {_shown(engine)}: {_reason(exc)}") from exc
+            f"cannot create the tables in {_shown(engine)}: {error_reason(exc)}") from exc
 
 
 # Columns added to existing tables before migrations began: (table, column, DDL type + default).
@@ -331,5 +331,3 @@ def _shown(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _reason(exc: DBAPIError) -> str:
-    return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

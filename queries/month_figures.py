@@ -10,7 +10,7 @@ without an import cycle.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -66,7 +66,9 @@ def month_figures(session: Session, month: str, *, now: datetime,
     period = parse_period(month, now)
     # A running month is compared with the same elapsed span of last month, as the pages do.
     before, _ = compared_period(period, now)
-    last_day = max(min(period.last_day, now.date()), period.start.date())
+    # Whole days: a running month's trend ends yesterday (its title says 截至 that day), as
+    # the wall's does; today's few hours would end it in a plunge.
+    last_day = min(period.last_day, now.date() - timedelta(days=1))
     counts = worst_categories(session, period, area, limit=TOP_CATEGORIES)
     earlier = dict(worst_categories(session, before, area, limit=None))
     return MonthFigures(

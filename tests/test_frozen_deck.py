@@ -101,3 +101,14 @@ def test_an_older_publication_without_frozen_figures_reads_live_and_says_so(
 def test_figures_in_another_format_are_refused() -> None:
     with pytest.raises(FiguresError, match="format 2"):
         figures_from_data({"format": 2})
+
+
+def test_a_running_months_trend_ends_yesterday(city: Session) -> None:
+    # On 02-20 at 10:00 the trend's 30 whole days are 01-21 … 02-19: today's ten hours are not
+    # a day of it (the deck's title then says 截至 2月19日).
+    days = month_figures(city, FEBRUARY, now=datetime(2026, 2, 20, 10)).trend.days
+    assert (days[0].isoformat(), days[-1].isoformat(), len(days)) == (
+        "2026-01-21", "2026-02-19", 30)
+    # On the 1st of March, February is whole: its last day is the 28th.
+    assert month_figures(city, FEBRUARY, now=datetime(2026, 3, 1, 8)).trend.days[-1].isoformat() \
+        == "2026-02-28"

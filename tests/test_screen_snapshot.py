@@ -428,6 +428,8 @@ def test_the_grid_pages_trend_marks_today_as_hours_not_a_day() -> None:
     assert [(list(m.x), list(m.y), m.mode) for m in markers] == [
         (["12-01"], [3], "markers"), (["12-01"], [1], "markers")]
     assert "今日截至 02:30" in markers[0].hovertemplate
+    # A legend click hides a line and its marker together.
+    assert [t.legendgroup for t in fig.data] == ["trend_reported", "trend_closed"] * 2
     # A finished period (its last day before today) draws every day as a line.
     whole = daily_figure(series, lang="zh", now=datetime(2026, 12, 2, 9))
     assert [list(trace.y) for trace in whole.data] == [[80, 90, 3], [70, 85, 1]]

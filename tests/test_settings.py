@@ -1,5 +1,6 @@
 """Settings are parsed once, with clear errors that name the variable."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,11 @@ def test_now_is_the_city_wall_clock() -> None:
     utc = datetime.now(UTC).replace(tzinfo=None)
     assert abs(shanghai - (utc + timedelta(hours=8))) < timedelta(seconds=5)
     assert shanghai.tzinfo is None
+
+
+def test_every_setting_is_in_the_readmes_table() -> None:
+    # docs/deploy.md sends the operator to the README's table for every setting.
+    root = Path(__file__).resolve().parents[1]
+    read = set(re.findall(r'"(GRIDWATCH_[A-Z0-9_]+)"', (root / "settings.py").read_text("utf-8")))
+    table = (root / "README.md").read_text("utf-8")
+    assert read and not {name for name in read if f"`{name}`" not in table}

@@ -66,7 +66,7 @@ def daily_figure(series: DailySeries, *, lang: str, now: datetime | None = None)
         for key, value, color in (("trend_reported", series.reported[-1], REPORTED_COLOR),
                                   ("trend_closed", series.closed[-1], CLOSED_COLOR)):
             fig.add_trace(go.Scatter(
-                x=[days[-1][5:]], y=[value], mode="markers", showlegend=False,
+                x=[days[-1][5:]], y=[value], mode="markers", showlegend=False, legendgroup=key,
                 marker={"size": 12, "color": "rgba(0,0,0,0)", "line": {"width": 3,
                                                                        "color": color}},
                 hovertemplate=f"{label} %{{y}}<extra>{t(key, lang)}</extra>"))

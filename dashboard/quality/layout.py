@@ -52,9 +52,12 @@ def page(req: PageRequest) -> html.Div:
             html.Main([
                 html.Section([html.Div(html.H2(t("quality_trend", lang), className="gw-q-title"),
                                        className="gw-q-head"),
-                              dcc.Graph(id=ids.QUALITY_TREND, className="gw-q-graph",
-                                        config={"displayModeBar": False, "responsive": True},
-                                        responsive=True)],
+                              # The graph fills its box (responsive sets its height to
+                              # 100%): the box has the height, or the chart had none.
+                              html.Div(dcc.Graph(id=ids.QUALITY_TREND,
+                                                 config={"displayModeBar": False,
+                                                         "responsive": True},
+                                                 responsive=True), className="gw-q-graph")],
                              className="gw-q-panel gw-q-wide"),
                 panel("quality_quarantine", ids.QUALITY_QUARANTINE, "quality_quarantine_hint"),
                 panel("quality_locations", ids.QUALITY_LOCATIONS, "quality_locations_hint"),

@@ -37,12 +37,14 @@ def trend_figure(days: list[str], reported: Sequence[int | None],
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=labels, y=reported, name=t("trend_reported", lang), mode="lines",
+        legendgroup="trend_reported",  # with /grids' marker of today (dashboard.grids.figures)
         line={"color": REPORTED_COLOR, "width": 3 * scale},
         fill="tozeroy", fillcolor="rgba(79,195,255,0.12)",
         hovertemplate="%{x} %{y}<extra>" + t("trend_reported", lang) + "</extra>",
     ))
     fig.add_trace(go.Scatter(
         x=labels, y=closed, name=t("trend_closed", lang), mode="lines",
+        legendgroup="trend_closed",
         line={"color": CLOSED_COLOR, "width": 3 * scale},
         hovertemplate="%{x} %{y}<extra>" + t("trend_closed", lang) + "</extra>",
     ))

@@ -323,6 +323,11 @@ def test_quality_shows_what_the_import_could_not_take(
     # The quarantine table sums to the same rows.
     rows = page.locator("#quality-quarantine tbody tr td:last-child").all_inner_texts()
     assert sum(int(n) for n in rows) == QUARANTINED
+    # The 30-day chart has its height and draws the quarantined rows' bars (it was 0 px high:
+    # the graph's own height: 100% overrode its class's 300 px).
+    expect(page.locator("#quality-trend .main-svg").first).to_be_visible(timeout=15_000)
+    assert page.locator("#quality-trend").bounding_box()["height"] >= 250
+    expect(page.locator("#quality-trend .bars path").first).to_be_attached()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / f"real311-quality-{width}x{height}.png"),
