@@ -9,12 +9,15 @@ alternating, ``indicators_by_area(level="grid")`` against its floor: one GROUP B
 hand (bench/floors.py) that gives the same counts for every grid (checked). The ratio layer /
 floor is the figure to quote. For reference it also replays the layer's own statement on a
 bare DB-API cursor: not a floor (a slow statement is as slow there), it shows the price of the
-Python around the SQL (area lookups, grid counts, building 500 IndicatorSets).
+Python around the SQL (area lookups, grid counts, building 500 IndicatorSets), and the same
+statement grouped by the bare column, the plan before docs/plans.md (SQLite walked the grid
+index through every case of the history), for the before/after ratio of the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import time
 from datetime import datetime
@@ -67,7 +70,8 @@ def own_statement(engine: Engine, period: Period, now: datetime) -> tuple[str, A
 
     def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
              _many: bool) -> None:
-        if "FROM cases" in statement and "GROUP BY cases.grid_id" in statement:
+        # SQLite groups by ``+cases.grid_id`` (no index order: queries.indicators._Unordered)
+        if "FROM cases" in statement and re.search(r"GROUP BY \+?cases\.grid_id", statement):
             sent.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", grab)
@@ -151,9 +155,14 @@ def main() -> None:
     compared = set(measures_of(next(iter(layer_result.values()))))
     floor = "hand-written SQL GROUP BY (the floor)"
     replay = "its own GROUP BY on a bare cursor"
+    # The plan before docs/plans.md: the same statement grouped by the bare column, which
+    # SQLite reads in the order of its index (every case of the history). Not a floor either.
+    in_order = "its own GROUP BY in grid-index order (before)"
+    bare_key = statement.replace("+cases.grid_id", "cases.grid_id")
     baselines = {
         floor: lambda: raw_group_by(engine, period, now),
         replay: lambda: replayed(engine, statement, parameters, compared),
+        in_order: lambda: replayed(engine, bare_key, parameters, compared),
     }
     for name, run in baselines.items():
         raw_result = run()
@@ -181,6 +190,8 @@ def main() -> None:
     print(f"{replay + ':':<42} median {median_ms[replay]:6.0f} ms "
           f"(not a floor: Python around the SQL = "
           f"{median_ms['layer'] - median_ms[replay]:.0f} ms)")
+    print(f"{in_order + ':':<42} median {median_ms[in_order]:6.0f} ms; "
+          f"ratio now / before = {median_ms[replay] / median_ms[in_order]:.2f}")
 
 if __name__ == "__main__":
     main()

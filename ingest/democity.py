@@ -202,6 +202,12 @@ def generate(engine: Engine, *, cases: int = 150_000, seed: int = 42, now: datet
             for index in DEFERRED_INDEXES:
                 index.create(conn, checkfirst=True)
             conn.commit()
+        if conn.dialect.name == "postgresql":
+            # Statistics of the rows as written: autovacuum's last look was mid-load, and the
+            # repeat count of the month (registered in it, repeating) was planned as a walk of
+            # every repeat link, 48.6 ms vs 1.8 ms once analysed at 200,000 cases (1.0 s).
+            conn.execute(text("ANALYZE " + ", ".join(table.name for table in WRITTEN)))
+            conn.commit()
     summary = replace(summary, seconds=round(time.perf_counter() - began, 2))
     log.info("demo city generated: %s", summary)
     return summary

@@ -10,10 +10,11 @@ computation read:
 - the volunteer hours by grid of the month (one small GROUP BY);
 - per day of the month's **window** (its days and the ``repeat.history_days`` before them,
   through which its repeat chains are followed) one checksum row over the cases registered that
-  day and not cancelled: how many, the sums of their ids, registration times and coordinates,
-  and the sums weighted by case id of every column the assessment reads (category, street,
-  grid, severity, rework count, imprecise flag, latitude, longitude, deadline and finish
-  times, the last two as offsets from the registration).
+  day and not cancelled: how many, the sums of their ids, registration times and coordinates
+  (whole micro-degrees, so the sums are exact whatever order a database adds in), and the sums
+  weighted by case id of every column the assessment reads (category, street, grid, severity,
+  rework count, imprecise flag, deadline and finish times, the last two as offsets from the
+  registration; the coordinates weighted by the id modulo 2^16).
 
 **Why a content checksum** rather than trusting an updated-at column or ``case_events``
 alone: a case is written by the importers, the simulator, the desk, Open311 pulls, and by hand
@@ -51,7 +52,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Float, case, delete, func, select
+from sqlalchemy import BigInteger, Float, case, cast, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
@@ -197,19 +198,25 @@ class DayRows:
         finished = func.coalesce(
             _seconds(func.coalesce(Case.handled_at, Case.closed_at)) - registered, -1.0
         )
+        # The coordinates in whole micro-degrees (0.1 m), summed as integers: a float sum
+        # depends on the order it adds in, and PostgreSQL's parallel aggregate adds in another
+        # order at each read (360 of 365 days' rows differed between two reads, so no new
+        # process ever found a kept month clean: docs/plans.md). Integer sums are exact.
+        lat = cast(func.round(Case.lat * 1_000_000), BigInteger)
+        lon = cast(func.round(Case.lon * 1_000_000), BigInteger)
         # Weighted by id, an integer column's sum moves by (change × id) when one case changes;
-        # the coordinates' plain sums keep the precision a sum weighted by large ids loses.
+        # the coordinates by id modulo 2^16, which keeps the products and a day's sum of them
+        # inside 64 bits (SQLite's sum fails past them) for any city's ids.
         weighted = (
             Case.category_id,
             Case.street_id,
             func.coalesce(Case.grid_id, -1),
             func.coalesce(Case.severity, 1),
             func.coalesce(Case.rework_count, 0),
-            Case.lat,
-            Case.lon,
             deadline,
             finished,
         )
+        coordinate_weight = Case.id % 65536
         day = func.date(Case.registered_at)
         rows = self.session.execute(
             select(
@@ -218,9 +225,11 @@ class DayRows:
                 func.sum(Case.id),
                 func.sum(registered),
                 func.sum(case((Case.location_precise.is_(False), Case.id), else_=0)),
-                func.sum(Case.lat),
-                func.sum(Case.lon),
+                func.sum(lat),
+                func.sum(lon),
                 *(func.sum(c * Case.id) for c in weighted),
+                func.sum(lat * coordinate_weight),
+                func.sum(lon * coordinate_weight),
             )
             .where(
                 Case.registered_at >= start,

@@ -5,6 +5,7 @@ clock past an open problem's deadline changes it. Every kept read equals a fresh
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from ingest.importer.readers import open_source
 from ingest.simulator import Simulator
 from queries.assessment import assess_month, dirty_months, publish_month
 from queries.deck import gather
-from queries.kept_months import BACKSTOP_SECONDS, DayCache, KeptMonths
+from queries.kept_months import BACKSTOP_SECONDS, DayCache, DayRows, KeptMonths
 from queries.models import STATUS_CANCELLED, STATUS_CLOSED, STATUS_HANDLING, Case, KeptMonth
 from queries.rules import Rules, load_rules, parse_rules
 from queries.workcalendar import default_calendar
@@ -409,3 +410,28 @@ def test_a_write_that_keeps_no_updated_at_is_seen_by_the_backstop(
     moment[0] = BACKSTOP_SECONDS
     _same(session, FEBRUARY, rules, NOW, kept)
     assert kept.computed == {FEBRUARY: 2, JANUARY: 2}
+
+
+def test_day_rows_sum_the_coordinates_exactly(session: Session) -> None:
+    """A day's checksum sums coordinates as whole micro-degrees: integers, so the sum is the
+    same whatever order the database adds in (PostgreSQL's parallel aggregate added floats in
+    another order at each read, and no new process found a kept month clean)."""
+    build_city(session)
+    session.commit()
+    rows = DayRows(session)._load(datetime(2026, 1, 1), datetime(2026, 3, 1))
+    cases = session.execute(select(Case.registered_at, Case.lat, Case.lon, Case.id).where(
+        Case.status != STATUS_CANCELLED, Case.registered_at >= datetime(2026, 1, 1),
+        Case.registered_at < datetime(2026, 3, 1))).all()
+    assert rows and cases
+    by_day: dict[str, list[int]] = {}
+    for registered, lat, lon, case_id in cases:
+        micro = (math.floor(lat * 1e6 + 0.5), math.floor(lon * 1e6 + 0.5))
+        sums = by_day.setdefault(f"{registered:%Y-%m-%d}", [0, 0, 0, 0])
+        sums[0] += micro[0]
+        sums[1] += micro[1]
+        sums[2] += micro[0] * (case_id % 65536)
+        sums[3] += micro[1] * (case_id % 65536)
+    for day, row in rows.items():
+        exact = (row[4], row[5], row[-2], row[-1])
+        assert not any(isinstance(v, float) for v in exact), (day, exact)
+        assert [int(v) for v in exact] == by_day[day], day
