@@ -24,7 +24,7 @@ JOBS=${JOBS:-1}
 
 # target → "files to mutate|mutant names (globs)|test files"
 declare -A TARGETS=(
-  [indicators]="queries/indicators.py|queries.indicators.*|tests/test_indicators.py tests/test_indicator_properties.py tests/test_indicators_mutants.py"
+  [indicators]="queries/indicators.py|queries.indicators.*|tests/test_indicators.py tests/test_indicator_properties.py tests/test_indicators_mutants.py tests/test_due_conventions.py tests/test_repeat_problems.py tests/test_desk_queries.py"
   [assessment]="queries/assessment.py|queries.assessment.*|tests/test_assessment.py tests/test_assessment_mutants.py"
   [repeats]="queries/repeats.py|queries.repeats.*|tests/test_repeats.py tests/test_repeat_problems.py tests/test_repeats_edges.py tests/test_repeats_mutants.py"
   [ranking]="snapshot/ranking.py snapshot/build.py|snapshot.ranking.* snapshot.build.x_ranking_section*|tests/test_wall_ranking.py tests/test_screen_snapshot.py tests/test_two_level_city.py tests/test_ranking_mutants.py"
