@@ -137,7 +137,9 @@ class Watchdog:
             fd = dbapi_connection.fileno()
             with socket.socket(fileno=os.dup(fd)) as sock:  # the same socket, its own descriptor
                 sock.shutdown(socket.SHUT_RDWR)
-        except (OSError, ValueError, AttributeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the one watchdog thread must not die of it
+            # Closed meanwhile: the socket is gone (OSError, ValueError) or the driver says so
+            # itself (psycopg's OperationalError "the connection is closed").
             log.debug("watchdog: the connection was already gone: %s", exc)
             return
         log.warning("the database did not answer in time: connection broken (a frozen server?)")

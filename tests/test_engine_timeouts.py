@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from app import create_context
-from queries.engine import DatabaseUnavailable, check_connection, make_engine
+from queries.engine import DatabaseUnavailable, Watchdog, check_connection, make_engine
 from settings import Settings, SettingsError
 
 PG_URL = "postgresql+psycopg://gridwatch:secret@127.0.0.1:9/gridwatch"
@@ -113,3 +113,14 @@ def test_a_locked_sqlite_database_fails_a_write_instead_of_hanging(tmp_path: Pat
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_the_watchdog_survives_a_connection_closed_under_it() -> None:
+    """A connection the driver closed between its deadline and the break: psycopg's fileno()
+    raises its own OperationalError, which killed the one watchdog thread of the process."""
+
+    class Closed:
+        def fileno(self) -> int:
+            raise RuntimeError("the connection is closed")  # psycopg.OperationalError's kind
+
+    Watchdog._break(Closed())  # returns: nothing to break, nothing raised
