@@ -41,7 +41,14 @@ from queries.indicators import (
     target_light,
     target_score,
 )
-from queries.models import OPEN_STATUSES, SOURCE_PATROL, STATUS_CLOSED, STATUS_HANDLING, Case
+from queries.models import (
+    OPEN_STATUSES,
+    SOURCE_PATROL,
+    STATUS_CLOSED,
+    STATUS_HANDLING,
+    Case,
+    Department,
+)
 from queries.periods import (
     PeriodError,
     custom,
@@ -920,3 +927,16 @@ def test_handbuilt_periods() -> None:
     assert (OCTOBER.start, OCTOBER.end) == (datetime(2026, 10, 1), datetime(2026, 11, 1))
     assert (NOVEMBER.start, NOVEMBER.end) == (datetime(2026, 11, 1), datetime(2026, 11, 21))
     assert OCTOBER.end <= NOW < NOVEMBER.end
+
+
+def test_departments_come_in_code_order_whatever_order_they_were_stored_in(
+        session: Session) -> None:
+    # Stored Z, M, A: a query without its ORDER BY returns them in storage order on PostgreSQL
+    # (SQLite happens to read code order from the unique index, so this test is the one that
+    # kills the dropped ORDER BY, in the PostgreSQL pass).
+    for code in ("Z9", "M5", "A1"):
+        session.add(Department(code=code, name=f"部门{code}"))
+    session.commit()
+    ids = {d.code: d.id for d in session.scalars(select(Department))}
+    assert list(indicators_by_department(session, OCTOBER, now=NOW)) == [
+        ids["A1"], ids["M5"], ids["Z9"]]
