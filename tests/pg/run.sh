@@ -17,7 +17,7 @@ PG_FILES=(
   tests/test_migrations.py tests/test_readonly_role.py
   tests/test_indicators.py tests/test_due_conventions.py tests/test_empty_rates.py
   tests/test_assessment.py tests/test_kept_months.py tests/test_publish_command.py
-  tests/test_repeats.py
+  tests/test_repeats.py tests/test_repeats_mutants.py
   tests/test_scope.py tests/test_auth.py
   tests/test_import_cases.py tests/test_import_areas.py tests/test_import_places.py
   tests/test_import_volunteers.py tests/test_import_quality.py
