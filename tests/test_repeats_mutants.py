@@ -56,6 +56,7 @@ class Place:
         *,
         at: timedelta = timedelta(),
         category: int | None = None,
+        case_id: int | None = None,
         cancelled: bool = False,
         precise: bool = True,
         lat: float | None = None,
@@ -65,7 +66,8 @@ class Place:
         lat = LAT + north_m * METRE if lat is None else lat
         lon = LON + east_m * METRE / math.cos(math.radians(LAT)) if lon is None else lon
         case = Case(
-            external_id=f"RM-{lat}-{lon}-{at}",
+            id=case_id,
+            external_id=f"RM-{lat}-{lon}-{at}-{case_id}",
             source=SOURCE_PATROL,
             category_id=self.litter if category is None else category,
             lat=lat,
@@ -155,6 +157,15 @@ def test_the_most_recent_registration_wins_then_the_higher_id(place: Place) -> N
     place.add(30, at=-timedelta(hours=12))
     tied_higher = place.add(40, at=-timedelta(hours=12))
     assert place.earlier() == tied_higher
+
+
+def test_a_tie_goes_to_the_higher_id_even_when_it_was_stored_first(place: Place) -> None:
+    # Stored 9000 then 8000, both registered at the same instant: the rule's tiebreak is the
+    # id, not the order the rows happen to come in (storage order on PostgreSQL, where this
+    # test kills the dropped tiebreak; SQLite returns ties highest rowid first anyway).
+    place.add(10, at=-timedelta(hours=6), case_id=9000)
+    place.add(20, at=-timedelta(hours=6), case_id=8000)
+    assert place.earlier() == 9000
 
 
 def test_another_class_a_cancelled_case_and_an_imprecise_one_are_not_problems_here(
