@@ -39,7 +39,7 @@ from queries import accounts
 from queries.scope import Scope
 from security.identity import ANONYMOUS, ROLE_ANONYMOUS, ROLE_LEADER, ROLE_SCREEN, Identity
 from settings import Settings
-from snapshot.jobs import repeat_in_thread
+from snapshot.jobs import Repeating, repeat_in_thread
 
 log = logging.getLogger("gridwatch.auth")
 
@@ -114,7 +114,7 @@ class TokenCache:
             raise self._error
         return name
 
-    def keep_reading(self) -> threading.Thread:
+    def keep_reading(self) -> Repeating:
         """Read the tokens every ``seconds`` from a thread of this worker, polled or not (as
         ``SharedSnapshots.keep_checking``): otherwise the reads grew with the workers the walls'
         polls happened to reach (2.00x from 1 wall to 200 with two workers)."""

@@ -22,16 +22,30 @@ from queries.engine import error_reason
 log = logging.getLogger(__name__)
 
 
-def repeat_in_thread(func: Callable[[], None], seconds: float, name: str) -> threading.Thread:
-    """Call ``func`` every ``seconds`` from a daemon thread of this process, for good.
+@dataclass
+class Repeating:
+    """A daemon thread calling a function every few seconds until ``stop``."""
+
+    thread: threading.Thread
+    stopped: threading.Event
+
+    def stop(self) -> None:
+        """End the thread after its current round (tests; a worker's runs until it exits)."""
+        self.stopped.set()
+        self.thread.join(timeout=10)
+
+
+def repeat_in_thread(func: Callable[[], None], seconds: float, name: str) -> Repeating:
+    """Call ``func`` every ``seconds`` from a daemon thread of this process until stopped.
 
     A serving worker's own upkeep (reading the shared snapshot's state, the kiosk tokens),
     not the scheduler's jobs: it keeps a worker's database statements the same whether
     requests reach it or not. An exception is logged and the next round runs.
     """
+    stopped = threading.Event()
+
     def run() -> None:
-        while True:
-            time.sleep(seconds)
+        while not stopped.wait(seconds):
             try:
                 func()
             except Exception:  # noqa: BLE001 - the thread must outlive a bug in one round
@@ -39,7 +53,7 @@ def repeat_in_thread(func: Callable[[], None], seconds: float, name: str) -> thr
 
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
-    return thread
+    return Repeating(thread, stopped)
 
 
 @dataclass(frozen=True)

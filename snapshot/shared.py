@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from queries.engine import error_reason
 from queries.models import SharedSnapshot
-from snapshot.jobs import repeat_in_thread
+from snapshot.jobs import Repeating, repeat_in_thread
 from snapshot.store import (
     DISTRICT,
     IDLE_INTERVALS,
@@ -313,7 +313,7 @@ class SharedSnapshots:
             self._checked_at = time.monotonic()
             self._checking.release()
 
-    def keep_checking(self) -> threading.Thread:
+    def keep_checking(self) -> Repeating:
         """Check the table every ``check_seconds`` from a thread of this worker, polled or not.
 
         On polls alone a worker that no wall reached never checked, so the statements grew

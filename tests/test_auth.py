@@ -348,11 +348,14 @@ def test_a_workers_token_thread_reads_whether_polled_or_not(
     _, sessions = db
     tokens = login.TokenCache(sessions, seconds=0.05)
     assert tokens.name("not-yet") is None  # the first read, by the poll
-    assert tokens.keep_reading().daemon
+    keeper = tokens.keep_reading()  # every 50 ms: stopped at the end of the test
+    assert keeper.thread.daemon
     with sessions() as session:
         secret = accounts.add_token(session, "wall-late", now=NOW)
         session.commit()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and accounts.token_hash(secret) not in (tokens._live or {}):
         time.sleep(0.05)
+    keeper.stop()
+    assert not keeper.thread.is_alive()
     assert tokens._live is not None and accounts.token_hash(secret) in tokens._live

@@ -140,8 +140,9 @@ def test_a_worker_keeps_checking_whether_polled_or_not(
     publisher.publish(DISTRICT)
     polled, idle = (reader(table, clock, check_seconds=0.05) for _ in range(2))
     assert polled.get(DISTRICT) is not None
-    for worker in (polled, idle):
-        assert worker.keep_checking().daemon
+    # Checking every 50 ms: stopped at the end, or the rest of the suite shares the CPU with them.
+    keepers = [worker.keep_checking() for worker in (polled, idle)]
+    assert all(k.thread.daemon for k in keepers)
     clock.at = T0 + timedelta(seconds=30)
     publisher.publish(DISTRICT)
     clock.at = T0 + timedelta(seconds=60)
@@ -152,6 +153,9 @@ def test_a_worker_keeps_checking_whether_polled_or_not(
     while time.monotonic() < deadline and any(
             w.refreshed_at(DISTRICT) != second for w in (polled, idle)):
         time.sleep(0.05)
+    for keeper in keepers:
+        keeper.stop()
+    assert not any(k.thread.is_alive() for k in keepers)
     assert [w.refreshed_at(DISTRICT) for w in (polled, idle)] == [second, second]
     assert polled.status(DISTRICT) == "ready" and idle.status(DISTRICT) == "pending"
 
