@@ -166,7 +166,7 @@ def generate(engine: Engine, *, cases: int = 150_000, seed: int = 42, now: datet
     """Build the demo city into an empty, initialised database (init_db already run).
 
     ``bulk`` loads the way a bulk load should: the case tables' secondary indexes are dropped
-    while the tables fill and built once at the end (keeping 16 indexes current row by row
+    while the tables fill and built once at the end (keeping 18 indexes current row by row
     cost most of the load), and each chunk of cases with its events is its own transaction, so
     PostgreSQL's WAL and SQLite's journal stay bounded. A failure (Ctrl+C included) deletes what
     was written, so the next run finds the database as empty as before. ``bulk=False`` writes

@@ -39,6 +39,7 @@ from queries.models import (
 )
 from queries.periods import Period
 from queries.scope import Scope
+from queries.settled import SettledParts, cutoff
 
 DASH = "—"
 NOT_APPLICABLE: Mapping[str, str] = MappingProxyType({"zh": "不适用", "en": "n/a"})
@@ -352,13 +353,17 @@ def indicators(
     department_id: int | None = None,
     now: datetime,
     settings: IndicatorSettings = DEFAULT,
+    settled: SettledParts | None = None,
 ) -> IndicatorSet:
-    """Compute every indicator of one area (None: the district) and/or one department."""
+    """Compute every indicator of one area (None: the district) and/or one department.
+
+    ``settled``: a long-running process's kept settled parts (``queries.settled``).
+    """
     area = _area(session, area_id) if area_id is not None else None
     where = area_clauses(area) if area is not None else []
     if department_id is not None:
         where.append(Case.department_id == department_id)
-    rows = _aggregate(session, period, now, settings, None, where)
+    rows = _aggregate(session, period, now, settings, None, where, settled)
     grids = None
     if department_id is None:  # the composite scores areas, not departments
         grids = hierarchy.grids_inside(session, area.id if area else None)
@@ -461,6 +466,7 @@ def indicators_by_area(
     parent_id: int | None = None,
     now: datetime,
     settings: IndicatorSettings = DEFAULT,
+    settled: SettledParts | None = None,
 ) -> dict[int, IndicatorSet]:
     """Compute every indicator of every area at ``level`` under ``parent_id``, in code order."""
     if level not in _AREA_COLUMNS:
@@ -473,7 +479,7 @@ def indicators_by_area(
         children = children.where(hierarchy.in_subtree(Area.id, parent.id))
     child_ids = list(session.scalars(children))
     where = area_clauses(parent) if parent is not None else []
-    rows = _aggregate(session, period, now, settings, _AREA_COLUMNS[level], where)
+    rows = _aggregate(session, period, now, settings, _AREA_COLUMNS[level], where, settled)
     grids = hierarchy.grid_counts(session, level)
     return {
         area_id: _build(rows.get(area_id, {}), grids.get(area_id, 0), settings)
@@ -833,17 +839,44 @@ def _aggregate(
     settings: IndicatorSettings,
     group: Any,
     where: list[ColumnElement[bool]],
+    settled: SettledParts | None = None,
 ) -> dict[Any, Mapping[str, Any]]:
-    """Run the one aggregate query, grouped by ``group`` (None: a single row keyed None)."""
+    """Run the one aggregate query, grouped by ``group`` (None: a single row keyed None).
+
+    With ``settled``, a running period's cases settled before today's cutoff are read once
+    and kept (``queries.settled``), and each call reads only the open and the day's cases.
+    """
     relevant, measures = _measures(period, now, settings)
     columns = [m.label(name) for name, m in measures.items()]
-    if group is None:
-        stmt = select(*columns).where(relevant, *where)
-        return {None: cast("Mapping[str, Any]", session.execute(stmt).mappings().one())}
-    key = _Unordered(group)
-    stmt = select(key.label("group_key"), *columns).where(relevant, *where).group_by(key)
-    return {row["group_key"]: cast("Mapping[str, Any]", row)
-            for row in session.execute(stmt).mappings()}
+
+    def read(*extra: ColumnElement[bool]) -> dict[Any, Mapping[str, Any]]:
+        if group is None:
+            stmt = select(*columns).where(relevant, *where, *extra)
+            return {None: cast("Mapping[str, Any]", session.execute(stmt).mappings().one())}
+        key = _Unordered(group)
+        stmt = (select(key.label("group_key"), *columns).where(relevant, *where, *extra)
+                .group_by(key))
+        return {row["group_key"]: cast("Mapping[str, Any]", row)
+                for row in session.execute(stmt).mappings()}
+
+    moment = cutoff(now, timedelta(minutes=settings.ontime_dispatch_minutes))
+    if settled is None or not period.start < moment <= now < period.end:
+        return read()
+
+    def ids(extra: ColumnElement[bool]) -> list[int]:
+        return list(session.scalars(select(Case.id).where(relevant, *where, extra)))
+
+    return settled.rows(session, _statement_key(period, settings, group, where), moment,
+                        read, ids)
+
+
+def _statement_key(period: Period, settings: IndicatorSettings, group: Any,
+                   where: list[ColumnElement[bool]]) -> tuple[Any, ...]:
+    """Name one aggregate's statement by everything but the clock: its period, rules, group
+    and WHERE (compiled, with their parameters)."""
+    clauses = [c.compile() for c in where] + ([] if group is None else [group.compile()])
+    return (period.start, period.end, repr(settings),
+            tuple((str(c), repr(sorted(c.params.items()))) for c in clauses))
 
 
 def _area(session: Session, area_id: int) -> Area:

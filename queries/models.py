@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -269,6 +270,11 @@ class Case(Base):
         Index("ix_cases_repeat_of_id", "repeat_of_id"),
         Index("ix_cases_section_id", "section_id"),
         Index("ix_cases_updated_at", "updated_at"),
+        # Partial: only the few cancelled cases, so a planner never drives a "not cancelled"
+        # test (most WHEREs) through it; "cancelled since" implies NOT NULL and uses it.
+        Index("ix_cases_cancelled_at", "cancelled_at",
+              sqlite_where=text("cancelled_at IS NOT NULL"),
+              postgresql_where=text("cancelled_at IS NOT NULL")),
     )
 
     def __repr__(self) -> str:

@@ -57,6 +57,7 @@ from queries.periods import (
 )
 from queries.rules import load_rules
 from queries.scope import Scope
+from queries.settled import SettledParts
 from queries.trends import DailySeries, reported_vs_closed
 from queries.vocabulary import OTHER
 from queries.volunteers import volunteer_counts
@@ -180,9 +181,11 @@ class DayFigures:
 
 
 def day_figures(session: Session, day: Period, area_id: int | None, now: datetime,
-                rules: IndicatorSettings = DEFAULT) -> DayFigures:
-    """Compute the tiles' figures of one day for an area (None: the district)."""
-    return DayFigures(indicators(session, day, area_id=area_id, now=now, settings=rules),
+                rules: IndicatorSettings = DEFAULT,
+                settled: SettledParts | None = None) -> DayFigures:
+    """Compute the tiles' figures of a period for an area (None: the district)."""
+    return DayFigures(indicators(session, day, area_id=area_id, now=now, settings=rules,
+                                 settled=settled),
                       repeat_problems(session, day, area_id=area_id))
 
 
@@ -240,7 +243,8 @@ def tile_entries(days: list[DayFigures], months: list[DayFigures],
 
 def ranking_section(session: Session, area: Area, now: datetime,
                     month: Period | None = None,
-                    rules: IndicatorSettings = DEFAULT) -> dict[str, Any]:
+                    rules: IndicatorSettings = DEFAULT,
+                    settled: SettledParts | None = None) -> dict[str, Any]:
     """Rank a month's 综合指标值 of the area's children (a grid: its siblings), best first.
 
     ``month`` is the month the wall shows (``queries.assessment.shown_month``; default the
@@ -252,7 +256,7 @@ def ranking_section(session: Session, area: Area, now: datetime,
     names = {a.id: (a.code, a.name) for a in descendants_at_level(session, parent, level)}
     month = month or period_for(MONTH, now)
     sets = indicators_by_area(session, month, level=level, parent_id=parent.id, now=now,
-                              settings=rules)
+                              settings=rules, settled=settled)
     rows: list[dict[str, Any]] = []
     for area_id, values in sets.items():
         if area_id not in names:
@@ -296,6 +300,8 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings, *,
     past_months: SharedCache[DayFigures] = SharedCache(PAST_DAYS_TTL.total_seconds())
     trends: SharedCache[DailySeries] = SharedCache(PAST_DAYS_TTL.total_seconds())
     figures_rules = settings.indicator_settings()
+    # The running month's cases settled before today are read once a day, not every minute.
+    settled = SettledParts()
 
     def fixed_parts(session: Session, area_code: str, area: Area) -> dict[str, Any]:
         if area_code not in static:
@@ -339,7 +345,7 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings, *,
             months = [
                 months_so_far.get((key, month.token, f"{now:%H:%M}"),
                                   lambda: day_figures(session, month, area_id, now,
-                                                      figures_rules)),
+                                                      figures_rules, settled)),
                 past_months.get((key, month.token, month_span), lambda: day_figures(
                     session, replace(previous(month), end=previous(month).start + month_span),
                     area_id, now, figures_rules)),
@@ -352,7 +358,7 @@ def make_builder(sessions: sessionmaker[Session], settings: Settings, *,
                 (key, shown.token),
                 lambda: assessment_ranking(session, now, rules, kept)
                 if area.level == LEVEL_DISTRICT
-                else ranking_section(session, area, now, shown, figures_rules))
+                else ranking_section(session, area, now, shown, figures_rules, settled))
             # The trend's 30 days are whole days, ending yesterday: today's few hours drew a
             # last point that plunged toward zero every night and morning (today is on the
             # tiles, against yesterday's same hours).

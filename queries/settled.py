@@ -1,0 +1,147 @@
+"""The settled part of a running period's indicators, read once a day instead of every refresh.
+
+A running period's measures (``queries.indicators._measures``) split over two disjoint sets of
+cases, and every measure is a count or a sum, so the period's figures are the two parts added:
+
+- **settled** before the cutoff ``T`` (the start of the day that holds ``now`` minus the
+  on-time dispatch limit): closed or cancelled, with every stage time (reported, registered,
+  dispatched, handled, closed, cancelled) before ``T``. For such a case every condition of the
+  measures has the same value at every ``now`` in the running period after ``T``: its times lie
+  before as of, it is not open, so no deadline or age can turn (``on_time`` compares two of its
+  own times), and it was registered before ``now`` minus the dispatch limit. Read once per
+  cutoff and grouping, kept by the process;
+- **live**: every other case (open, or with a time at or after ``T``), read each refresh by the
+  same SQL with the live condition added: the open cases and the day's, found by the indexes
+  on each stage time.
+
+The settled part is kept right as ``DayCache`` keeps its rows: each use looks for cases written
+since the last look (``cases.updated_at``, indexed). A changed case that was one of the settled
+part's (its id is remembered) or is settled now (a backdated import) drops every kept part, so
+a reopened, corrected or late-imported case is counted from its new row; any other change is
+the live part's, read anyway. Writes that keep no
+updated-at (SQL by hand, a hard delete, a view) are caught by dropping everything every
+``BACKSTOP_SECONDS``; with no updated-at at all nothing is kept. tests/test_settled.py checks
+every indicator against the plain scan on the hand-built city and on randomised histories.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from queries.kept_months import BACKSTOP_SECONDS, MARGIN
+from queries.models import Case, written_at
+
+Rows = dict[Any, Mapping[str, Any]]
+# Bound on the changed cases looked at one by one; past it (a bulk import) everything is read again.
+MAX_CHANGES = 10_000
+_TIMES = ("reported_at", "registered_at", "dispatched_at", "handled_at", "closed_at",
+          "cancelled_at")
+
+
+def cutoff(now: datetime, dispatch_limit: timedelta) -> datetime:
+    """Return ``T``: the start of the day that holds ``now - dispatch_limit``."""
+    moment = now - dispatch_limit
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def settled_before(moment: datetime) -> ColumnElement[bool]:
+    """Closed or cancelled, with every stage time before ``moment``."""
+    c = Case
+    return and_(
+        or_(c.closed_at.is_not(None), c.cancelled_at.is_not(None)),
+        *(or_(getattr(c, name).is_(None), getattr(c, name) < moment) for name in _TIMES),
+    )
+
+
+def live_after(moment: datetime) -> ColumnElement[bool]:
+    """Every case not ``settled_before(moment)``, as an OR each of whose terms an index drives."""
+    c = Case
+    return or_(and_(c.closed_at.is_(None), c.cancelled_at.is_(None)),
+               *(getattr(c, name) >= moment for name in _TIMES))
+
+
+def add_rows(settled: Rows, live: Rows) -> Rows:
+    """Add two parts' rows of measures group by group (a group missing from one adds zeros)."""
+    total: Rows = {}
+    for key in settled.keys() | live.keys():
+        a, b = settled.get(key, {}), live.get(key, {})
+        total[key] = {name: (a.get(name) or 0) + (b.get(name) or 0)
+                      for name in a.keys() | b.keys()}
+    return total
+
+
+class SettledParts:
+    """The settled parts a process keeps, by statement, for one cutoff at a time.
+
+    ``computed`` counts the settled parts read, for the tests and benchmarks.
+    """
+
+    def __init__(self, *, backstop_seconds: float = BACKSTOP_SECONDS, margin: timedelta = MARGIN,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.computed = 0
+        self.lock = threading.Lock()
+        self._parts: dict[Any, Rows] = {}
+        self._ids: set[int] = set()
+        self._cutoff: datetime | None = None
+        self._seen: datetime | None = None
+        self._full_at: float | None = None
+        self._backstop, self._margin, self._monotonic = backstop_seconds, margin, monotonic
+
+    def rows(self, session: Session, key: Any, moment: datetime,
+             read: Callable[[ColumnElement[bool]], Rows],
+             ids: Callable[[ColumnElement[bool]], list[int]]) -> Rows:
+        """Return the period's rows: the kept settled part (read when missing) plus the live.
+
+        ``read(extra)`` runs the measures' statement with ``extra`` in its WHERE; ``ids(extra)``
+        the ids of the cases it would read.
+        """
+        with self.lock:
+            keep = self._sync(session, moment)
+            settled = self._parts.get(key) if keep else None
+            if settled is None:
+                condition = settled_before(moment)
+                settled = read(condition)
+                self.computed += 1
+                if keep:
+                    self._ids.update(ids(condition))
+                    self._parts[key] = settled
+        return add_rows(settled, read(live_after(moment)))
+
+    def _sync(self, session: Session, moment: datetime) -> bool:
+        """Drop what changes made stale; return whether parts may be kept at all."""
+        clock = written_at()
+        newest = session.scalar(select(func.max(Case.updated_at)))
+        if newest is None:
+            self._drop(moment)
+            return False
+        due = self._full_at is None or self._monotonic() - self._full_at >= self._backstop
+        if due or moment != self._cutoff or self._seen is None:
+            self._drop(moment)
+        else:
+            since = self._seen - self._margin
+            written = Case.updated_at >= since
+            changed = list(session.scalars(select(Case.id).where(written)
+                                           .limit(MAX_CHANGES + 1)))
+            # Stale when a written case was in a kept part (its old row is counted there), or
+            # is settled now (a backdated import, a case cancelled and backdated): in neither
+            # part until the parts are read again.
+            if (len(changed) > MAX_CHANGES or not self._ids.isdisjoint(changed)
+                    or session.scalar(select(Case.id).where(written, settled_before(moment))
+                                      .limit(1)) is not None):
+                self._drop(moment)
+        self._seen = clock
+        return True
+
+    def _drop(self, moment: datetime) -> None:
+        self._parts.clear()
+        self._ids.clear()
+        self._cutoff = moment
+        self._full_at = self._monotonic()
+
