@@ -864,7 +864,8 @@ def _aggregate(
         return read()
 
     def ids(extra: ColumnElement[bool]) -> list[int]:
-        return list(session.scalars(select(Case.id).where(relevant, *where, extra)))
+        return list(session.scalars(select(Case.id).where(relevant, *where, extra)
+                                    .order_by(Case.id)))
 
     return settled.rows(session, _statement_key(period, settings, group, where), moment,
                         read, ids)

@@ -18,9 +18,9 @@ The settled part is kept right as ``DayCache`` keeps its rows: each use looks fo
 since the last look (``cases.updated_at``, indexed). A changed case that was one of the settled
 part's (its id is remembered) or is settled now (a backdated import) drops every kept part, so
 a reopened, corrected or late-imported case is counted from its new row; any other change is
-the live part's, read anyway. Writes that keep no
-updated-at (SQL by hand, a hard delete, a view) are caught by dropping everything every
-``BACKSTOP_SECONDS``; with no updated-at at all nothing is kept. tests/test_settled.py checks
+the live part's, read anyway. Writes that keep no updated-at (SQL by hand, a hard delete, a
+view) are caught by dropping everything every ``BACKSTOP_SECONDS``; with no updated-at at all
+nothing is kept. tests/test_settled.py checks
 every indicator against the plain scan on the hand-built city and on randomised histories.
 """
 
@@ -107,10 +107,14 @@ class SettledParts:
             settled = self._parts.get(key) if keep else None
             if settled is None:
                 condition = settled_before(moment)
+                before = ids(condition) if keep else []
                 settled = read(condition)
                 self.computed += 1
-                if keep:
-                    self._ids.update(ids(condition))
+                # Kept only if no case joined or left the part while it was read: under READ
+                # COMMITTED each statement sees its own moment, and a case reopened between
+                # the two reads would be counted here and in the live part until the backstop.
+                if keep and ids(condition) == before:
+                    self._ids.update(before)
                     self._parts[key] = settled
         return add_rows(settled, read(live_after(moment)))
 
@@ -144,4 +148,3 @@ class SettledParts:
         self._ids.clear()
         self._cutoff = moment
         self._full_at = self._monotonic()
-

@@ -161,3 +161,25 @@ def test_a_finished_period_is_read_by_the_plain_scan(session: Session) -> None:
     assert indicators(session, october, now=NOW, settled=settled) == indicators(
         session, october, now=NOW)
     assert settled.computed == 0
+
+
+def test_a_part_whose_cases_changed_while_it_was_read_is_not_kept(session: Session) -> None:
+    """A case reopened between the part's statements (READ COMMITTED: each its own moment)
+    leaves the part unkept, so it is read again rather than counted twice."""
+    build_handbuilt(session)
+    session.commit()
+    settled = SettledParts(margin=timedelta(0))
+    reads = iter(([1, 2], [1]))  # the ids before the part is read, and after
+
+    def ids(_condition: object) -> list[int]:
+        return next(reads, [1])
+
+    def read(_condition: object) -> dict[object, dict[str, int]]:
+        return {None: {"reported": 1}}
+
+    moment = datetime(2026, 11, 20)
+    for _ in range(2):
+        assert settled.rows(session, "k", moment, read, ids) == {None: {"reported": 2}}
+    assert settled.computed == 2  # not kept the first time, kept the second
+    settled.rows(session, "k", moment, read, ids)
+    assert settled.computed == 2

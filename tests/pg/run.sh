@@ -24,7 +24,7 @@ PG_FILES=(
   tests/test_snapshot.py tests/test_screen_snapshot.py tests/test_volunteers.py
   tests/test_sections.py tests/test_sections_data.py tests/test_import_checkins.py
   tests/test_desk_queries.py tests/test_desk_export.py tests/test_shared_snapshot.py
-  tests/test_query_plans.py
+  tests/test_query_plans.py tests/test_settled.py
   tests/test_fault_pg.py
 )
 
