@@ -29,10 +29,12 @@ from queries.areas import district as find_district
 from queries.assessment_data import (
     CaseColumns,
     GridTally,
+    Occurrences,
     StreetTally,
     category_points,
     load_case_columns,
     micros,
+    occurrences,
     tally_month,
     volunteer_hours,
 )
@@ -567,15 +569,24 @@ class _Source:
                             - self._history, end)
             if self.kept is not None:
                 self.days.ensure(*self._loaded)
-            self._columns = load_case_columns(self.session, *self._loaded)
+            self._columns = self._load(*self._loaded)
         elif start - self._history < self._loaded[0]:
             since = month_bounds(shift_month(month, 1 - self.CHUNK))[0] - self._history
             if self.kept is not None:
                 self.days.ensure(since, self._loaded[0])
-            older = load_case_columns(self.session, since, self._loaded[0])
+            older = self._load(since, self._loaded[0])
             self._columns = older.extend(self._columns)
             self._loaded = (since, self._loaded[1])
         return self._columns
+
+    def _load(self, start: datetime, end: datetime) -> CaseColumns:
+        if self.kept is None:
+            return load_case_columns(self.session, start, end)
+        return self.kept.columns.load(self.session, start, end, self.days.cache.forgotten)
+
+    def repeats(self) -> Occurrences:
+        """How the tally finds repeat occurrences: kept by the process when it keeps months."""
+        return occurrences if self.kept is None else self.kept.repeats
 
 
 def _compute(source: _Source, month: str, cut: datetime | None = None) -> MonthAssessment:
@@ -589,7 +600,8 @@ def _compute(source: _Source, month: str, cut: datetime | None = None) -> MonthA
     start, end = month_bounds(month)
     until = end if cut is None else min(cut, end)
     as_of = min(source.now, until) if cut is not None else source.now
-    tally = tally_month(source.cases(month), start, until, rules, source.points, as_of)
+    tally = tally_month(source.cases(month), start, until, rules, source.points, as_of,
+                        source.repeats())
     street_of_grid = {gid: street for gid, (_, _, street) in source.grids.items()}
     grid_count = Counter(street_of_grid.values())
     hours: dict[str, float] = defaultdict(float)

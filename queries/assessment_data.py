@@ -4,17 +4,28 @@ Scoring a month needs its problems and, for repeat detection, the cases register
 ``history_days`` before it. ``CaseColumns`` loads a range of months in one query, so the
 bottom-of-group streak, which walks back month by month, reads each case once rather than once
 for every month that looks at it. The tally is vectorised: no Python loop over cases.
+
+A long-running process keeps what it loaded (``KeptColumns``): each later load looks for the
+cases written since (queries/changes.py) and re-reads just those by id, so a month made dirty by
+a hundred closed cases is tallied again from memory rather than from two months of rows; and
+repeat detection, which reads only category, place and time, is not run again while those
+columns are the same (``KeptRepeats``): a case dispatched, handled or closed moves no chain.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from queries.changes import BACKSTOP_SECONDS, MARGIN, WrittenSince
 from queries.models import STATUS_CANCELLED, Case, Category, VolunteerActivity
 from queries.repeats import find_repeats
 from queries.rules import (
@@ -27,6 +38,9 @@ from queries.rules import (
 )
 
 NEVER = np.iinfo(np.int64).max  # "no deadline" / "not finished" in microsecond columns
+# Past this many written cases since the last look (a bulk import) the kept ranges are read again.
+MAX_CHANGES = 10_000
+_IDS_PER_STATEMENT = 1_000
 
 
 @dataclass(frozen=True)
@@ -90,7 +104,15 @@ def micros(moment: datetime) -> int:
 
 
 def load_case_columns(session: Session, start: datetime, end: datetime) -> CaseColumns:
-    """Load the cases registered in [start, end), not cancelled."""
+    """Load the cases registered in [start, end), not cancelled, in id order.
+
+    In id order so that the same cases give the same columns however they were read (whole, or
+    patched by ``KeptColumns``), and every sum over them adds in the same order.
+    """
+    return _read_columns(session, Case.registered_at >= start, Case.registered_at < end)
+
+
+def _read_columns(session: Session, *where: ColumnElement[bool]) -> CaseColumns:
     # Timestamps are fetched untyped: numpy parses SQLite's ISO text ten times faster than
     # datetime objects, and a driver that returns datetimes (psycopg) converts just the same.
     raw = [type_coerce(column, String) for column in (
@@ -98,13 +120,12 @@ def load_case_columns(session: Session, start: datetime, end: datetime) -> CaseC
     rows = session.connection().execute(
         select(Case.id, Case.category_id, Case.lat, Case.lon, Case.street_id, Case.grid_id,
                Case.severity, Case.rework_count, *raw, Case.location_precise)
-        .where(Case.registered_at >= start, Case.registered_at < end,
-               Case.status != STATUS_CANCELLED)
+        .where(*where, Case.status != STATUS_CANCELLED)
     ).all()
     columns = list(zip(*rows)) if rows else [()] * 12
     ints = [np.array(c, dtype=np.int64) for c in columns[:2]]
     registered, deadline, finished = (_micros(c) for c in columns[8:11])
-    return CaseColumns(
+    read = CaseColumns(
         ids=ints[0], category=ints[1],
         lat=np.array(columns[2], dtype=np.float64), lon=np.array(columns[3], dtype=np.float64),
         registered=registered, street=np.array(columns[4], dtype=np.int64),
@@ -114,6 +135,166 @@ def load_case_columns(session: Session, start: datetime, end: datetime) -> CaseC
         deadline=deadline, finished=finished,
         precise=np.array([p is None or bool(p) for p in columns[11]], dtype=bool),
     )
+    return read.take(np.argsort(read.ids, kind="stable"))
+
+
+class KeptColumns:
+    """The case columns of the ranges a process's assessments load, kept and patched by id.
+
+    Each ``load`` first looks for the cases written since the previous look and re-reads those
+    rows by id, in every kept range: a written case leaves the range it was in and joins the one
+    its new registration time falls in (or none, once cancelled), so a kept range holds exactly
+    what ``load_case_columns`` would read now. The look comes after the caller read the day
+    checksums of the range (``DayRows.ensure``), and every range is dropped when the day cache
+    forgot its days (``forgotten`` moved: its backstop, a bulk write), so the columns are never
+    staler than the digest a kept month is stored with, under READ COMMITTED too. At most
+    ``RANGES`` ranges are kept (the least recently used go): about 20 MB each for a 1M-case
+    year.
+    """
+
+    RANGES = 3
+
+    def __init__(self, *, backstop_seconds: float = BACKSTOP_SECONDS, margin: timedelta = MARGIN,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.lock = threading.Lock()
+        self.read_whole = 0  # ranges read whole, for the tests
+        self.read_again = 0  # written cases re-read by id, for the tests
+        self._ranges: OrderedDict[tuple[datetime, datetime], CaseColumns] = OrderedDict()
+        self._forgotten: int | None = None
+        self._changes = WrittenSince(limit=MAX_CHANGES, backstop_seconds=backstop_seconds,
+                                     margin=margin, monotonic=monotonic)
+
+    def load(self, session: Session, start: datetime, end: datetime,
+             forgotten: int) -> CaseColumns:
+        """Return the cases registered in [start, end), not cancelled, as ``load_case_columns``.
+
+        ``forgotten`` is the day cache's count of full forgets (``DayCache.forgotten``).
+        """
+        with self.lock:
+            changed = self._changes.look(session)
+            if changed is None or forgotten != self._forgotten:
+                self._forgotten = forgotten
+                self._ranges.clear()
+            elif changed:
+                self._patch(session, changed)
+            key = (start, end)
+            columns = self._ranges.get(key)
+            if columns is None:
+                columns = load_case_columns(session, start, end)
+                self.read_whole += 1
+                self._ranges[key] = columns
+                while len(self._ranges) > self.RANGES:
+                    self._ranges.popitem(last=False)
+            self._ranges.move_to_end(key)
+            return columns
+
+    def _patch(self, session: Session, changed: list[int]) -> None:
+        fresh = [_read_columns(session, Case.id.in_(changed[i:i + _IDS_PER_STATEMENT]))
+                 for i in range(0, len(changed), _IDS_PER_STATEMENT)]
+        rows = fresh[0]
+        for more in fresh[1:]:
+            rows = rows.extend(more)
+        self.read_again += len(changed)
+        gone = np.array(changed, dtype=np.int64)
+        for (start, end), columns in self._ranges.items():
+            stay = np.flatnonzero(~np.isin(columns.ids, gone))
+            joins = np.flatnonzero((rows.registered >= micros(start))
+                                   & (rows.registered < micros(end)))
+            patched = columns.take(stay).extend(rows.take(joins))
+            self._ranges[(start, end)] = patched.take(np.argsort(patched.ids, kind="stable"))
+
+
+Occurrences = Callable[..., np.ndarray]
+
+
+def occurrences(case_ids: np.ndarray, categories: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+                micros: np.ndarray, *, radius_m: float, days: int) -> np.ndarray:
+    """Return each case's repeat occurrence (``find_repeats``, computed every time)."""
+    return find_repeats(case_ids, categories, lat, lon, micros, radius_m=radius_m, days=days)[1]
+
+
+@dataclass(frozen=True)
+class _Detected:
+    """One detection's inputs and occurrences, all in rank order (time, then case id)."""
+
+    inputs: tuple[np.ndarray, ...]  # ids, categories, lat, lon, times
+    occurrence: np.ndarray
+    rule: tuple[float, int]  # radius_m, days
+
+
+class KeptRepeats:
+    """Repeat occurrences kept with the inputs they came from, reused or extended.
+
+    Detection is about a second for a month's window on a 1M-case year and reads only ids,
+    categories, places and times. A tally made again because cases were dispatched, handled or
+    closed finds the same inputs and takes the kept answer. Inputs that are kept ones plus cases
+    ranked after all of them (the running month's new registrations) leave every earlier
+    occurrence as it was, since a case's match is always an earlier case: only the new cases are
+    matched, against the earlier cases of their categories within the rule's days. Anything else
+    (a case moved, cancelled, backdated) is detected again in full. ``SIZE`` detections are kept.
+    """
+
+    SIZE = 3
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.computed = 0  # full detections run, for the tests
+        self.extended = 0  # detections extended by later cases, for the tests
+        self._kept: list[_Detected] = []  # the most recently used first
+
+    def __call__(self, case_ids: np.ndarray, categories: np.ndarray, lat: np.ndarray,
+                 lon: np.ndarray, micros: np.ndarray, *, radius_m: float,
+                 days: int) -> np.ndarray:
+        """Return ``occurrences(...)`` for these inputs."""
+        order = np.lexsort((case_ids, micros))
+        ranked = tuple(np.asarray(c)[order] for c in (case_ids, categories, lat, lon, micros))
+        rule = (float(radius_m), int(days))
+        with self.lock:
+            base = max((d for d in self._kept if d.rule == rule and _heads(d.inputs, ranked)),
+                       key=lambda d: len(d.occurrence), default=None)
+        if base is not None and len(base.occurrence) == len(order):
+            found = base
+        else:
+            if base is None:
+                occurrence = occurrences(*ranked, radius_m=radius_m, days=days)
+            else:
+                occurrence = _extend(base, ranked, radius_m=radius_m, days=days)
+            occurrence.setflags(write=False)
+            found = _Detected(ranked, occurrence, rule)
+        with self.lock:
+            if base is None:
+                self.computed += 1
+            elif found is not base:
+                self.extended += 1
+            self._kept = [found, *(d for d in self._kept if d is not found and d is not base)]
+            del self._kept[self.SIZE:]
+        result = np.empty(len(order), dtype=np.int64)
+        result[order] = found.occurrence
+        return result
+
+
+def _heads(kept: tuple[np.ndarray, ...], ranked: tuple[np.ndarray, ...]) -> bool:
+    """Whether ``kept`` inputs are the first cases, in rank order, of ``ranked``."""
+    n = len(kept[0])
+    return n <= len(ranked[0]) and all(
+        np.array_equal(old, new[:n]) for old, new in zip(kept, ranked, strict=True))
+
+
+def _extend(base: _Detected, ranked: tuple[np.ndarray, ...], *, radius_m: float,
+            days: int) -> np.ndarray:
+    """Return the occurrences of ``ranked``, whose first cases are ``base``'s, in rank order."""
+    ids, categories, lat, lon, times = ranked
+    head = len(base.occurrence)
+    since = times[head] - days * 86_400_000_000
+    earlier = np.flatnonzero((times[:head] >= since)
+                             & np.isin(categories[:head], categories[head:]))
+    subset = np.concatenate([earlier, np.arange(head, len(ids))])
+    match, _ = find_repeats(ids[subset], categories[subset], lat[subset], lon[subset],
+                            times[subset], radius_m=radius_m, days=days)
+    occurrence = np.concatenate([base.occurrence, np.zeros(len(ids) - head, dtype=np.int64)])
+    for k in range(len(earlier), len(subset)):  # the new cases, in rank order
+        occurrence[subset[k]] = 1 if match[k] < 0 else occurrence[subset[match[k]]] + 1
+    return occurrence
 
 
 def category_points(session: Session, rules: Rules) -> np.ndarray:
@@ -126,14 +307,17 @@ def category_points(session: Session, rules: Rules) -> np.ndarray:
 
 
 def tally_month(cases: CaseColumns, start: datetime, end: datetime, rules: Rules,
-                points: np.ndarray, now: datetime) -> MonthTally:
-    """Cost every problem registered in [start, end) and add the costs up by street and grid."""
+                points: np.ndarray, now: datetime,
+                find: Occurrences = occurrences) -> MonthTally:
+    """Cost every problem registered in [start, end) and add the costs up by street and grid.
+
+    ``find`` finds the repeat occurrences (``KeptRepeats`` in a long-running process)."""
     window = (cases.registered >= micros(start) - rules.repeat.history_days * 86_400_000_000) & (
         cases.registered < micros(end))
     seen = cases.take(np.flatnonzero(window))
     occurrence = np.ones(len(seen.ids), dtype=np.int64)
     placed = np.flatnonzero(seen.precise)  # an imprecise point repeats nothing
-    _, occurrence[placed] = find_repeats(
+    occurrence[placed] = find(
         seen.ids[placed], seen.category[placed], seen.lat[placed], seen.lon[placed],
         seen.registered[placed], radius_m=rules.repeat.radius_m, days=rules.repeat.days)
     in_month = np.flatnonzero(seen.registered >= micros(start))

@@ -32,6 +32,11 @@ walk. Writes that keep no updated-at (SQL by hand, a hard delete, a view) are ca
 re-reading every day each ``BACKSTOP_SECONDS`` (10 minutes); with no updated-at at all every
 day is re-read each time.
 
+A case whose registration time is moved leaves a day whose row is not read again (its old day
+is not known): every month whose window holds the new day is dirty, but a month that held only
+the old day (a time moved later, into the next month, or earlier than its repeat window) is seen
+at the backstop, as a write without updated-at is.
+
 The day rows are read before the cases of those days (``DayRows.ensure`` runs before every case
 load), so under READ COMMITTED a change committed in between leaves the month dirty, never kept
 stale. The result also depends on the clock: an open problem turns overdue at its deadline with
@@ -58,7 +63,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 
-from queries.models import STATUS_CANCELLED, Case, KeptMonth, written_at
+from queries.assessment_data import KeptColumns, KeptRepeats
+from queries.changes import BACKSTOP_SECONDS, MARGIN, WrittenSince
+from queries.models import STATUS_CANCELLED, Case, KeptMonth
+
+# Bound on the written cases looked at one by one; past it (a bulk import) every day is read again.
+MAX_CHANGES = 10_000
+_IDS_PER_STATEMENT = 1_000
 
 log = logging.getLogger(__name__)
 DayRow = tuple[Any, ...]
@@ -99,22 +110,15 @@ class Entry:
         )
 
 
-# How far back from the last look a write is still sought: a write stamped this long before it
-# committed (a long transaction), or by a machine whose clock is behind by up to this much.
-MARGIN = timedelta(minutes=2)
-# Every day is read again this often whatever ``updated_at`` says: rows written by a tool that
-# keeps no updated-at (SQL by hand, a hard delete) are seen within this time.
-BACKSTOP_SECONDS = 600.0
-
-
 class DayCache:
     """The checksum rows of days, kept across assessments by one process (its KeptMonths).
 
-    ``begin`` forgets the days of cases written since the last look (``cases.updated_at``,
-    indexed: one small range read), so a refresh re-reads the days that changed, not the 14
-    months of history the streaks walk through. When nothing keeps ``updated_at`` (every
-    value NULL: a view without it) every day is re-read each time, as without the cache.
-    ``loaded_days`` counts the days read, for the tests.
+    ``begin`` forgets the days of cases written since the last look (queries/changes.py: one
+    small range read on the indexed ``cases.updated_at``), so a refresh re-reads the days that
+    changed, not the 14 months of history the streaks walk through; every day is forgotten when
+    the look says so (the backstop, no updated-at kept, a bulk write), and ``forgotten``
+    counts those times (the kept case columns are dropped with them). ``loaded_days`` counts
+    the days read, for the tests.
     """
 
     def __init__(self, *, backstop_seconds: float = BACKSTOP_SECONDS, margin: timedelta = MARGIN,
@@ -122,29 +126,26 @@ class DayCache:
         self.rows: dict[str, DayRow] = {}
         self.known: set[str] = set()  # days read (a day without cases has no row)
         self.loaded_days = 0
+        self.forgotten = 0
         self.lock = threading.Lock()
-        self._backstop, self._margin, self._monotonic = backstop_seconds, margin, monotonic
-        self._seen: datetime | None = None  # written_at() at the last look
-        self._full_at: float | None = None
+        self._changes = WrittenSince(limit=MAX_CHANGES, backstop_seconds=backstop_seconds,
+                                     margin=margin, monotonic=monotonic)
 
     def begin(self, session: Session) -> None:
         """Forget what changed since the last look; call before any row of ``session`` is read."""
-        clock = written_at()
-        newest = session.scalar(select(func.max(Case.updated_at)))
-        due = self._full_at is None or self._monotonic() - self._full_at >= self._backstop
-        if newest is None or due or self._seen is None:
+        changed = self._changes.look(session)
+        if changed is None:
             self.rows.clear()
             self.known.clear()
-            self._full_at = self._monotonic()
-        else:
-            day = func.date(Case.registered_at)
-            since = self._seen - self._margin
-            for changed in session.scalars(select(day).where(
-                    Case.updated_at >= since).distinct()):
-                key = str(changed)[:10]
+            self.forgotten += 1
+            return
+        day = func.date(Case.registered_at)
+        for batch in range(0, len(changed), _IDS_PER_STATEMENT):
+            ids = changed[batch:batch + _IDS_PER_STATEMENT]
+            for written in session.scalars(select(day).where(Case.id.in_(ids)).distinct()):
+                key = str(written)[:10]
                 self.known.discard(key)
                 self.rows.pop(key, None)
-        self._seen = clock
 
 
 def _days(start: datetime, end: datetime) -> list[date]:
@@ -273,13 +274,17 @@ class KeptMonths:
     """Where finished months are kept: read through the assessment's own session (its view of
     the data), written through ``writes`` in short transactions of their own.
 
-    ``computed`` counts, by month, the months computed because nothing clean was kept.
+    ``computed`` counts, by month, the months computed because nothing clean was kept. The
+    process also keeps the case columns it loaded and the repeat occurrences found in them
+    (queries/assessment_data.py), so a dirty month is tallied again from memory.
     """
 
     def __init__(self, writes: sessionmaker[Session]) -> None:
         self.writes = writes
         self.computed: Counter[str] = Counter()
         self.days = DayCache()
+        self.columns = KeptColumns()
+        self.repeats = KeptRepeats()
 
     def get(self, session: Session, month: str, rules_sha256: str) -> Entry | None:
         """Return what is kept of a month under these rules (the caller checks it holds)."""

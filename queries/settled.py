@@ -32,11 +32,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from queries.kept_months import BACKSTOP_SECONDS, MARGIN
-from queries.models import Case, written_at
+from queries.changes import BACKSTOP_SECONDS, MARGIN, WrittenSince
+from queries.models import Case
 
 Rows = dict[Any, Mapping[str, Any]]
 # Bound on the changed cases looked at one by one; past it (a bulk import) everything is read again.
@@ -90,9 +90,8 @@ class SettledParts:
         self._parts: dict[Any, Rows] = {}
         self._ids: set[int] = set()
         self._cutoff: datetime | None = None
-        self._seen: datetime | None = None
-        self._full_at: float | None = None
-        self._backstop, self._margin, self._monotonic = backstop_seconds, margin, monotonic
+        self._changes = WrittenSince(limit=MAX_CHANGES, backstop_seconds=backstop_seconds,
+                                     margin=margin, monotonic=monotonic)
 
     def rows(self, session: Session, key: Any, moment: datetime,
              read: Callable[[ColumnElement[bool]], Rows],
@@ -120,31 +119,21 @@ class SettledParts:
 
     def _sync(self, session: Session, moment: datetime) -> bool:
         """Drop what changes made stale; return whether parts may be kept at all."""
-        clock = written_at()
-        newest = session.scalar(select(func.max(Case.updated_at)))
-        if newest is None:
+        changed = self._changes.look(session)
+        if not self._changes.kept_at_all:
             self._drop(moment)
             return False
-        due = self._full_at is None or self._monotonic() - self._full_at >= self._backstop
-        if due or moment != self._cutoff or self._seen is None:
+        # Stale when a written case was in a kept part (its old row is counted there), or is
+        # settled now (a backdated import, a case cancelled and backdated): in neither part
+        # until the parts are read again.
+        if (changed is None or moment != self._cutoff or not self._ids.isdisjoint(changed)
+                or (changed and session.scalar(
+                    select(Case.id).where(Case.id.in_(changed), settled_before(moment))
+                    .limit(1)) is not None)):
             self._drop(moment)
-        else:
-            since = self._seen - self._margin
-            written = Case.updated_at >= since
-            changed = list(session.scalars(select(Case.id).where(written)
-                                           .limit(MAX_CHANGES + 1)))
-            # Stale when a written case was in a kept part (its old row is counted there), or
-            # is settled now (a backdated import, a case cancelled and backdated): in neither
-            # part until the parts are read again.
-            if (len(changed) > MAX_CHANGES or not self._ids.isdisjoint(changed)
-                    or session.scalar(select(Case.id).where(written, settled_before(moment))
-                                      .limit(1)) is not None):
-                self._drop(moment)
-        self._seen = clock
         return True
 
     def _drop(self, moment: datetime) -> None:
         self._parts.clear()
         self._ids.clear()
         self._cutoff = moment
-        self._full_at = self._monotonic()

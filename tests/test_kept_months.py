@@ -242,7 +242,8 @@ def test_a_re_import_with_a_change_makes_its_month_dirty(
 EDITS = st.lists(
     st.tuples(
         st.integers(min_value=0, max_value=10_000),  # which live case (modulo their number)
-        st.sampled_from(["severity", "rework", "open", "close", "cancel", "move", "deadline"]),
+        st.sampled_from(["severity", "rework", "open", "close", "cancel", "move", "deadline",
+                         "reregister"]),
         st.integers(min_value=0, max_value=72),  # hours after NOW the wall looks
     ),
     min_size=1,
@@ -280,6 +281,8 @@ def test_a_randomised_history_reads_back_what_a_fresh_computation_gives(
             case.status = STATUS_CLOSED if case.status == STATUS_CANCELLED else STATUS_CANCELLED
         elif edit == "move":
             case.lat += 0.001
+        elif edit == "reregister":  # an earlier time: across months, in every window that read
+            case.registered_at = start - timedelta(hours=hours * 10)
         else:
             case.deadline_at = NOW + timedelta(hours=hours)
         session.commit()
@@ -371,6 +374,35 @@ def test_a_refresh_rereads_only_the_days_written_since_the_last(
     _same(session, FEBRUARY, rules, NOW, kept)
     assert kept.days.loaded_days == first + 1  # that case's registration day only
     assert kept.computed == {FEBRUARY: 2, JANUARY: 2}  # and both months it feeds are dirty
+
+
+def test_a_dirty_month_is_tallied_again_from_the_kept_columns(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    """Closing cases re-reads them by id and runs no repeat detection again; moving one reruns
+    detection on the patched columns; either way the month equals a fresh computation."""
+    build_city(session)
+    session.commit()
+    rules, kept = _rules(), KeptMonths(session_factory)
+    _same(session, FEBRUARY, rules, NOW, kept)
+    whole = kept.columns.read_whole
+    detections = kept.repeats.computed + kept.repeats.extended
+    assert whole > 0 and detections > 0
+    session.rollback()
+    february = session.scalars(select_month(2).limit(3)).all()
+    session.execute(update(Case).where(Case.id.in_(february)).values(
+        status=STATUS_CLOSED, handled_at=NOW, closed_at=NOW))
+    session.commit()
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert kept.computed[FEBRUARY] == 2  # dirty, and tallied again
+    assert kept.columns.read_whole == whole and kept.columns.read_again >= 3
+    assert kept.repeats.computed + kept.repeats.extended == detections  # no chain moved
+    session.rollback()
+    session.execute(update(Case).where(Case.id == february[0]).values(lat=Case.lat + 0.001))
+    session.commit()
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert kept.columns.read_whole == whole
+    assert kept.repeats.computed + kept.repeats.extended > detections
 
 
 def test_without_updated_at_every_day_is_read_each_time(
