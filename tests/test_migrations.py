@@ -50,7 +50,7 @@ def _gridwatch(url: str, *args: str) -> Result:
 
 
 def test_a_new_database_is_at_the_head(engine: Engine) -> None:
-    assert head() == "0007"
+    assert head() == "0008"
     assert _revision(engine) == head()
     assert "ix_case_events_at" in _indexes(engine, "case_events")
     assert "ix_cases_section_id" in _indexes(engine, "cases")
@@ -62,12 +62,12 @@ def test_migrate_upgrades_a_database_built_at_the_baseline(empty_database_url: s
     assert "ix_case_events_at" not in _indexes(engine, "case_events")
     result = _gridwatch(empty_database_url, "migrate")
     assert result.exit_code == 0, result.output
-    assert "upgraded from 0001 to revision 0007" in result.output
-    assert _revision(engine) == "0007"
+    assert "upgraded from 0001 to revision 0008" in result.output
+    assert _revision(engine) == "0008"
     assert "ix_case_events_at" in _indexes(engine, "case_events")
     assert _schema_diff(engine) == []
     again = _gridwatch(empty_database_url, "migrate")
-    assert again.exit_code == 0 and "already at revision 0007" in again.output
+    assert again.exit_code == 0 and "already at revision 0008" in again.output
     engine.dispose()
 
 
@@ -97,7 +97,7 @@ def test_serve_refuses_a_database_whose_schema_is_behind(empty_database_url: str
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines == ["Error: the database schema is at revision 0001, this Gridwatch needs "
-                     "0007: run `gridwatch migrate`"]
+                     "0008: run `gridwatch migrate`"]
     assert _revision(engine) == "0001"  # serving changed nothing
     engine.dispose()
 
