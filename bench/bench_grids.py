@@ -70,7 +70,7 @@ def own_statement(engine: Engine, period: Period, now: datetime) -> tuple[str, A
 
     def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
              _many: bool) -> None:
-        # SQLite groups by ``+cases.grid_id`` (no index order: queries.indicators._Unordered)
+        # SQLite groups by ``+cases.grid_id`` (no index order: queries.settled.Unindexed)
         if "FROM cases" in statement and re.search(r"GROUP BY \+?cases\.grid_id", statement):
             sent.append((statement, parameters))
 

@@ -582,7 +582,7 @@ class _Source:
     def _load(self, start: datetime, end: datetime) -> CaseColumns:
         if self.kept is None:
             return load_case_columns(self.session, start, end)
-        return self.kept.columns.load(self.session, start, end, self.days.cache.forgotten)
+        return self.kept.columns.load(self.session, start, end, self.days.cache.reads())
 
     def repeats(self) -> Occurrences:
         """How the tally finds repeat occurrences: kept by the process when it keeps months."""

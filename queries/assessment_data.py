@@ -25,7 +25,13 @@ import numpy as np
 from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from queries.changes import BACKSTOP_SECONDS, MARGIN, WrittenSince
+from queries.changes import (
+    BACKSTOP_SECONDS,
+    IDS_PER_STATEMENT,
+    MARGIN,
+    MAX_CHANGES,
+    WrittenSince,
+)
 from queries.models import STATUS_CANCELLED, Case, Category, VolunteerActivity
 from queries.repeats import find_repeats
 from queries.rules import (
@@ -38,9 +44,6 @@ from queries.rules import (
 )
 
 NEVER = np.iinfo(np.int64).max  # "no deadline" / "not finished" in microsecond columns
-# Past this many written cases since the last look (a bulk import) the kept ranges are read again.
-MAX_CHANGES = 10_000
-_IDS_PER_STATEMENT = 1_000
 
 
 @dataclass(frozen=True)
@@ -139,69 +142,110 @@ def _read_columns(session: Session, *where: ColumnElement[bool]) -> CaseColumns:
 
 
 class KeptColumns:
-    """The case columns of the ranges a process's assessments load, kept and patched by id.
+    """The case columns of the ranges a process's assessments load, kept and patched.
 
     Each ``load`` first looks for the cases written since the previous look and re-reads those
     rows by id, in every kept range: a written case leaves the range it was in and joins the one
-    its new registration time falls in (or none, once cancelled), so a kept range holds exactly
-    what ``load_case_columns`` would read now. The look comes after the caller read the day
-    checksums of the range (``DayRows.ensure``), and every range is dropped when the day cache
-    forgot its days (``forgotten`` moved: its backstop, a bulk write), so the columns are never
-    staler than the digest a kept month is stored with, under READ COMMITTED too. At most
-    ``RANGES`` ranges are kept (the least recently used go): about 20 MB each for a 1M-case
-    year.
+    its new registration time falls in (or none, once cancelled). Then it reads again the cases
+    of every kept day whose checksum row the day cache read again since (``DayCache.loads``):
+    that row was read after the write that made it dirty, and may hold writes no updated-at
+    shows (SQL by hand, a hard delete), so the columns hold at least what the row holds. The
+    look and those reads come after the caller read the day rows (``DayRows.ensure``), and
+    every range is dropped when the day cache forgot its days (a new ``epoch``: its backstop,
+    a bulk write), so a kept month is never stored under a digest fresher than the columns it
+    was tallied from, under READ COMMITTED too. At most ``RANGES`` ranges are kept (the least
+    recently used go); a case costs about 90 bytes, some 40 MB a range for a 1M-case year.
     """
 
-    RANGES = 3
+    RANGES = 4
 
     def __init__(self, *, backstop_seconds: float = BACKSTOP_SECONDS, margin: timedelta = MARGIN,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.lock = threading.Lock()
         self.read_whole = 0  # ranges read whole, for the tests
         self.read_again = 0  # written cases re-read by id, for the tests
+        self.days_again = 0  # days whose cases were read again, for the tests
         self._ranges: OrderedDict[tuple[datetime, datetime], CaseColumns] = OrderedDict()
-        self._forgotten: int | None = None
+        self._epoch: object | None = None
+        self._loads: dict[str, int] = {}  # the day cache's loads the columns hold
         self._changes = WrittenSince(limit=MAX_CHANGES, backstop_seconds=backstop_seconds,
                                      margin=margin, monotonic=monotonic)
 
     def load(self, session: Session, start: datetime, end: datetime,
-             forgotten: int) -> CaseColumns:
+             reads: tuple[object, dict[str, int]]) -> CaseColumns:
         """Return the cases registered in [start, end), not cancelled, as ``load_case_columns``.
 
-        ``forgotten`` is the day cache's count of full forgets (``DayCache.forgotten``).
+        ``reads`` is the day cache's ``reads()``, taken after the days of the range were read.
         """
+        epoch, loads = reads
         with self.lock:
             changed = self._changes.look(session)
-            if changed is None or forgotten != self._forgotten:
-                self._forgotten = forgotten
+            try:
+                if changed is None or epoch is not self._epoch:
+                    self._ranges.clear()
+                    self._epoch = epoch
+                else:
+                    if changed:
+                        self._patch(session, changed)
+                    self._read_days_again(session, [
+                        day for day, count in loads.items() if self._loads.get(day) != count])
+                self._loads = loads
+                key = (start, end)
+                columns = self._ranges.get(key)
+                if columns is None:
+                    columns = load_case_columns(session, start, end)
+                    self.read_whole += 1
+                    self._ranges[key] = columns
+                    while len(self._ranges) > self.RANGES:
+                        self._ranges.popitem(last=False)
+                self._ranges.move_to_end(key)
+                return columns
+            except BaseException:  # the changes the look found would be lost: keep nothing
                 self._ranges.clear()
-            elif changed:
-                self._patch(session, changed)
-            key = (start, end)
-            columns = self._ranges.get(key)
-            if columns is None:
-                columns = load_case_columns(session, start, end)
-                self.read_whole += 1
-                self._ranges[key] = columns
-                while len(self._ranges) > self.RANGES:
-                    self._ranges.popitem(last=False)
-            self._ranges.move_to_end(key)
-            return columns
+                raise
 
     def _patch(self, session: Session, changed: list[int]) -> None:
-        fresh = [_read_columns(session, Case.id.in_(changed[i:i + _IDS_PER_STATEMENT]))
-                 for i in range(0, len(changed), _IDS_PER_STATEMENT)]
-        rows = fresh[0]
-        for more in fresh[1:]:
-            rows = rows.extend(more)
+        batches = [_read_columns(session, Case.id.in_(changed[i:i + IDS_PER_STATEMENT]))
+                   for i in range(0, len(changed), IDS_PER_STATEMENT)]
         self.read_again += len(changed)
-        gone = np.array(changed, dtype=np.int64)
+        self._replace(_joined(batches), np.array(changed, dtype=np.int64), None)
+
+    def _read_days_again(self, session: Session, days: list[str]) -> None:
+        one = timedelta(days=1)
+        wanted = sorted(day for day in (datetime.strptime(d, "%Y-%m-%d") for d in days)
+                        if any(day < end and day + one > start for start, end in self._ranges))
+        runs: list[list[datetime]] = []
+        for day in wanted:
+            if runs and runs[-1][-1] + one == day:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        for run in runs:
+            low, high = run[0], run[-1] + one
+            fresh = load_case_columns(session, low, high)
+            self.days_again += len(run)
+            self._replace(fresh, fresh.ids, (low, high))
+
+    def _replace(self, fresh: CaseColumns, gone: np.ndarray,
+                 span: tuple[datetime, datetime] | None) -> None:
+        """Put ``fresh`` rows in every range, dropping the ``gone`` ids and, with ``span``,
+        every row registered in it (those rows are read again whole)."""
         for (start, end), columns in self._ranges.items():
-            stay = np.flatnonzero(~np.isin(columns.ids, gone))
-            joins = np.flatnonzero((rows.registered >= micros(start))
-                                   & (rows.registered < micros(end)))
-            patched = columns.take(stay).extend(rows.take(joins))
+            stay = ~np.isin(columns.ids, gone)
+            if span is not None:
+                stay &= (columns.registered < micros(span[0])) | (
+                    columns.registered >= micros(span[1]))
+            joins = np.flatnonzero((fresh.registered >= micros(start))
+                                   & (fresh.registered < micros(end)))
+            patched = columns.take(np.flatnonzero(stay)).extend(fresh.take(joins))
             self._ranges[(start, end)] = patched.take(np.argsort(patched.ids, kind="stable"))
+
+
+def _joined(parts: list[CaseColumns]) -> CaseColumns:
+    rows = parts[0]
+    for more in parts[1:]:
+        rows = rows.extend(more)
+    return rows
 
 
 Occurrences = Callable[..., np.ndarray]
@@ -266,7 +310,7 @@ class KeptRepeats:
                 self.computed += 1
             elif found is not base:
                 self.extended += 1
-            self._kept = [found, *(d for d in self._kept if d is not found and d is not base)]
+            self._kept = [found, *(d for d in self._kept if d is not found)]
             del self._kept[self.SIZE:]
         result = np.empty(len(order), dtype=np.int64)
         result[order] = found.occurrence

@@ -30,6 +30,10 @@ from queries.models import Case, written_at
 MARGIN = timedelta(minutes=2)
 # Everything is read again this often whatever ``updated_at`` says.
 BACKSTOP_SECONDS = 600.0
+# Past this many written cases since the last look (a bulk import) a reader reads all again.
+MAX_CHANGES = 10_000
+# Ids sent in one ``IN (...)``: well inside every backend's limit on bound parameters.
+IDS_PER_STATEMENT = 1_000
 
 
 class WrittenSince:
@@ -48,22 +52,19 @@ class WrittenSince:
         """Return the ids written since the last look, or None: forget everything kept.
 
         Call it before reading any row the reader keeps, so a write committed in between is
-        found by the next look.
+        found by the next look. A reader whose work after a look fails drops all it keeps: the
+        changes the look found are not found again.
         """
         clock = written_at()
-        previous, self._seen = self._seen, clock
-        self.kept_at_all = session.scalar(select(func.max(Case.updated_at))) is not None
+        kept_at_all = session.scalar(select(func.max(Case.updated_at))) is not None
         due = self._full_at is None or self._monotonic() - self._full_at >= self._backstop
-        if not self.kept_at_all or due or previous is None:
+        changed: list[int] | None = None
+        if kept_at_all and not due and self._seen is not None:
+            changed = list(session.scalars(select(Case.id).where(
+                Case.updated_at >= self._seen - self._margin).limit(self.limit + 1)))
+            if len(changed) > self.limit:
+                changed = None
+        if changed is None:
             self._full_at = self._monotonic()
-            return None
-        changed = list(session.scalars(select(Case.id).where(
-            Case.updated_at >= previous - self._margin).limit(self.limit + 1)))
-        if len(changed) > self.limit:
-            self._full_at = self._monotonic()
-            return None
+        self._seen, self.kept_at_all = clock, kept_at_all
         return changed
-
-    def forget(self) -> None:
-        """Make the next look return None (the reader dropped what it kept for its own reasons)."""
-        self._seen = None

@@ -39,7 +39,7 @@ from queries.models import (
 )
 from queries.periods import Period
 from queries.scope import Scope
-from queries.settled import SettledParts, cutoff
+from queries.settled import SettledParts, Unindexed, cutoff
 
 DASH = "—"
 NOT_APPLICABLE: Mapping[str, str] = MappingProxyType({"zh": "不适用", "en": "n/a"})
@@ -677,35 +677,6 @@ def _seconds_sqlite(element: _Seconds, compiler: SQLCompiler, **kw: Any) -> str:
     return f"ROUND((julianday({end}) - julianday({start})) * 86400)"
 
 
-class _Unordered(FunctionElement[Any]):
-    """A grouping column the database must not read in index order (SQLite: ``+column``).
-
-    Grouped by a bare column that has an index (``ix_cases_grid_id``), SQLite's planner walks
-    that index to get the groups in order without a sort, and so reads every case of the
-    history; the unary ``+`` disqualifies the column from index use (SQLite's documented
-    way), so the period indexes find the rows and a small sort groups them: 0.26x the time
-    for every grid's month at 200,000 cases (docs/plans.md). PostgreSQL plans a bitmap of
-    the period indexes and hashes the groups either way: there it is the bare column.
-    """
-
-    name = "unordered"
-    inherit_cache = True
-
-    def __init__(self, column: Any) -> None:
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(_Unordered)
-def _unordered_default(element: _Unordered, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(_Unordered, "sqlite")
-def _unordered_sqlite(element: _Unordered, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"+{compiler.process(element.clauses, **kw)}"
-
-
 def _measures(
     period: Period, now: datetime, settings: IndicatorSettings
 ) -> tuple[ColumnElement[bool], dict[str, ColumnElement[Any]]]:
@@ -853,7 +824,7 @@ def _aggregate(
         if group is None:
             stmt = select(*columns).where(relevant, *where, *extra)
             return {None: cast("Mapping[str, Any]", session.execute(stmt).mappings().one())}
-        key = _Unordered(group)
+        key = Unindexed(group)
         stmt = (select(key.label("group_key"), *columns).where(relevant, *where, *extra)
                 .group_by(key))
         return {row["group_key"]: cast("Mapping[str, Any]", row)
@@ -863,9 +834,8 @@ def _aggregate(
     if settled is None or not period.start < moment <= now < period.end:
         return read()
 
-    def ids(extra: ColumnElement[bool]) -> list[int]:
-        return list(session.scalars(select(Case.id).where(relevant, *where, extra)
-                                    .order_by(Case.id)))
+    def ids(extra: ColumnElement[bool]) -> set[int]:
+        return set(session.scalars(select(Case.id).where(relevant, *where, extra)))
 
     return settled.rows(session, _statement_key(period, settings, group, where), moment,
                         read, ids)

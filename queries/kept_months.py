@@ -28,9 +28,12 @@ day swapping the same amount) could escape it.
 refresh re-reads only the days of cases written since its last look, found by
 ``cases.updated_at`` (UTC, stamped on every insert and every UPDATE SQLAlchemy sends and by
 the bulk writers, indexed): O(changes), not one aggregate over the 14 months the streaks
-walk. Writes that keep no updated-at (SQL by hand, a hard delete, a view) are caught by
-re-reading every day each ``BACKSTOP_SECONDS`` (10 minutes); with no updated-at at all every
-day is re-read each time.
+walk. Writes that keep no updated-at (SQL by hand, a hard delete, a view) are caught when
+their day is read again for another change, and at the latest by re-reading every day each
+``BACKSTOP_SECONDS`` (10 minutes); with no updated-at at all every day is re-read each time.
+A dirty month is tallied from the case columns the process keeps (``KeptColumns`` in
+queries/assessment_data.py), which read again every day whose row was read again, so they are
+never staler than the digest.
 
 A case whose registration time is moved leaves a day whose row is not read again (its old day
 is not known): every month whose window holds the new day is dirty, but a month that held only
@@ -64,12 +67,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 
 from queries.assessment_data import KeptColumns, KeptRepeats
-from queries.changes import BACKSTOP_SECONDS, MARGIN, WrittenSince
+from queries.changes import (
+    BACKSTOP_SECONDS,
+    IDS_PER_STATEMENT,
+    MARGIN,
+    MAX_CHANGES,
+    WrittenSince,
+)
 from queries.models import STATUS_CANCELLED, Case, KeptMonth
-
-# Bound on the written cases looked at one by one; past it (a bulk import) every day is read again.
-MAX_CHANGES = 10_000
-_IDS_PER_STATEMENT = 1_000
 
 log = logging.getLogger(__name__)
 DayRow = tuple[Any, ...]
@@ -116,17 +121,20 @@ class DayCache:
     ``begin`` forgets the days of cases written since the last look (queries/changes.py: one
     small range read on the indexed ``cases.updated_at``), so a refresh re-reads the days that
     changed, not the 14 months of history the streaks walk through; every day is forgotten when
-    the look says so (the backstop, no updated-at kept, a bulk write), and ``forgotten``
-    counts those times (the kept case columns are dropped with them). ``loaded_days`` counts
-    the days read, for the tests.
+    the look says so (the backstop, no updated-at kept, a bulk write), and ``epoch`` is then a
+    new token. ``loads`` counts the reads of each day's row since: the kept case columns read a
+    day's cases again whenever its row was read again (``KeptColumns``), so they are never
+    staler than the rows a kept month's digest is made of. ``loaded_days`` counts the days
+    read, for the tests.
     """
 
     def __init__(self, *, backstop_seconds: float = BACKSTOP_SECONDS, margin: timedelta = MARGIN,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.rows: dict[str, DayRow] = {}
         self.known: set[str] = set()  # days read (a day without cases has no row)
+        self.loads: dict[str, int] = {}
         self.loaded_days = 0
-        self.forgotten = 0
+        self.epoch = object()
         self.lock = threading.Lock()
         self._changes = WrittenSince(limit=MAX_CHANGES, backstop_seconds=backstop_seconds,
                                      margin=margin, monotonic=monotonic)
@@ -134,18 +142,31 @@ class DayCache:
     def begin(self, session: Session) -> None:
         """Forget what changed since the last look; call before any row of ``session`` is read."""
         changed = self._changes.look(session)
-        if changed is None:
-            self.rows.clear()
-            self.known.clear()
-            self.forgotten += 1
-            return
-        day = func.date(Case.registered_at)
-        for batch in range(0, len(changed), _IDS_PER_STATEMENT):
-            ids = changed[batch:batch + _IDS_PER_STATEMENT]
-            for written in session.scalars(select(day).where(Case.id.in_(ids)).distinct()):
-                key = str(written)[:10]
-                self.known.discard(key)
-                self.rows.pop(key, None)
+        try:
+            if changed is None:
+                self._forget_all()
+                return
+            day = func.date(Case.registered_at)
+            for batch in range(0, len(changed), IDS_PER_STATEMENT):
+                ids = changed[batch:batch + IDS_PER_STATEMENT]
+                for written in session.scalars(select(day).where(Case.id.in_(ids)).distinct()):
+                    key = str(written)[:10]
+                    self.known.discard(key)
+                    self.rows.pop(key, None)
+        except BaseException:  # the changes the look found would be lost: keep nothing
+            self._forget_all()
+            raise
+
+    def reads(self) -> tuple[object, dict[str, int]]:
+        """Return the epoch and a copy of the day loads, for ``KeptColumns.load``."""
+        with self.lock:
+            return self.epoch, dict(self.loads)
+
+    def _forget_all(self) -> None:
+        self.rows.clear()
+        self.known.clear()
+        self.loads.clear()
+        self.epoch = object()
 
 
 def _days(start: datetime, end: datetime) -> list[date]:
@@ -183,7 +204,10 @@ class DayRows:
             for run in runs:
                 low = datetime.combine(run[0], datetime.min.time())
                 cache.rows.update(self._load(low, low + timedelta(days=len(run))))
-                cache.known.update(f"{d:%Y-%m-%d}" for d in run)
+                for d in run:
+                    key = f"{d:%Y-%m-%d}"
+                    cache.known.add(key)
+                    cache.loads[key] = cache.loads.get(key, 0) + 1
                 cache.loaded_days += len(run)
 
     def digest(self, start: datetime, end: datetime) -> str:
@@ -279,11 +303,12 @@ class KeptMonths:
     (queries/assessment_data.py), so a dirty month is tallied again from memory.
     """
 
-    def __init__(self, writes: sessionmaker[Session]) -> None:
+    def __init__(self, writes: sessionmaker[Session], *, margin: timedelta = MARGIN,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.writes = writes
         self.computed: Counter[str] = Counter()
-        self.days = DayCache()
-        self.columns = KeptColumns()
+        self.days = DayCache(margin=margin, monotonic=monotonic)
+        self.columns = KeptColumns(margin=margin, monotonic=monotonic)
         self.repeats = KeptRepeats()
 
     def get(self, session: Session, month: str, rules_sha256: str) -> Entry | None:

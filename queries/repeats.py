@@ -179,8 +179,13 @@ def _cell_keys(categories: np.ndarray, lat: np.ndarray, lon: np.ndarray, t: np.n
     coslat = np.cos(np.radians(np.abs(lat).max()))
     x = EARTH_RADIUS_M * np.radians(lon) * coslat
     y = EARTH_RADIUS_M * np.radians(lat)
-    cx = np.floor((x - x.min()) / radius_m).astype(np.int64) + 1
-    cy = np.floor((y - y.min()) / radius_m).astype(np.int64) + 1
+    # As wide as the farthest match (R plus the millimetre tolerance, with room for rounding):
+    # cells exactly R wide put a pair just over R two cells apart or next to each other
+    # depending on where the input's smallest coordinate falls, so the answer for a pair
+    # depended on the other cases in the input.
+    cell = radius_m + 2 * DISTANCE_TOLERANCE_M
+    cx = np.floor((x - x.min()) / cell).astype(np.int64) + 1
+    cy = np.floor((y - y.min()) / cell).astype(np.int64) + 1
     ct = (t - t.min()) // window + 1
     nx, ny, nt = int(cx.max()) + 2, int(cy.max()) + 2, int(ct.max()) + 2
     if (int(category.max()) + 1) * nt * nx * ny >= 2**62:

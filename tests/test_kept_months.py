@@ -9,10 +9,12 @@ import math
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, Select, func, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callbacks.rankings import RankingsPage
@@ -23,9 +25,17 @@ from ingest.importer.pipeline import CaseImporter
 from ingest.importer.readers import open_source
 from ingest.simulator import Simulator
 from queries.assessment import assess_month, dirty_months, publish_month
+from queries.assessment_data import KeptColumns
 from queries.deck import gather
 from queries.kept_months import BACKSTOP_SECONDS, DayCache, DayRows, KeptMonths
-from queries.models import STATUS_CANCELLED, STATUS_CLOSED, STATUS_HANDLING, Case, KeptMonth
+from queries.models import (
+    STATUS_CANCELLED,
+    STATUS_CLOSED,
+    STATUS_HANDLING,
+    Case,
+    KeptMonth,
+    written_at,
+)
 from queries.rules import Rules, load_rules, parse_rules
 from queries.workcalendar import default_calendar
 from settings import Settings
@@ -261,7 +271,8 @@ def test_a_randomised_history_reads_back_what_a_fresh_computation_gives(
     if not session.scalar(select(func.count()).select_from(Case)):
         build_city(session)
         session.commit()
-    rules, kept = _rules(), KeptMonths(session_factory)
+    _written_long_ago(session)  # each look finds only the edits since: the kept rows are used
+    rules, kept = _rules(), KeptMonths(session_factory, margin=timedelta(0))
     for pick, edit, hours in edits:
         # Every case, cancelled ones too: edits pile up over the examples on one database.
         ids = session.scalars(select(Case.id).order_by(Case.id)).all()
@@ -376,6 +387,12 @@ def test_a_refresh_rereads_only_the_days_written_since_the_last(
     assert kept.computed == {FEBRUARY: 2, JANUARY: 2}  # and both months it feeds are dirty
 
 
+def _written_long_ago(session: Session) -> None:
+    """Every case written an hour ago: a look then finds only what the test writes."""
+    session.execute(update(Case).values(updated_at=written_at() - timedelta(hours=1)))
+    session.commit()
+
+
 def test_a_dirty_month_is_tallied_again_from_the_kept_columns(
     session: Session, session_factory: sessionmaker[Session]
 ) -> None:
@@ -383,7 +400,8 @@ def test_a_dirty_month_is_tallied_again_from_the_kept_columns(
     detection on the patched columns; either way the month equals a fresh computation."""
     build_city(session)
     session.commit()
-    rules, kept = _rules(), KeptMonths(session_factory)
+    _written_long_ago(session)
+    rules, kept = _rules(), KeptMonths(session_factory, margin=timedelta(0))
     _same(session, FEBRUARY, rules, NOW, kept)
     whole = kept.columns.read_whole
     detections = kept.repeats.computed + kept.repeats.extended
@@ -395,7 +413,7 @@ def test_a_dirty_month_is_tallied_again_from_the_kept_columns(
     session.commit()
     _same(session, FEBRUARY, rules, NOW, kept)
     assert kept.computed[FEBRUARY] == 2  # dirty, and tallied again
-    assert kept.columns.read_whole == whole and kept.columns.read_again >= 3
+    assert kept.columns.read_whole == whole and kept.columns.read_again == 3
     assert kept.repeats.computed + kept.repeats.extended == detections  # no chain moved
     session.rollback()
     session.execute(update(Case).where(Case.id == february[0]).values(lat=Case.lat + 0.001))
@@ -403,6 +421,62 @@ def test_a_dirty_month_is_tallied_again_from_the_kept_columns(
     _same(session, FEBRUARY, rules, NOW, kept)
     assert kept.columns.read_whole == whole
     assert kept.repeats.computed + kept.repeats.extended > detections
+
+
+def test_a_write_without_updated_at_on_a_day_read_again_is_in_the_kept_columns(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    """SQL by hand cancels a case and leaves its updated-at; a case of the same day is then
+    written as the app writes. The day's row is read again, so the columns read that day's
+    cases again too: a month tallied from them is never kept under a digest that holds the
+    cancellation while its figures do not (found by review: it then outlived the backstop)."""
+    build_city(session)
+    session.commit()
+    _written_long_ago(session)
+    rules, kept = _rules(), KeptMonths(session_factory, margin=timedelta(0))
+    _same(session, FEBRUARY, rules, NOW, kept)
+    session.rollback()
+    cancelled = session.get(Case, session.scalars(select_month(2)).first())
+    assert cancelled is not None
+    copied = {c.key: getattr(cancelled, c.key) for c in Case.__table__.columns
+              if c.key not in ("id", "updated_at", "repeat_of_id")}
+    session.execute(text("UPDATE cases SET status = :cancelled WHERE id = :id"),
+                    {"cancelled": STATUS_CANCELLED, "id": cancelled.id})
+    session.commit()
+    # then a case of that day as the app writes one (its updated-at stamped)
+    session.add(Case(**{**copied, "external_id": "same-day", "lat": cancelled.lat + 0.01,
+                        "registered_at": cancelled.registered_at + timedelta(minutes=5)}))
+    session.commit()
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert kept.columns.days_again >= 1
+
+
+def test_a_refresh_that_fails_after_its_look_loses_no_change(
+    session: Session, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection drops while the written cases are re-read: the next refresh reads the
+    ranges again rather than keep the case's old row (its old day is not read again) under a
+    fresh digest."""
+    build_city(session)
+    session.commit()
+    _written_long_ago(session)
+    rules, kept = _rules(), KeptMonths(session_factory, margin=timedelta(0))
+    _same(session, FEBRUARY, rules, NOW, kept)
+    session.rollback()
+    moved = session.get(Case, session.scalars(select_month(2)).first())
+    assert moved is not None and moved.registered_at is not None
+    moved.registered_at -= timedelta(days=10)  # only its new day's row is read again
+    session.commit()
+
+    def dropped(*_args: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(KeptColumns, "_patch", dropped)
+        with pytest.raises(OperationalError):
+            assess_month(session, FEBRUARY, rules, now=NOW, kept=kept)
+    session.rollback()
+    _same(session, FEBRUARY, rules, NOW, kept)
 
 
 def test_without_updated_at_every_day_is_read_each_time(

@@ -89,16 +89,35 @@ def test_east_west_neighbours_are_found_at_any_longitude(lon: float) -> None:
 
 def test_too_many_cells_to_encode_is_refused_and_just_fewer_are_accepted() -> None:
     # Two cases at (-60°, -60°) and (60°, 60°), same time, one category: ny ≈ 2π·6,371,009 m
-    # × 120/360 / R, nx ≈ the same × cos 60° = ½, nt = 3 (one slot plus padding).
-    #   R = 0.007 m: 3 · nx · ny ≈ 3 · 0.953e9 · 1.906e9 ≈ 5.45e18 ≥ 2^62 ≈ 4.61e18: refused;
-    #   R = 0.010 m: 3 · 0.667e9 · 1.334e9 ≈ 2.67e18 < 2^62: accepted (and no repeat).
+    # × 120/360 / w, nx ≈ the same × cos 60° = ½, nt = 3 (one slot plus padding), with cells
+    # w = R + 2 mm wide (the farthest match).
+    #   R = 0.005 m, w = 0.007 m: 3 · nx · ny ≈ 3 · 0.953e9 · 1.906e9 ≈ 5.45e18 ≥ 2^62 ≈ 4.61e18:
+    #   refused; R = 0.008 m, w = 0.010 m: 3 · 0.667e9 · 1.334e9 ≈ 2.67e18 < 2^62: accepted.
     columns = (np.array([1, 2]), np.array([4, 4]), np.array([-60.0, 60.0]),
                np.array([-60.0, 60.0]), np.array([0, 0]))
     with pytest.raises(ValueError, match="^too many cells to encode: the cases span too large "
                                          "an area or time for this radius and window$"):
-        find_repeats(*columns, radius_m=0.007, days=30)
-    match, occurrence = find_repeats(*columns, radius_m=0.01, days=30)
+        find_repeats(*columns, radius_m=0.005, days=30)
+    match, occurrence = find_repeats(*columns, radius_m=0.008, days=30)
     assert match.tolist() == [-1, -1] and occurrence.tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("shift_m", [0.0, 0.0002, 17.3, 49.9999, 3 * 50 - 0.0002])
+def test_a_pair_within_the_tolerance_repeats_whatever_else_is_in_the_input(
+        shift_m: float) -> None:
+    """B is 50.0005 m north of A (inside the millimetre tolerance: a repeat); C, another
+    category, only moves the grid's origin. Cells exactly R wide found B's match with some
+    origins and not with others, so the answer depended on C."""
+    def north(m: float) -> float:
+        return math.degrees(m / EARTH_RADIUS_M)
+
+    lat = np.array([30.0 - north(shift_m) - north(150.0), 30.0, 30.0 + north(50.0005)])
+    ids, lon = np.array([1, 2, 3]), np.full(3, 120.0)
+    categories, times = np.array([9, 1, 1]), np.array([0, DAY_US, 2 * DAY_US])
+    whole = find_repeats(ids, categories, lat, lon, times, radius_m=50, days=30)
+    alone = find_repeats(ids[1:], categories[1:], lat[1:], lon[1:], times[1:], radius_m=50,
+                         days=30)
+    assert whole[1].tolist() == [1, 1, 2] and alone[1].tolist() == [1, 2]
 
 
 @pytest.mark.parametrize(("counts", "limit", "runs"), [

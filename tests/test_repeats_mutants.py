@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from queries.models import SOURCE_PATROL, STATUS_CANCELLED, STATUS_CLOSED, Case, Category
 from queries.repeats import (
+    DISTANCE_TOLERANCE_M,
     EARTH_RADIUS_M,
     RepeatInput,
     detect_repeats,
@@ -226,17 +227,18 @@ def test_repeat_inputs_leave_out_imprecise_places(place: Place) -> None:
 
 # --- the cell encoding's overflow guard, at its exact bound -----------------------------------
 # _cell_keys numbers cells (category, time slot, x, y) with one cell of padding at both ends of
-# each extent: nx = floor(Δx / R) + 3, ny = floor(Δy / R) + 3, nt = floor(Δt / D) + 3, and
-# refuses when categories · nt · nx · ny ≥ 2^62. Two cases span the extents asked, each in the
-# middle of its cell (half a cell clear of any rounding), one category, R = 1 cm.
+# each extent: nx = floor(Δx / w) + 3, ny = floor(Δy / w) + 3, nt = floor(Δt / D) + 3 (cells
+# w = R + 2 mm wide: the farthest match), and refuses when categories · nt · nx · ny ≥ 2^62.
+# Two cases span the extents asked, each in the middle of its cell (half a cell clear of any
+# rounding), one category, R = 1 cm.
 
 
 def _two_cases(nx: int, ny: int, slots: int, start_windows: int) -> tuple[np.ndarray, ...]:
     """Columns of two cases whose cells give (nx, ny) and ``slots`` time slots of 30 days."""
-    radius = 0.01
-    half_lat = math.degrees((ny - 2.5) * radius / EARTH_RADIUS_M) / 2
+    cell = 0.01 + 2 * DISTANCE_TOLERANCE_M
+    half_lat = math.degrees((ny - 2.5) * cell / EARTH_RADIUS_M) / 2
     coslat = math.cos(math.radians(half_lat))
-    half_lon = math.degrees((nx - 2.5) * radius / (EARTH_RADIUS_M * coslat)) / 2
+    half_lon = math.degrees((nx - 2.5) * cell / (EARTH_RADIUS_M * coslat)) / 2
     window = 30 * DAY_US
     times = np.array([start_windows * window, (start_windows + slots - 1) * window])
     return (

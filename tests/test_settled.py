@@ -163,23 +163,60 @@ def test_a_finished_period_is_read_by_the_plain_scan(session: Session) -> None:
     assert settled.computed == 0
 
 
-def test_a_part_whose_cases_changed_while_it_was_read_is_not_kept(session: Session) -> None:
-    """A case reopened between the part's statements (READ COMMITTED: each its own moment)
-    leaves the part unkept, so it is read again rather than counted twice."""
-    build_handbuilt(session)
-    session.commit()
-    settled = SettledParts(margin=timedelta(0))
-    reads = iter(([1, 2], [1]))  # the ids before the part is read, and after
+def _written_between_the_statements(session: Session, target: int,
+                                    values: dict[str, object]) -> tuple[object, object]:
+    """Fake statements: the part's ids, after which ``target`` is written as READ COMMITTED
+    lets another writer do between two statements; then the part."""
 
-    def ids(_condition: object) -> list[int]:
-        return next(reads, [1])
+    def ids(_condition: object) -> set[int]:
+        members = set(session.scalars(select(Case.id).where(settled_before(MOMENT))))
+        session.execute(update(Case).where(Case.id == target).values(**values))
+        session.commit()
+        return members
 
     def read(_condition: object) -> dict[object, dict[str, int]]:
         return {None: {"reported": 1}}
 
-    moment = datetime(2026, 11, 20)
-    for _ in range(2):
-        assert settled.rows(session, "k", moment, read, ids) == {None: {"reported": 2}}
-    assert settled.computed == 2  # not kept the first time, kept the second
-    settled.rows(session, "k", moment, read, ids)
+    return ids, read
+
+
+MOMENT = datetime(2026, 11, 20)
+
+
+def test_a_case_reopened_between_the_part_s_statements_drops_it_at_the_next_look(
+        session: Session) -> None:
+    """It was one of the ids read before the part, and it is written: the next refresh reads
+    the part again rather than count the case in it and in the live part."""
+    build_handbuilt(session)
+    session.commit()
+    reopened = session.scalars(select(Case.id).where(settled_before(MOMENT))).first()
+    assert reopened is not None
+    settled = SettledParts(margin=timedelta(0))
+    ids, read = _written_between_the_statements(
+        session, reopened, {"closed_at": None, "status": STATUS_HANDLING})
+    settled.rows(session, "k", MOMENT, read, ids)
+    assert settled.computed == 1
+    settled.rows(session, "k", MOMENT, read, lambda _c: set())
+    assert settled.computed == 2  # dropped: the reopened case was in it
+    settled.rows(session, "k", MOMENT, read, lambda _c: set())
+    assert settled.computed == 2  # nothing written since: kept
+
+
+def test_a_case_settled_between_the_part_s_statements_drops_it_at_the_next_look(
+        session: Session) -> None:
+    """Not one of the ids, but written and settled now: the next refresh reads the part again
+    (it may or may not have been counted in it)."""
+    build_handbuilt(session)
+    session.commit()
+    joined = session.scalars(select(Case.id).where(
+        Case.closed_at.is_(None), Case.cancelled_at.is_(None),
+        *(getattr(Case, t).is_(None) | (getattr(Case, t) < MOMENT - timedelta(days=1))
+          for t in ("reported_at", "registered_at", "dispatched_at", "handled_at")))).first()
+    assert joined is not None
+    settled = SettledParts(margin=timedelta(0))
+    ids, read = _written_between_the_statements(
+        session, joined, {"closed_at": MOMENT - timedelta(days=1)})
+    settled.rows(session, "k", MOMENT, read, ids)
+    assert session.scalar(select(Case.id).where(Case.id == joined, settled_before(MOMENT)))
+    settled.rows(session, "k", MOMENT, read, lambda _c: set())
     assert settled.computed == 2
