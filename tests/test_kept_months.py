@@ -393,20 +393,28 @@ def _written_long_ago(session: Session) -> None:
     session.commit()
 
 
-def test_a_dirty_month_is_tallied_again_from_the_kept_columns(
-    session: Session, session_factory: sessionmaker[Session]
-) -> None:
-    """Closing cases re-reads them by id and runs no repeat detection again; moving one reruns
-    detection on the patched columns; either way the month equals a fresh computation."""
+def _february_kept(session: Session, session_factory: sessionmaker[Session]
+                   ) -> tuple[Rules, KeptMonths]:
+    """The city, written an hour ago, and February kept by a process that looks with no
+    margin (so each look finds exactly what the test writes)."""
     build_city(session)
     session.commit()
     _written_long_ago(session)
     rules, kept = _rules(), KeptMonths(session_factory, margin=timedelta(0))
     _same(session, FEBRUARY, rules, NOW, kept)
+    session.rollback()
+    return rules, kept
+
+
+def test_a_dirty_month_is_tallied_again_from_the_kept_columns(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    """Closing cases re-reads them by id and runs no repeat detection again; moving one reruns
+    detection on the patched columns; either way the month equals a fresh computation."""
+    rules, kept = _february_kept(session, session_factory)
     whole = kept.columns.read_whole
     detections = kept.repeats.computed + kept.repeats.extended
     assert whole > 0 and detections > 0
-    session.rollback()
     february = session.scalars(select_month(2).limit(3)).all()
     session.execute(update(Case).where(Case.id.in_(february)).values(
         status=STATUS_CLOSED, handled_at=NOW, closed_at=NOW))
@@ -430,12 +438,7 @@ def test_a_write_without_updated_at_on_a_day_read_again_is_in_the_kept_columns(
     written as the app writes. The day's row is read again, so the columns read that day's
     cases again too: a month tallied from them is never kept under a digest that holds the
     cancellation while its figures do not (found by review: it then outlived the backstop)."""
-    build_city(session)
-    session.commit()
-    _written_long_ago(session)
-    rules, kept = _rules(), KeptMonths(session_factory, margin=timedelta(0))
-    _same(session, FEBRUARY, rules, NOW, kept)
-    session.rollback()
+    rules, kept = _february_kept(session, session_factory)
     cancelled = session.get(Case, session.scalars(select_month(2)).first())
     assert cancelled is not None
     copied = {c.key: getattr(cancelled, c.key) for c in Case.__table__.columns
@@ -457,12 +460,7 @@ def test_a_refresh_that_fails_after_its_look_loses_no_change(
     """The connection drops while the written cases are re-read: the next refresh reads the
     ranges again rather than keep the case's old row (its old day is not read again) under a
     fresh digest."""
-    build_city(session)
-    session.commit()
-    _written_long_ago(session)
-    rules, kept = _rules(), KeptMonths(session_factory, margin=timedelta(0))
-    _same(session, FEBRUARY, rules, NOW, kept)
-    session.rollback()
+    rules, kept = _february_kept(session, session_factory)
     moved = session.get(Case, session.scalars(select_month(2)).first())
     assert moved is not None and moved.registered_at is not None
     moved.registered_at -= timedelta(days=10)  # only its new day's row is read again
