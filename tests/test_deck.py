@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
@@ -291,6 +292,14 @@ def test_a_missing_browser_is_reported_by_the_charts(inputs: DeckInputs,
             drawn["trend"]
     with Charts():
         pass  # a browser never used is closed, whether or not it opened
+
+
+def test_a_chart_not_drawn_when_the_browser_closes_raises(inputs: DeckInputs) -> None:
+    require_chromium()
+    with Charts() as charts:  # left before the browser has opened: nothing is drawn
+        drawn = charts.draw(deck_figures(inputs))
+    with pytest.raises(CancelledError):
+        drawn["trend"]  # rather than wait for ever
 
 
 def test_the_report_command_writes_the_deck_and_the_workbook(tmp_path: Path) -> None:

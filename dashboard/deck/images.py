@@ -10,7 +10,7 @@ network.
 Opening the browser (launching Chromium and loading plotly.js into its page, about 3.5 s on
 the bench machine) needs no data, so ``Charts`` opens it in a thread of its own while the month
 is read; ``draw`` then renders there while the slides are laid out, and a chart is waited for
-only when its slide is reached.
+only when its slide is reached (``Drawn``).
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ class Charts:
                                         daemon=True)
         self._thread.start()
         self._opened = asyncio.run_coroutine_threadsafe(self._open(), self._loop)
-        self._drawing: asyncio.Task[None] | None = None  # touched in the loop's thread only
+        self._futures: list[Future[bytes]] = []
+        self._drawing: list[asyncio.Task[None]] = []  # touched in the loop's thread only
 
     @staticmethod
     async def _open() -> kaleido.Kaleido:
@@ -106,16 +107,18 @@ class Charts:
     def draw(self, specs: Mapping[str, FigureSpec]) -> Drawn:
         """Start drawing each figure at its box's size, in order; return them as they come."""
         futures: dict[str, Future[bytes]] = {key: Future() for key in specs}
+        self._futures.extend(futures.values())
         self._loop.call_soon_threadsafe(self._start, specs, futures)
         return Drawn(futures)
 
     def _start(self, specs: Mapping[str, FigureSpec], futures: dict[str, Future[bytes]]) -> None:
-        self._drawing = self._loop.create_task(self._draw(specs, futures))
+        self._drawing.append(self._loop.create_task(self._draw(specs, futures)))
 
     async def _draw(self, specs: Mapping[str, FigureSpec],
                     futures: dict[str, Future[bytes]]) -> None:
         try:
-            renderer = await asyncio.wrap_future(self._opened)
+            # Shielded: cancelling the drawing must not cancel the opening, which close awaits.
+            renderer = await asyncio.shield(asyncio.wrap_future(self._opened))
             for key, spec in specs.items():
                 width, height = spec.pixels
                 futures[key].set_result(await renderer.calc_fig(
@@ -125,15 +128,11 @@ class Charts:
             for future in futures.values():
                 if not future.done():
                     future.set_exception(exc)
-        except asyncio.CancelledError:  # closed early: a chart read after that does not wait
-            for future in futures.values():
-                future.cancel()
-            raise
 
     async def _close(self) -> None:
-        if self._drawing is not None:
-            self._drawing.cancel()
-            await asyncio.gather(self._drawing, return_exceptions=True)
+        for task in self._drawing:
+            task.cancel()
+        await asyncio.gather(*self._drawing, return_exceptions=True)
         try:
             renderer = await asyncio.wrap_future(self._opened)
         except Exception:  # it never opened: nothing to close (the charts say why)
@@ -141,10 +140,15 @@ class Charts:
         await renderer.close()
 
     def close(self) -> None:
-        """Close the browser (waiting for it to finish opening) and end the thread."""
+        """Close the browser (waiting for it to finish opening) and end the thread.
+
+        A chart not drawn by then is cancelled: reading it raises instead of waiting.
+        """
         try:
             asyncio.run_coroutine_threadsafe(self._close(), self._loop).result()
         finally:
+            for future in self._futures:
+                future.cancel()
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
             self._loop.close()
