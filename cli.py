@@ -30,7 +30,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from app import Context, create_app, create_context, create_jobs, create_publisher, serving_jobs
 from dashboard.deck import deck_from, default_deck_name
-from dashboard.deck.images import ChartRenderError
+from dashboard.deck.images import ChartRenderError, Charts
 from dashboard.rankings.view import ranking_xlsx
 from ingest import cli as ingest_cli
 from ingest import cli_areas, cli_places
@@ -608,12 +608,13 @@ def report(month: str, rules_file: str | None, output: str | None, xlsx: str | N
         if target is not None and not target.resolve().parent.is_dir():
             raise click.ClickException(f"cannot write {target}: no folder {target.parent}")
     ctx, rules = _assessment_inputs(month, rules_file)
-    with ctx.sessions() as session:
+    # The browser opens while the month is read: it needs none of it.
+    with Charts() as charts, ctx.sessions() as session:
         try:
             inputs = gather(session, month, rules, now=ctx.settings.now(),
                             indicator_rules=ctx.settings.indicator_settings(),
                             kept=KeptMonths(ctx.writes))
-            deck = deck_from(inputs)
+            deck = deck_from(inputs, charts)
         except (AssessmentError, ChartRenderError) as exc:
             raise click.ClickException(str(exc)) from exc
     try:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard import ids
 from dashboard.deck import deck_from, default_deck_name
-from dashboard.deck.images import ChartRenderError
+from dashboard.deck.images import ChartRenderError, Charts
 from dashboard.i18n import pick_language, t
 from dashboard.placeholders import create_sheet
 from dashboard.rankings import layout as page
@@ -268,11 +268,13 @@ class RankingsPage:
             if _trigger() == ids.RANK_XLSX:
                 data = ranking_xlsx(self.assessment(month, rules))
                 return dcc.send_bytes(data, f"gridwatch-{month}.xlsx"), None
-            with self.sessions() as session:
-                inputs = gather(session, month, rules, now=self.now(),
-                                indicator_rules=self.settings.indicator_settings(),
-                                kept=self.kept)
-            return dcc.send_bytes(deck_from(inputs), default_deck_name(month)), None
+            with Charts() as charts:  # the browser opens while the month is read
+                with self.sessions() as session:
+                    inputs = gather(session, month, rules, now=self.now(),
+                                    indicator_rules=self.settings.indicator_settings(),
+                                    kept=self.kept)
+                deck = deck_from(inputs, charts)
+            return dcc.send_bytes(deck, default_deck_name(month)), None
         except (RulesError, AssessmentError, ChartRenderError) as exc:
             return no_update, page.create_message(f"{t('rank_failed', lang)}: {exc}", error=True)
         except SQLAlchemyError as exc:

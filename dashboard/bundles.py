@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import gzip
 import re
-from pathlib import Path
 from typing import Any, cast
 
 from dash import Dash
 from flask import Response, request
 
 from dashboard import pages
+from dashboard.vendor import PLOTLY_BASIC, PLOTLY_VERSION
 
-VENDOR = Path(__file__).resolve().parent.parent / "assets" / "vendor"
-PLOTLY_VERSION = "4.1.1"
-PLOTLY_BASIC = VENDOR / f"plotly-basic-{PLOTLY_VERSION}.min.js"
 # Where dash-renderer asks for plotly.js when the app serves its scripts itself.
 PLOTLY_PATH = "_dash-component-suites/plotly/package_data/plotly.min.js"
 # A page's index names each script on a line of its own (dash's _generate_scripts_html).

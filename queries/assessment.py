@@ -436,9 +436,14 @@ def publication(session: Session, month: str) -> PublishedMonth | None:
 
 
 def list_months(session: Session) -> list[tuple[str, bool]]:
-    """Return (month, published) for every month with registered cases or a publication."""
+    """Return (month, published) for every month with registered cases or a publication.
+
+    The first and last times are two subqueries: SQLite reads min() or max() alone from the
+    index's ends, but both in one SELECT scan all of it (0.2-0.3 s at 1M cases, each deck).
+    """
     first, last = session.execute(
-        select(func.min(Case.registered_at), func.max(Case.registered_at))).one()
+        select(select(func.min(Case.registered_at)).scalar_subquery(),
+               select(func.max(Case.registered_at)).scalar_subquery())).one()
     published = set(session.scalars(select(AssessmentPublication.month)))
     months = set(published)
     if first is not None:

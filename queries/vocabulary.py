@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pypinyin import lazy_pinyin
 
 OTHER = "其他"  # the group of whatever a long list does not show one by one
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "vocabulary_en.yaml"
@@ -54,7 +53,13 @@ class Vocabulary:
 
 
 def _pinyin(text: str) -> str:
-    """Transliterate Han characters as one capitalised word; other characters stay."""
+    """Transliterate Han characters as one capitalised word; other characters stay.
+
+    pypinyin is imported here, on the first name no file lists: loading its phrase tables
+    takes 0.4 s, which every command (the Chinese deck, imports) paid at start.
+    """
+    from pypinyin import lazy_pinyin
+
     return "".join(lazy_pinyin(text)).capitalize()
 
 

@@ -7,12 +7,15 @@ LibreOffice test renders the real charts with kaleido and converts the deck to P
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
+import kaleido
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -33,7 +36,7 @@ from dashboard.deck.build import (
     deck_bytes,
     deck_figures,
 )
-from dashboard.deck.images import render_images
+from dashboard.deck.images import SCALE, ChartRenderError, Charts, render_images
 from dashboard.deck.text import LINE_SPACING, lines_needed, text_em, wrap
 from queries.assessment import AssessmentError, Change, StreetResult
 from queries.deck import gather
@@ -262,6 +265,41 @@ def test_the_deck_converts_to_pdf_with_libreoffice(inputs: DeckInputs, tmp_path:
     assert len(pages) == len(prs.slides)
     with Image.open(pages[0]) as first:
         assert first.size == (960, 540)  # 13.333 × 7.5 in at 72 dpi: 16:9
+
+
+def test_one_page_draws_each_chart_as_a_fresh_page_does(inputs: DeckInputs) -> None:
+    """Kaleido reloads its page after every chart; Charts draws them all in one page."""
+    require_chromium()
+    assert hasattr(kaleido.Kaleido, "_return_kaleido_tab")  # what Charts overrides
+    specs = deck_figures(inputs)
+
+    async def reloading() -> list[bytes]:
+        async with kaleido.Kaleido(n=1, mathjax=False) as renderer:
+            return [await renderer.calc_fig(s.figure, opts={
+                "format": "png", "width": s.pixels[0], "height": s.pixels[1], "scale": SCALE})
+                for s in specs.values()]
+
+    assert list(render_images(specs).values()) == asyncio.run(reloading())
+
+
+def test_a_missing_browser_is_reported_by_the_charts(inputs: DeckInputs,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chromium"))
+    with Charts() as charts:  # opening fails in its thread, and leaving does not raise
+        drawn = charts.draw(deck_figures(inputs))
+        with pytest.raises(ChartRenderError, match="needs Chrome or Chromium"):
+            drawn["trend"]
+    with Charts():
+        pass  # a browser never used is closed, whether or not it opened
+
+
+def test_a_chart_not_drawn_when_the_browser_closes_raises(inputs: DeckInputs) -> None:
+    require_chromium()
+    with Charts() as charts:  # left before the browser has opened: nothing is drawn
+        drawn = charts.draw(deck_figures(inputs))
+    with pytest.raises(CancelledError):
+        drawn["trend"]  # rather than wait for ever
 
 
 def test_the_report_command_writes_the_deck_and_the_workbook(tmp_path: Path) -> None:

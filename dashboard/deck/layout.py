@@ -8,6 +8,7 @@ fit at the smallest size is cut with "…" rather than spilling out. Geometry is
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
+from pptx.oxml.table import CT_TableCell
 from pptx.presentation import Presentation as PresentationType
 from pptx.shapes.autoshape import Shape
 from pptx.shapes.graphfrm import GraphicFrame
@@ -278,6 +280,31 @@ def _fill(cell: _Cell, color: RGBColor) -> None:
     cell.fill.fore_color.rgb = color
 
 
+_Look = tuple[str, float, bool, str, PP_ALIGN]
+
+
+def _set_cell(cell: _Cell, text: str, size: float, width_in: float, *, fill: RGBColor,
+              bold: bool, color: RGBColor, align: PP_ALIGN, looks: dict[_Look, CT_TableCell]
+              ) -> None:
+    """Fill and write a new cell; a cell that looks like one written before is copied from it.
+
+    Styling a cell through python-pptx walks its element tree a dozen times (half the deck's
+    layout time); a copy of an earlier cell of the same look with its text replaced is the
+    same XML.
+    """
+    look = (str(fill), size, bold, str(color), align)
+    model = looks.get(look)
+    if model is None:
+        _fill(cell, fill)
+        _cell_text(cell, text, size, width_in, bold=bold, color=color, align=align)
+        looks[look] = copy.deepcopy(cell._tc)
+        return
+    tc = copy.deepcopy(model)
+    run = tc.find(qn("a:txBody")).find(qn("a:p")).find(qn("a:r"))
+    run.text = truncate(text, (width_in - 2 * CELL_X_IN) * 72, size, bold=bold)
+    cell._tc.getparent().replace(cell._tc, tc)
+
+
 def add_table(slide: Slide, box: Box, columns: Sequence[Column], rows: Sequence[Row], *,
               size: float = 14, row_h: float = ROW_H_IN,
               header_h: float = HEADER_H_IN) -> GraphicFrame:
@@ -299,17 +326,17 @@ def add_table(slide: Slide, box: Box, columns: Sequence[Column], rows: Sequence[
     header_size = min(_cell_size([c.header], w, size, bold=True) for c, w in zip(columns, widths))
     sizes = [_cell_size([row.cells[n] for row in rows], widths[n], size,
                         bold=any(row.bold for row in rows)) for n in range(len(columns))]
-    table.rows[0].height = Inches(header_h)
-    for n, column in enumerate(columns):
-        cell = table.cell(0, n)
-        _fill(cell, HEADER_FILL)
-        _cell_text(cell, column.header, header_size, widths[n], bold=True, color=WHITE,
-                   align=PP_ALIGN.CENTER)
-    for r, row in enumerate(rows, start=1):
-        table.rows[r].height = Inches(row_h)
-        for n, column in enumerate(columns):
-            cell = table.cell(r, n)
-            _fill(cell, row.fill or (WHITE if r % 2 else GREY_FILL))
-            _cell_text(cell, row.cells[n], sizes[n], widths[n], bold=row.bold,
-                       color=row.color or TEXT, align=column.align)
+    # The rows and cells walked once: table.cell(r, n) lists every row again for each cell.
+    table_rows = list(table.rows)
+    looks: dict[_Look, CT_TableCell] = {}
+    table_rows[0].height = Inches(header_h)
+    for n, (column, cell) in enumerate(zip(columns, table_rows[0].cells)):
+        _set_cell(cell, column.header, header_size, widths[n], fill=HEADER_FILL, bold=True,
+                  color=WHITE, align=PP_ALIGN.CENTER, looks=looks)
+    for r, (row, table_row) in enumerate(zip(rows, table_rows[1:]), start=1):
+        table_row.height = Inches(row_h)
+        for n, (column, cell) in enumerate(zip(columns, table_row.cells)):
+            _set_cell(cell, row.cells[n], sizes[n], widths[n],
+                      fill=row.fill or (WHITE if r % 2 else GREY_FILL), bold=row.bold,
+                      color=row.color or TEXT, align=column.align, looks=looks)
     return frame

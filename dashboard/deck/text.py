@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 CJK_EM = 1.0
 LATIN_EM = 0.55
@@ -28,8 +29,9 @@ def char_em(ch: str) -> float:
     return CJK_EM if unicodedata.east_asian_width(ch) in "WF" else LATIN_EM
 
 
+@lru_cache(maxsize=1 << 16)
 def text_em(text: str, *, bold: bool = False) -> float:
-    """Return a single line's estimated width in em."""
+    """Return a single line's estimated width in em (kept: fitting a cell asks each size)."""
     widths = [char_em(ch) for ch in text]
     width = sum(widths) + MIXED_GAP_EM * sum(
         (a == CJK_EM) != (b == CJK_EM) and not (x.isspace() or y.isspace())
