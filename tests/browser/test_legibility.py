@@ -13,11 +13,13 @@ whose content spills out of a box that hides it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import LiveApp, local_pages
 
 pytestmark = pytest.mark.browser
 
@@ -90,10 +92,33 @@ def wait_for_data(page: Page, path: str) -> None:
     page.wait_for_timeout(1_500)  # charts and counters settle
 
 
-def test_no_wall_text_below_20_px_at_1080p(open_page: Callable[..., Page],
+@pytest.fixture(scope="module")
+def filled_page(browser: Browser, live_app: LiveApp) -> Iterator[Callable[[str, int, int], Page]]:
+    """Open a path at a size and wait for its data, keeping the last one open for the next test
+    that asks for the same: these tests only read the page, and the wall at 1080p is measured
+    by three of them. One page stays open at a time (an open wall polls and redraws); at the
+    end, every request made must have stayed on this machine."""
+    pages = local_pages(browser, live_app.url)
+    open_ = next(pages)
+    kept: dict[tuple[str, int, int], Page] = {}
+
+    def filled(path: str, width: int, height: int) -> Page:
+        if (path, width, height) not in kept:
+            for page in kept.values():
+                page.context.close()
+            kept.clear()
+            page = open_(path, width, height)
+            wait_for_data(page, path)
+            kept[(path, width, height)] = page
+        return kept[(path, width, height)]
+
+    yield filled
+    next(pages, None)
+
+
+def test_no_wall_text_below_20_px_at_1080p(filled_page: Callable[[str, int, int], Page],
                                            artifacts: Path) -> None:
-    page = open_page("/screen", 1920, 1080)
-    wait_for_data(page, "/screen")
+    page = filled_page("/screen", 1920, 1080)
     small = page.evaluate(SMALL_TEXT_JS, MIN_PX)
     assert not small, "\n".join(small)
     # The floor is real: the charts' ticks and the tiles' changes are among the measured.
@@ -104,19 +129,8 @@ def test_no_wall_text_below_20_px_at_1080p(open_page: Callable[..., Page],
     page.screenshot(path=str(artifacts / "legible-screen-1920x1080.png"))
 
 
-@pytest.mark.parametrize(("path", "width", "height"), PAGES)
-def test_no_content_is_cut_off(open_page: Callable[..., Page], artifacts: Path, path: str,
-                               width: int, height: int) -> None:
-    page = open_page(path, width, height)
-    wait_for_data(page, path)
-    cut = page.evaluate(OVERFLOW_JS, SKIP)
-    assert not cut, "\n".join(cut)
-    page.screenshot(path=str(artifacts / f"uncut{path.replace('/', '-')}-{width}x{height}.png"))
-
-
-def test_a_cluster_shows_its_mix_of_lights(open_page: Callable[..., Page]) -> None:
-    page = open_page("/screen", 1920, 1080)
-    wait_for_data(page, "/screen")
+def test_a_cluster_shows_its_mix_of_lights(filled_page: Callable[[str, int, int], Page]) -> None:
+    page = filled_page("/screen", 1920, 1080)
     # How many clusters the small test city draws depends on the hour its open cases fall in,
     # so the page is checked once its markers are drawn: every cluster it has carries a ring.
     page.wait_for_selector(".gw-cluster, path.gw-case", timeout=15_000)
@@ -127,6 +141,15 @@ def test_a_cluster_shows_its_mix_of_lights(open_page: Callable[..., Page]) -> No
       document.querySelectorAll('.gw-cluster .gw-cluster-ring')).map(el => el.style.background)""")
     clusters = page.locator(".gw-cluster").count()
     assert len(backgrounds) == clusters and all("conic-gradient" in b for b in backgrounds)
+
+
+@pytest.mark.parametrize(("path", "width", "height"), PAGES)
+def test_no_content_is_cut_off(filled_page: Callable[[str, int, int], Page], artifacts: Path,
+                               path: str, width: int, height: int) -> None:
+    page = filled_page(path, width, height)
+    cut = page.evaluate(OVERFLOW_JS, SKIP)
+    assert not cut, "\n".join(cut)
+    page.screenshot(path=str(artifacts / f"uncut{path.replace('/', '-')}-{width}x{height}.png"))
 
 
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
