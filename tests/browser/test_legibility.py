@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LiveApp, local_pages
+from tests.browser.conftest import LiveApp, kept_pages
 
 pytestmark = pytest.mark.browser
 
@@ -92,28 +92,39 @@ def wait_for_data(page: Page, path: str) -> None:
     page.wait_for_timeout(1_500)  # charts and counters settle
 
 
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
+def test_present_scales_pages_and_keeps_its_indicator_off_them(
+        open_page: Callable[..., Page], artifacts: Path, width: int, height: int) -> None:
+    page = open_page("/present?pages=screen,rankings&seconds=600", width, height)
+    frame = page.locator(".gw-present-frame").first
+    expect(frame).to_be_visible(timeout=15_000)
+    expect(page.locator("#present-indicator")).to_contain_text("1 / 2", timeout=15_000)
+    box, hud = frame.bounding_box(), page.locator(".gw-present-hud").bounding_box()
+    assert box is not None and hud is not None
+    # The pages fill the screen above the indicator's own strip; nothing of them is under it.
+    assert box["y"] + box["height"] <= hud["y"] + 1 and hud["y"] + hud["height"] <= height + 1
+    assert abs(box["width"] - width) <= 1
+    # Drawn at the 1080p design size and scaled as a whole: 2160 / (1080 + 30) on a 4K wall.
+    scale = max(1.0, min(width / 1920, height / 1110))
+    inner = page.frames[1]
+    inner.wait_for_selector(".gw-tile-value", timeout=30_000)
+    assert abs(inner.evaluate("() => innerHeight") * scale - box["height"]) <= 2
+    assert abs(inner.evaluate("() => innerWidth") - width / scale) <= 2
+    expect(inner.locator(".gw-tile-value").first).not_to_have_text("—", timeout=30_000)
+    inner.wait_for_timeout(1_500)
+    small = inner.evaluate(SMALL_TEXT_JS, MIN_PX)  # CSS px inside the frame, before the scale
+    assert not small, "\n".join(small)
+    hud_px = float(page.locator(".gw-present-hud").evaluate(
+        "el => parseFloat(getComputedStyle(el).fontSize)"))
+    assert hud_px >= MIN_PX * scale - 0.5
+    page.screenshot(path=str(artifacts / f"present-{width}x{height}.png"))
+
+
 @pytest.fixture(scope="module")
 def filled_page(browser: Browser, live_app: LiveApp) -> Iterator[Callable[[str, int, int], Page]]:
-    """Open a path at a size and wait for its data, keeping the last one open for the next test
-    that asks for the same: these tests only read the page, and the wall at 1080p is measured
-    by three of them. One page stays open at a time (an open wall polls and redraws); at the
-    end, every request made must have stayed on this machine."""
-    pages = local_pages(browser, live_app.url)
-    open_ = next(pages)
-    kept: dict[tuple[str, int, int], Page] = {}
-
-    def filled(path: str, width: int, height: int) -> Page:
-        if (path, width, height) not in kept:
-            for page in kept.values():
-                page.context.close()
-            kept.clear()
-            page = open_(path, width, height)
-            wait_for_data(page, path)
-            kept[(path, width, height)] = page
-        return kept[(path, width, height)]
-
-    yield filled
-    next(pages, None)
+    """Pages filled once for the tests that only read them: three measure the wall at 1080p.
+    These tests come last, so no kept page polls during the others."""
+    yield from kept_pages(browser, live_app.url, wait_for_data)
 
 
 def test_no_wall_text_below_20_px_at_1080p(filled_page: Callable[[str, int, int], Page],
@@ -150,31 +161,3 @@ def test_no_content_is_cut_off(filled_page: Callable[[str, int, int], Page], art
     cut = page.evaluate(OVERFLOW_JS, SKIP)
     assert not cut, "\n".join(cut)
     page.screenshot(path=str(artifacts / f"uncut{path.replace('/', '-')}-{width}x{height}.png"))
-
-
-@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
-def test_present_scales_pages_and_keeps_its_indicator_off_them(
-        open_page: Callable[..., Page], artifacts: Path, width: int, height: int) -> None:
-    page = open_page("/present?pages=screen,rankings&seconds=600", width, height)
-    frame = page.locator(".gw-present-frame").first
-    expect(frame).to_be_visible(timeout=15_000)
-    expect(page.locator("#present-indicator")).to_contain_text("1 / 2", timeout=15_000)
-    box, hud = frame.bounding_box(), page.locator(".gw-present-hud").bounding_box()
-    assert box is not None and hud is not None
-    # The pages fill the screen above the indicator's own strip; nothing of them is under it.
-    assert box["y"] + box["height"] <= hud["y"] + 1 and hud["y"] + hud["height"] <= height + 1
-    assert abs(box["width"] - width) <= 1
-    # Drawn at the 1080p design size and scaled as a whole: 2160 / (1080 + 30) on a 4K wall.
-    scale = max(1.0, min(width / 1920, height / 1110))
-    inner = page.frames[1]
-    inner.wait_for_selector(".gw-tile-value", timeout=30_000)
-    assert abs(inner.evaluate("() => innerHeight") * scale - box["height"]) <= 2
-    assert abs(inner.evaluate("() => innerWidth") - width / scale) <= 2
-    expect(inner.locator(".gw-tile-value").first).not_to_have_text("—", timeout=30_000)
-    inner.wait_for_timeout(1_500)
-    small = inner.evaluate(SMALL_TEXT_JS, MIN_PX)  # CSS px inside the frame, before the scale
-    assert not small, "\n".join(small)
-    hud_px = float(page.locator(".gw-present-hud").evaluate(
-        "el => parseFloat(getComputedStyle(el).fontSize)"))
-    assert hud_px >= MIN_PX * scale - 0.5
-    page.screenshot(path=str(artifacts / f"present-{width}x{height}.png"))
