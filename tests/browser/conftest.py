@@ -4,7 +4,7 @@ Built once per session and shared by every page's browser tests: ``demo_db`` (th
 ``live_app`` (the app served by werkzeug in a thread, its snapshot refreshed by the real
 scheduler every ``REFRESH_SECONDS``), ``browser`` (Debian's Chromium through Playwright) and
 ``open_page`` (a page at a viewport size that records every request it makes, and fails the
-test if any went anywhere but this machine).
+test if any went anywhere but this machine); ``kept_pages`` lets read-only tests share a load.
 """
 
 from __future__ import annotations
@@ -116,6 +116,30 @@ def local_pages(browser: Browser, base_url: str) -> Iterator[Callable[..., Page]
     outside = [u for u in requests if urlparse(u).scheme not in ("data", "blob", "about")
                and urlparse(u).hostname != "127.0.0.1"]
     assert not outside, f"the page fetched from outside this machine: {outside[:5]}"
+
+
+def kept_pages(browser: Browser, base_url: str,
+               fill: Callable[[Page, str], None]) -> Iterator[Callable[[str, int, int], Page]]:
+    """Yield an opener of a path at a size that waits for ``fill`` and keeps the last page open
+    for the next caller asking for the same path and size: for tests that only read a page,
+    so one load serves several. One page stays open at a time (an open wall polls and
+    redraws); afterwards, as ``local_pages``, assert every request stayed local."""
+    pages = local_pages(browser, base_url)
+    open_ = next(pages)
+    kept: dict[tuple[str, int, int], Page] = {}
+
+    def filled(path: str, width: int, height: int) -> Page:
+        if (path, width, height) not in kept:
+            for page in kept.values():
+                page.context.close()
+            kept.clear()
+            page = open_(path, width, height)
+            fill(page, path)
+            kept[(path, width, height)] = page
+        return kept[(path, width, height)]
+
+    yield filled
+    next(pages, None)
 
 
 @pytest.fixture

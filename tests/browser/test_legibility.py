@@ -13,11 +13,13 @@ whose content spills out of a box that hides it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import LiveApp, kept_pages
 
 pytestmark = pytest.mark.browser
 
@@ -90,45 +92,6 @@ def wait_for_data(page: Page, path: str) -> None:
     page.wait_for_timeout(1_500)  # charts and counters settle
 
 
-def test_no_wall_text_below_20_px_at_1080p(open_page: Callable[..., Page],
-                                           artifacts: Path) -> None:
-    page = open_page("/screen", 1920, 1080)
-    wait_for_data(page, "/screen")
-    small = page.evaluate(SMALL_TEXT_JS, MIN_PX)
-    assert not small, "\n".join(small)
-    # The floor is real: the charts' ticks and the tiles' changes are among the measured.
-    sizes = page.evaluate("""() => [
-      parseFloat(getComputedStyle(document.querySelector('.gw-tile-deltas')).fontSize),
-      parseFloat(getComputedStyle(document.querySelector('.gw-graph .xtick text')).fontSize)]""")
-    assert all(size >= MIN_PX for size in sizes)
-    page.screenshot(path=str(artifacts / "legible-screen-1920x1080.png"))
-
-
-@pytest.mark.parametrize(("path", "width", "height"), PAGES)
-def test_no_content_is_cut_off(open_page: Callable[..., Page], artifacts: Path, path: str,
-                               width: int, height: int) -> None:
-    page = open_page(path, width, height)
-    wait_for_data(page, path)
-    cut = page.evaluate(OVERFLOW_JS, SKIP)
-    assert not cut, "\n".join(cut)
-    page.screenshot(path=str(artifacts / f"uncut{path.replace('/', '-')}-{width}x{height}.png"))
-
-
-def test_a_cluster_shows_its_mix_of_lights(open_page: Callable[..., Page]) -> None:
-    page = open_page("/screen", 1920, 1080)
-    wait_for_data(page, "/screen")
-    # How many clusters the small test city draws depends on the hour its open cases fall in,
-    # so the page is checked once its markers are drawn: every cluster it has carries a ring.
-    page.wait_for_selector(".gw-cluster, path.gw-case", timeout=15_000)
-    ring = page.evaluate("() => window.gridwatch.map.clusterRing(1, 1, 4)")
-    assert ring == ("conic-gradient(#ff4d4f 0 25.00%, #f5c542 25.00% 50.00%, "
-                    "#2ecc71 50.00% 100%)")
-    backgrounds = page.evaluate("""() => Array.from(
-      document.querySelectorAll('.gw-cluster .gw-cluster-ring')).map(el => el.style.background)""")
-    clusters = page.locator(".gw-cluster").count()
-    assert len(backgrounds) == clusters and all("conic-gradient" in b for b in backgrounds)
-
-
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
 def test_present_scales_pages_and_keeps_its_indicator_off_them(
         open_page: Callable[..., Page], artifacts: Path, width: int, height: int) -> None:
@@ -155,3 +118,46 @@ def test_present_scales_pages_and_keeps_its_indicator_off_them(
         "el => parseFloat(getComputedStyle(el).fontSize)"))
     assert hud_px >= MIN_PX * scale - 0.5
     page.screenshot(path=str(artifacts / f"present-{width}x{height}.png"))
+
+
+@pytest.fixture(scope="module")
+def filled_page(browser: Browser, live_app: LiveApp) -> Iterator[Callable[[str, int, int], Page]]:
+    """Pages filled once for the tests that only read them: three measure the wall at 1080p.
+    These tests come last, so no kept page polls during the others."""
+    yield from kept_pages(browser, live_app.url, wait_for_data)
+
+
+def test_no_wall_text_below_20_px_at_1080p(filled_page: Callable[[str, int, int], Page],
+                                           artifacts: Path) -> None:
+    page = filled_page("/screen", 1920, 1080)
+    small = page.evaluate(SMALL_TEXT_JS, MIN_PX)
+    assert not small, "\n".join(small)
+    # The floor is real: the charts' ticks and the tiles' changes are among the measured.
+    sizes = page.evaluate("""() => [
+      parseFloat(getComputedStyle(document.querySelector('.gw-tile-deltas')).fontSize),
+      parseFloat(getComputedStyle(document.querySelector('.gw-graph .xtick text')).fontSize)]""")
+    assert all(size >= MIN_PX for size in sizes)
+    page.screenshot(path=str(artifacts / "legible-screen-1920x1080.png"))
+
+
+def test_a_cluster_shows_its_mix_of_lights(filled_page: Callable[[str, int, int], Page]) -> None:
+    page = filled_page("/screen", 1920, 1080)
+    # How many clusters the small test city draws depends on the hour its open cases fall in,
+    # so the page is checked once its markers are drawn: every cluster it has carries a ring.
+    page.wait_for_selector(".gw-cluster, path.gw-case", timeout=15_000)
+    ring = page.evaluate("() => window.gridwatch.map.clusterRing(1, 1, 4)")
+    assert ring == ("conic-gradient(#ff4d4f 0 25.00%, #f5c542 25.00% 50.00%, "
+                    "#2ecc71 50.00% 100%)")
+    backgrounds = page.evaluate("""() => Array.from(
+      document.querySelectorAll('.gw-cluster .gw-cluster-ring')).map(el => el.style.background)""")
+    clusters = page.locator(".gw-cluster").count()
+    assert len(backgrounds) == clusters and all("conic-gradient" in b for b in backgrounds)
+
+
+@pytest.mark.parametrize(("path", "width", "height"), PAGES)
+def test_no_content_is_cut_off(filled_page: Callable[[str, int, int], Page], artifacts: Path,
+                               path: str, width: int, height: int) -> None:
+    page = filled_page(path, width, height)
+    cut = page.evaluate(OVERFLOW_JS, SKIP)
+    assert not cut, "\n".join(cut)
+    page.screenshot(path=str(artifacts / f"uncut{path.replace('/', '-')}-{width}x{height}.png"))

@@ -4,19 +4,19 @@ and an unreachable database."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, expect
 from sqlalchemy import select
 
 from dashboard.tiles import value_text
 from queries.models import OPEN_STATUSES, STATUS_REPORTED, Case
 from snapshot.build import TILE_KEYS
 from snapshot.store import DISTRICT
-from tests.browser.conftest import REFRESH_SECONDS, LiveApp
+from tests.browser.conftest import REFRESH_SECONDS, LiveApp, kept_pages
 
 pytestmark = pytest.mark.browser
 
@@ -55,37 +55,6 @@ def tile_texts(page: Page) -> dict[str, str]:
     """Return each tile's displayed value by indicator key."""
     return {key: page.locator(f'[id*=\'"index":"{key}"\'] .gw-tile-value').inner_text()
             for key in TILE_KEYS}
-
-
-@pytest.mark.parametrize(
-    ("query", "width", "height"),
-    [("", 1920, 1080), ("", 3840, 2160), ("", 5760, 1080), ("?lang=en&theme=light", 1920, 1080)],
-)
-def test_fills_the_wall_without_overflow(open_page: Callable[..., Page], artifacts: Path,
-                                         query: str, width: int, height: int) -> None:
-    page = open_page(f"/screen{query}", width, height)
-    wait_until_filled(page)
-    assert page.evaluate(OVERFLOW_JS) == []
-    assert page.evaluate(CUT_TEXT_JS) == []
-    value_px = float(page.locator(".gw-tile-value").first.evaluate(
-        "el => parseFloat(getComputedStyle(el).fontSize)"))
-    assert value_px >= 40 * min(width / 1920, height / 1080)
-    page.wait_for_timeout(500)  # let the trend figure settle before the picture
-    suffix = "-en-light" if query else ""
-    page.screenshot(path=str(artifacts / f"screen-{width}x{height}{suffix}.png"))
-
-
-def test_tiles_show_what_the_database_gives(open_page: Callable[..., Page],
-                                            live_app: LiveApp) -> None:
-    page = open_page("/screen")
-    wait_until_filled(page)
-    snapshot = live_app.ctx.store.get(DISTRICT)
-    assert snapshot is not None
-    shown = tile_texts(page)
-    # The wall shows the snapshot's figures, each formatted by its kind (the figures themselves
-    # are worked out by hand in tests/test_screen_snapshot.py).
-    expected = {tile["key"]: value_text(tile) for tile in snapshot.payload["tiles"]}
-    assert shown == expected and len(expected) == len(TILE_KEYS)
 
 
 def test_clicking_a_case_opens_its_card(open_page: Callable[..., Page],
@@ -213,3 +182,40 @@ def test_a_poll_answered_503_shows_stale_until_a_poll_is_answered(
     assert tile_texts(page) == shown
     page.unroute("**/api/version*")
     expect(stale).to_be_hidden(timeout=WITHIN_TWO_INTERVALS_MS)
+
+
+@pytest.fixture(scope="module")
+def filled_wall(browser: Browser, live_app: LiveApp) -> Iterator[Callable[[str, int, int], Page]]:
+    """Walls filled once for the tests that only read them (the tiles and the layout at 1080p
+    share one load); these tests come last, so no kept wall polls during the others."""
+    yield from kept_pages(browser, live_app.url, lambda page, _path: wait_until_filled(page))
+
+
+def test_tiles_show_what_the_database_gives(filled_wall: Callable[[str, int, int], Page],
+                                            live_app: LiveApp) -> None:
+    page = filled_wall("/screen", 1920, 1080)
+    snapshot = live_app.ctx.store.get(DISTRICT)
+    assert snapshot is not None
+    shown = tile_texts(page)
+    # The wall shows the snapshot's figures, each formatted by its kind (the figures themselves
+    # are worked out by hand in tests/test_screen_snapshot.py).
+    expected = {tile["key"]: value_text(tile) for tile in snapshot.payload["tiles"]}
+    assert shown == expected and len(expected) == len(TILE_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("query", "width", "height"),
+    [("", 1920, 1080), ("", 3840, 2160), ("", 5760, 1080), ("?lang=en&theme=light", 1920, 1080)],
+)
+def test_fills_the_wall_without_overflow(filled_wall: Callable[[str, int, int], Page],
+                                         artifacts: Path, query: str, width: int,
+                                         height: int) -> None:
+    page = filled_wall(f"/screen{query}", width, height)
+    assert page.evaluate(OVERFLOW_JS) == []
+    assert page.evaluate(CUT_TEXT_JS) == []
+    value_px = float(page.locator(".gw-tile-value").first.evaluate(
+        "el => parseFloat(getComputedStyle(el).fontSize)"))
+    assert value_px >= 40 * min(width / 1920, height / 1080)
+    page.wait_for_timeout(500)  # let the trend figure settle before the picture
+    suffix = "-en-light" if query else ""
+    page.screenshot(path=str(artifacts / f"screen-{width}x{height}{suffix}.png"))
