@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from collections.abc import Iterator
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
@@ -279,7 +279,11 @@ def test_one_page_draws_each_chart_as_a_fresh_page_does(inputs: DeckInputs) -> N
                 "format": "png", "width": s.pixels[0], "height": s.pixels[1], "scale": SCALE})
                 for s in specs.values()]
 
-    assert list(render_images(specs).values()) == asyncio.run(reloading())
+    # In a thread of its own: in the whole suite the browser tests' Playwright keeps an event
+    # loop running in this one, where asyncio.run refuses to start another.
+    with ThreadPoolExecutor(1) as pool:
+        fresh = pool.submit(asyncio.run, reloading()).result()
+    assert list(render_images(specs).values()) == fresh
 
 
 def test_a_missing_browser_is_reported_by_the_charts(inputs: DeckInputs,
