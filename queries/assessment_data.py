@@ -17,9 +17,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import ColumnElement, String, func, select, type_coerce
@@ -141,6 +141,18 @@ def _read_columns(session: Session, *where: ColumnElement[bool]) -> CaseColumns:
     return read.take(np.argsort(read.ids, kind="stable"))
 
 
+def day_runs(days: Iterable[date]) -> list[tuple[datetime, datetime]]:
+    """Return the days as [start, end) spans of consecutive days, in order: one read each."""
+    spans: list[tuple[datetime, datetime]] = []
+    for day in sorted(set(days)):
+        low = datetime.combine(day, datetime.min.time())
+        if spans and spans[-1][1] == low:
+            spans[-1] = (spans[-1][0], low + timedelta(days=1))
+        else:
+            spans.append((low, low + timedelta(days=1)))
+    return spans
+
+
 class KeptColumns:
     """The case columns of the ranges a process's assessments load, kept and patched.
 
@@ -212,18 +224,11 @@ class KeptColumns:
 
     def _read_days_again(self, session: Session, days: list[str]) -> None:
         one = timedelta(days=1)
-        wanted = sorted(day for day in (datetime.strptime(d, "%Y-%m-%d") for d in days)
-                        if any(day < end and day + one > start for start, end in self._ranges))
-        runs: list[list[datetime]] = []
-        for day in wanted:
-            if runs and runs[-1][-1] + one == day:
-                runs[-1].append(day)
-            else:
-                runs.append([day])
-        for run in runs:
-            low, high = run[0], run[-1] + one
+        wanted = [day for day in (datetime.strptime(d, "%Y-%m-%d") for d in days)
+                  if any(day < end and day + one > start for start, end in self._ranges)]
+        for low, high in day_runs(day.date() for day in wanted):
             fresh = load_case_columns(session, low, high)
-            self.days_again += len(run)
+            self.days_again += (high - low).days
             self._replace(fresh, fresh.ids, (low, high))
 
     def _replace(self, fresh: CaseColumns, gone: np.ndarray,

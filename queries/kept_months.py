@@ -66,7 +66,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 
-from queries.assessment_data import KeptColumns, KeptRepeats
+from queries.assessment_data import KeptColumns, KeptRepeats, day_runs
 from queries.changes import (
     BACKSTOP_SECONDS,
     IDS_PER_STATEMENT,
@@ -195,20 +195,13 @@ class DayRows:
         cache = self.cache
         with cache.lock:
             missing = [d for d in _days(start, end) if f"{d:%Y-%m-%d}" not in cache.known]
-            runs: list[list[date]] = []
-            for day in missing:
-                if runs and runs[-1][-1] + timedelta(days=1) == day:
-                    runs[-1].append(day)
-                else:
-                    runs.append([day])
-            for run in runs:
-                low = datetime.combine(run[0], datetime.min.time())
-                cache.rows.update(self._load(low, low + timedelta(days=len(run))))
-                for d in run:
+            for low, high in day_runs(missing):
+                cache.rows.update(self._load(low, high))
+                for d in _days(low, high):
                     key = f"{d:%Y-%m-%d}"
                     cache.known.add(key)
                     cache.loads[key] = cache.loads.get(key, 0) + 1
-                cache.loaded_days += len(run)
+                    cache.loaded_days += 1
 
     def digest(self, start: datetime, end: datetime) -> str:
         """Return the digest of the days in [start, end) (read by ``ensure`` first)."""

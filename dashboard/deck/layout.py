@@ -272,7 +272,12 @@ def _cell_text(cell: _Cell, text: str, size: float, width_in: float, *, bold: bo
     paragraph.line_spacing = Pt(size * LINE_SPACING)
     run = paragraph.add_run()
     style_run(run, size, bold=bold, color=color)
-    run.text = truncate(text, (width_in - 2 * CELL_X_IN) * 72, size, bold=bold)
+    run.text = _fitted(text, width_in, size, bold)
+
+
+def _fitted(text: str, width_in: float, size: float, bold: bool) -> str:
+    """The text a cell ``width_in`` wide shows: cut with "…" when it does not fit."""
+    return truncate(text, (width_in - 2 * CELL_X_IN) * 72, size, bold=bold)
 
 
 def _fill(cell: _Cell, color: RGBColor) -> None:
@@ -301,7 +306,7 @@ def _set_cell(cell: _Cell, text: str, size: float, width_in: float, *, fill: RGB
         return
     tc = copy.deepcopy(model)
     run = tc.find(qn("a:txBody")).find(qn("a:p")).find(qn("a:r"))
-    run.text = truncate(text, (width_in - 2 * CELL_X_IN) * 72, size, bold=bold)
+    run.text = _fitted(text, width_in, size, bold)
     cell._tc.getparent().replace(cell._tc, tc)
 
 
