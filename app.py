@@ -139,7 +139,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     except VocabularyError as exc:
         raise SettingsError(f"GRIDWATCH_VOCABULARY_FILE: {exc}") from exc
     app.server.config["GRIDWATCH"] = ctx
-    bundles.register(app)
+    bundles.register(app, ctx.store, ctx.settings)
     app.layout = shell.layout
     routes.register(app.server, ctx.store)
     routes_places.register(app.server, ctx.sessions, ctx.settings, ctx.store.clock,

@@ -4,23 +4,26 @@ the baseline of Dash's defaults (every component library on every page, full plo
     python bench/bench_first_paint.py [--cases 20000] [--runs 5]
                                       [--db /tmp/gridwatch-bench-paint.sqlite3]
 
-Generates the demo city (reused while it holds that many cases) and serves it twice in this
-process: once as the app is built, once with ``bundles.register`` left out — the same app as
+Generates the demo city (reused while it holds that many cases) and serves it three times in
+this process: as the app is built; the same with the index's GeoJSON preloads taken out
+("no data preload": the app before them); and with ``bundles.register`` left out — the app
 before the bundles, which is the baseline. A fresh headless Chromium context (cold cache)
-opens /screen, alternating the two servers, and the bench reads the milliseconds from
-navigation start to the first KPI tile filled, the first map clusters drawn and the trend chart
-drawn, and the JavaScript bytes on the wire, on loopback and on a throttled office link
-(20 Mbit/s, 20 ms). Medians; quote ratio = bundles / baseline.
+opens /screen, alternating the servers, and the bench reads the milliseconds from navigation
+start to the first map clusters drawn (the issue's "first clusters"), and to the first KPI
+tile filled, the clusters and the trend chart all drawn, and the JavaScript bytes on the wire,
+on loopback and on a throttled office link (20 Mbit/s, 20 ms). Medians; quote each ratio to
+the baseline.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import statistics
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from unittest import mock
 
@@ -37,6 +40,8 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request 
 
 OFFICE = {"offline": False, "latency": 20, "downloadThroughput": 20e6 / 8,
           "uploadThroughput": 5e6 / 8}
+CLUSTERS = """() => document.querySelector('.gw-cluster, path.gw-case') ? performance.now()
+                                                                  : false"""
 PAINTED = """() => {
   const tile = document.querySelector('.gw-tile-value');
   const marks = document.querySelector('.gw-cluster, path.gw-case');
@@ -45,17 +50,25 @@ PAINTED = """() => {
 }"""
 
 
+DATA_PRELOAD = re.compile(r'<link rel="preload" as="fetch"[^>]*>')
+VARIANTS = ("bundles", "no data preload", "baseline")
+
+
 @contextmanager
-def serving(path: Path, *, baseline: bool) -> Iterator[str]:
-    """Serve the city (the baseline: without dashboard.bundles) and yield its base URL."""
+def serving(path: Path, variant: str) -> Iterator[str]:
+    """Serve the city as ``variant`` (one of VARIANTS) and yield its base URL."""
     settings = Settings(data_dir=path.parent, database_url=f"sqlite:///{path}", open_wall=True)
     ctx = create_context(settings)
     ctx.store.refresh()
-    if baseline:
-        with mock.patch.object(bundles, "register", lambda app: None):
+    if variant == "baseline":
+        with mock.patch.object(bundles, "register", lambda *args: None):
             app = create_app(context=ctx)
     else:
         app = create_app(context=ctx)
+    if variant == "no data preload":
+        interpolate = app.interpolate_index
+        app.interpolate_index = (
+            lambda **kwargs: DATA_PRELOAD.sub("", interpolate(**kwargs)))
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -67,8 +80,9 @@ def serving(path: Path, *, baseline: bool) -> Iterator[str]:
         ctx.engine.dispose()
 
 
-def one_load(browser: Browser, url: str, throttle: bool) -> tuple[float, int]:
-    """Open /screen cold; return (ms to tiles, clusters and trend drawn, JS bytes on the wire)."""
+def one_load(browser: Browser, url: str, throttle: bool) -> tuple[float, float, int]:
+    """Open /screen cold; return (ms to the first clusters, ms to tiles, clusters and trend
+    drawn, JS bytes on the wire)."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     if throttle:
@@ -83,9 +97,11 @@ def one_load(browser: Browser, url: str, throttle: bool) -> tuple[float, int]:
 
     page.on("requestfinished", count)
     page.goto(f"{url}/screen")
+    clusters = float(page.wait_for_function(CLUSTERS, timeout=120_000, polling="raf")
+                     .json_value())
     ms = float(page.wait_for_function(PAINTED, timeout=120_000, polling="raf").json_value())
     context.close()
-    return ms, sum(scripts.values())
+    return clusters, ms, sum(scripts.values())
 
 
 def main() -> None:
@@ -97,28 +113,33 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=Path("/tmp/gridwatch-bench-paint.sqlite3"))
     args = parser.parse_args()
     prepare(args.db, args.cases, args.seed).dispose()
-    with serving(args.db, baseline=False) as new, serving(args.db, baseline=True) as old, \
-            sync_playwright() as playwright:
+    with ExitStack() as stack:
+        urls = {variant: stack.enter_context(serving(args.db, variant)) for variant in VARIANTS}
+        playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                              args=CHROMIUM_ARGS, headless=True)
         for throttle in (False, True):
-            times: dict[str, list[float]] = {"bundles": [], "baseline": []}
+            clusters: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+            painted: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
             sizes: dict[str, int] = {}
-            one_load(browser, new, throttle)  # warm the servers' caches, not the browser's
-            one_load(browser, old, throttle)
+            for url in urls.values():  # warm the servers' caches, not the browser's
+                one_load(browser, url, throttle)
             for _ in range(args.runs):
-                for label, url in (("bundles", new), ("baseline", old)):
-                    ms, size = one_load(browser, url, throttle)
-                    times[label].append(ms)
-                    sizes[label] = size
+                for variant, url in urls.items():
+                    first, ms, size = one_load(browser, url, throttle)
+                    clusters[variant].append(first)
+                    painted[variant].append(ms)
+                    sizes[variant] = size
             link = "office link 20 Mbit/s, 20 ms" if throttle else "loopback"
-            print(f"/screen first paint (tiles, clusters, trend), {link}, median of {args.runs}:")
-            for label in ("bundles", "baseline"):
-                print(f"  {label:9s} {statistics.median(times[label]):7.0f} ms, "
-                      f"JS on the wire {sizes[label] / 1000:7.0f} kB")
-            ratio = statistics.median(times["bundles"]) / statistics.median(times["baseline"])
-            print(f"  ratio bundles / baseline: time {ratio:.2f}×, JS bytes "
-                  f"{sizes['bundles'] / sizes['baseline']:.2f}×")
+            print(f"/screen, {link}, median of {args.runs} (ratio to the baseline):")
+            base_first = statistics.median(clusters["baseline"])
+            base_all = statistics.median(painted["baseline"])
+            for variant in VARIANTS:
+                first = statistics.median(clusters[variant])
+                ms = statistics.median(painted[variant])
+                print(f"  {variant:16s} first clusters {first:6.0f} ms ({first / base_first:.2f}×)"
+                      f", tiles+clusters+trend {ms:6.0f} ms ({ms / base_all:.2f}×), "
+                      f"JS {sizes[variant] / 1000:5.0f} kB")
         browser.close()
 
 

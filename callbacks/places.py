@@ -12,10 +12,10 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, no_update
 
-from callbacks.router import query_of
 from dashboard import ids
 from dashboard.grids.state import parse_state
 from dashboard.places.layer import TOGGLE_VALUE, places_state_url
+from dashboard.routing import query_of
 
 
 def layer_update(value: list[str] | None, area_code: str, now: datetime) -> tuple[Any, dict]:

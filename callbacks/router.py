@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output
 from flask import Response, request
@@ -16,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from dashboard import ids, pages, shell
 from dashboard.i18n import pick_language
-from dashboard.routing import PageRequest, Retry
+from dashboard.routing import Retry, query_of
 from settings import Settings
 from snapshot.store import SnapshotSource
 
@@ -24,24 +23,15 @@ from snapshot.store import SnapshotSource
 _CATCH_ALL = ("/<path:path>", "/")
 
 
-def query_of(search: str | None) -> dict[str, str]:
-    """Return a query string's parameters, the last value of each (URLs are hand-edited)."""
-    return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
-
-
 def register(app: Dash, store: SnapshotSource, settings: Settings) -> None:
     """Wire the router callback and the server's 404 for unknown page paths."""
 
     def render(pathname: str | None, search: str | None, _retry: int | None) -> tuple[Any, bool]:
         query = query_of(search)
-        lang = pick_language(query.get("lang"), settings.language)
         page = pages.page_for(pathname)
         if page is None:
-            return shell.create_not_found(lang), True
-        req = PageRequest(path=page.path, query=query, lang=lang, settings=settings,
-                          now=store.clock(), nav=pages.nav_links(), snapshot=store.get,
-                          area_status=store.status, presentable=pages.presentable)
-        content = page.layout(req)
+            return shell.create_not_found(pick_language(query.get("lang"), settings.language)), True
+        content = page.layout(pages.request_for(page, query, store, settings))
         if isinstance(content, Retry):
             return content.content, False
         return content, True

@@ -9,9 +9,9 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, callback_context, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
-from callbacks.router import query_of
 from dashboard import ids
 from dashboard.i18n import pick_language
+from dashboard.routing import query_of
 from dashboard.sections import view
 from dashboard.sections.layout import search_for
 from dashboard.sections.text import w

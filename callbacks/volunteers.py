@@ -11,10 +11,10 @@ from dash import Dash, Input, Output, no_update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks.router import query_of
 from dashboard import ids
 from dashboard.grids.state import parse_state, resolve_period
 from dashboard.i18n import pick_language
+from dashboard.routing import query_of
 from dashboard.volunteers import view
 from dashboard.volunteers.text import w
 from queries.areas import area_by_code, district

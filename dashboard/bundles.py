@@ -13,20 +13,27 @@ plain links), so a page with a table always gets an index that has it.
 A chart's and a GeoJSON layer's code are chunks Dash fetches only when the first such component
 renders, after the page's scripts have run and its layout has arrived: on the wall that chain
 put the map's clusters a few hundred milliseconds behind. A page names the chunks its first
-screen needs (``Page.lazy``) and its index preloads them beside its own scripts.
+screen needs (``Page.lazy``) and its index preloads them beside its own scripts. The wall's
+GeoJSON came last on the same chain (asked for once the map rendered): its URLs carry the
+snapshot's map version, known when the index is served, so the index preloads them too
+(``Page.fetches``, as ``fetch`` with CORS mode: the request dash-leaflet's ``fetch(url)`` makes).
 """
 
 from __future__ import annotations
 
 import gzip
 import re
+from html import escape
 from typing import Any, cast
 
 from dash import Dash
 from flask import Response, request
 
 from dashboard import pages
+from dashboard.routing import query_of
 from dashboard.vendor import PLOTLY_BASIC, PLOTLY_VERSION
+from settings import Settings
+from snapshot.store import SnapshotSource
 
 # Where dash-renderer asks for plotly.js when the app serves its scripts itself.
 PLOTLY_PATH = "_dash-component-suites/plotly/package_data/plotly.min.js"
@@ -48,14 +55,25 @@ def preload_links(prefix: str, names: tuple[str, ...]) -> str:
                    for name in names for path in LAZY[name])
 
 
+def fetch_links(urls: tuple[str, ...]) -> str:
+    """The index's ``<link rel=preload as=fetch>`` tags for a page's data URLs.
+
+    The URLs are the layout's own (Flask routes, outside Dash's prefix). ``crossorigin`` makes
+    the preload a CORS-mode, same-origin-credentials request, as a plain ``fetch(url)`` is;
+    without it Chromium would not match it and would fetch the data twice.
+    """
+    return "".join(f'<link rel="preload" as="fetch" crossorigin href="{escape(url)}">'
+                   for url in urls)
+
+
 def without_grid_script(scripts: str) -> str:
     """The index's script tags without dash-ag-grid's."""
     return _GRID_SCRIPT.sub("", scripts)
 
 
-def register(app: Dash) -> None:
+def register(app: Dash, store: SnapshotSource, settings: Settings) -> None:
     """Serve the basic plotly.js bundle at Dash's plotly path; leave the grid script out of the
-    index of every page registered without ``grid``."""
+    index of every page registered without ``grid``; preload each page's chunks and data."""
     body = PLOTLY_BASIC.read_bytes()
     packed = gzip.compress(body, compresslevel=9, mtime=0)
     etag = f"plotly-basic-{PLOTLY_VERSION}"
@@ -82,6 +100,10 @@ def register(app: Dash) -> None:
             kwargs["scripts"] = without_grid_script(kwargs.get("scripts", ""))
         if page is not None and page.lazy:
             kwargs["metas"] = kwargs.get("metas", "") + preload_links(prefix, page.lazy)
+        if page is not None and page.fetches is not None:
+            query = query_of(request.query_string.decode("utf-8", "replace"))
+            urls = page.fetches(pages.request_for(page, query, store, settings))
+            kwargs["metas"] = kwargs.get("metas", "") + fetch_links(urls)
         return interpolate(**kwargs)
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign]

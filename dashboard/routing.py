@@ -10,9 +10,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from settings import Settings
 from snapshot.store import AreaStatus, Snapshot
+
+
+def query_of(search: str | None) -> dict[str, str]:
+    """Return a query string's parameters, the last value of each (URLs are hand-edited)."""
+    return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,8 @@ class Page:
     ``name`` is also its token in ``/present?pages=…``; ``presentable`` pages may be shown by
     the meeting carousel; ``in_nav`` pages have a link in the top bar; ``grid`` pages draw a
     dash-ag-grid table (only their index loads its script: ``dashboard.bundles``); ``lazy``
-    names the chunks its first screen needs, preloaded by its index.
+    names the chunks its first screen needs and ``fetches`` the data URLs its layout's
+    components fetch, both preloaded by its index.
     """
 
     name: str
@@ -73,6 +80,9 @@ class Page:
     # Scripts Dash loads only once a component first renders (``dashboard.bundles.LAZY``), to
     # fetch beside the page's own: the wall's first clusters waited for its map's chunk.
     lazy: tuple[str, ...] = ()
+    # The data URLs the page's components fetch once its layout renders (the wall's GeoJSON,
+    # whose version the snapshot knows when the index is served), to fetch with the scripts.
+    fetches: Callable[[PageRequest], tuple[str, ...]] | None = None
 
     @property
     def paths(self) -> tuple[str, ...]:

@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import gzip
 import re
+from html import unescape
 from pathlib import Path
 
+import dash_leaflet as dl
 import plotly
 import pytest
 from flask.testing import FlaskClient
 from plotly.offline import get_plotlyjs_version
+from sqlalchemy.orm import Session
 
-from app import create_app
+from app import create_app, create_context
 from dashboard import bundles, pages
+from dashboard.screen import layout as screen
 from settings import Settings
+from snapshot.store import DISTRICT
+from tests.handbuilt import build_handbuilt
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID_SCRIPT = re.compile(r'<script src="/_dash-component-suites/dash_ag_grid/[^"]+"></script>')
@@ -101,3 +107,34 @@ def test_the_grid_tag_is_removed_from_dashs_script_list() -> None:
     assert bundles.without_grid_script(scripts) == (
         '<script src="/_dash-component-suites/dash/deps/react.js"></script>\n'
         '<script src="/_dash-component-suites/dash/dash-renderer/x.js"></script>')
+
+
+def test_the_wall_preloads_the_geojson_its_map_fetches(database_url: str, session: Session) -> None:
+    """The index names the map's GeoJSON URLs, with the held snapshot's version, exactly as the
+    layout's map fetches them; nothing while the area's snapshot is not held (the index never
+    waits for a build)."""
+    build_handbuilt(session)
+    session.commit()
+    ctx = create_context(Settings(database_url=database_url, open_wall=True))
+    client = create_app(context=ctx).server.test_client()
+    street = "330199001"  # 城西街道 (tests/handbuilt.py)
+
+    def fetched(path: str) -> list[str]:
+        head = client.get(path).get_data(as_text=True).split("</head>")[0]
+        return [unescape(url) for url in
+                re.findall(r'<link rel="preload" as="fetch" crossorigin href="([^"]+)">', head)]
+
+    assert fetched("/screen") == []
+    assert ctx.store.status(DISTRICT) == "pending"  # the index built nothing
+    for path, code in (("/screen", DISTRICT), (f"/screen?area={street}&lang=en", street)):
+        snapshot = ctx.store.get(code)
+        assert snapshot is not None
+        cases, density = screen.map_urls(code, snapshot.map_version)
+        assert fetched(path) == [cases, screen.boundaries_url(code), density]
+        wall = screen.create_map(ctx.settings, [[0, 0], [1, 1]], code, snapshot.map_version)
+        layer_urls = {layer.url for layer in wall.children
+                      if isinstance(layer, dl.GeoJSON) and layer.url is not None}  # not places
+        assert layer_urls == {cases, screen.boundaries_url(code), density}
+        assert client.get(fetched(path)[0]).status_code == 200
+    assert fetched("/screen?as_of=not-a-moment") == []
+    assert fetched("/volunteers") == []

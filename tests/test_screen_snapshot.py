@@ -17,11 +17,11 @@ from dash import no_update
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks.router import query_of
 from callbacks.screen import refresh_outputs
 from dashboard.formatting import delta_text
 from dashboard.grids.figures import daily_figure
 from dashboard.i18n import pick_language
+from dashboard.routing import query_of
 from dashboard.screen.figures import trend_figure
 from dashboard.screen.layout import wall_options
 from dashboard.screen.panels import create_activity_types
