@@ -31,9 +31,10 @@ the bulk writers, indexed): O(changes), not one aggregate over the 14 months the
 walk. Writes that keep no updated-at (SQL by hand, a hard delete, a view) are caught when
 their day is read again for another change, and at the latest by re-reading every day each
 ``BACKSTOP_SECONDS`` (10 minutes); with no updated-at at all every day is re-read each time.
-A dirty month is tallied from the case columns the process keeps (``KeptColumns`` in
-queries/assessment_data.py), which read again every day whose row was read again, so they are
-never staler than the digest.
+A row read again is compared with the kept one: a dirty month is tallied from the case columns
+the process keeps (``KeptColumns`` in queries/assessment_data.py), which read again every day
+whose row changed, so they are never staler than the digest, and a backstop that finds every
+row as it was reads no case again.
 
 A case whose registration time is moved leaves a day whose row is not read again (its old day
 is not known): every month whose window holds the new day is dirty, but a month that held only
@@ -118,21 +119,23 @@ class Entry:
 class DayCache:
     """The checksum rows of days, kept across assessments by one process (its KeptMonths).
 
-    ``begin`` forgets the days of cases written since the last look (queries/changes.py: one
-    small range read on the indexed ``cases.updated_at``), so a refresh re-reads the days that
-    changed, not the 14 months of history the streaks walk through; every day is forgotten when
-    the look says so (the backstop, no updated-at kept, a bulk write), and ``epoch`` is then a
-    new token. ``loads`` counts the reads of each day's row since: the kept case columns read a
-    day's cases again whenever its row was read again (``KeptColumns``), so they are never
-    staler than the rows a kept month's digest is made of. ``loaded_days`` counts the days
-    read, for the tests.
+    ``begin`` marks for reading again the days of cases written since the last look
+    (queries/changes.py: one small range read on the indexed ``cases.updated_at``), so a refresh
+    re-reads the days that changed, not the 14 months of history the streaks walk through; every
+    day is marked when the look says so (the backstop, no updated-at kept, a bulk write). A row
+    read again is compared with the one kept: ``versions`` counts, per day, the reads that found
+    its row new or changed, and the kept case columns read a day's cases again whenever its
+    version moved (``KeptColumns``), so they are never staler than the rows a kept month's
+    digest is made of, and a backstop that finds nothing changed reads no case again.
+    ``epoch`` is a new token when the cache drops everything (a failure after a look: the
+    changes it found are not found again). ``loaded_days`` counts the days read, for the tests.
     """
 
     def __init__(self, *, backstop_seconds: float = BACKSTOP_SECONDS, margin: timedelta = MARGIN,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.rows: dict[str, DayRow] = {}
-        self.known: set[str] = set()  # days read (a day without cases has no row)
-        self.loads: dict[str, int] = {}
+        self.rows: dict[str, DayRow] = {}  # the last row read of each day (none: no cases)
+        self.known: set[str] = set()  # days whose row needs no reading again
+        self.versions: dict[str, int] = {}  # every day read, with its version
         self.loaded_days = 0
         self.epoch = object()
         self.lock = threading.Lock()
@@ -144,28 +147,37 @@ class DayCache:
         changed = self._changes.look(session)
         try:
             if changed is None:
-                self._forget_all()
+                self.known.clear()  # every day read again, and compared with its kept row
                 return
             day = func.date(Case.registered_at)
             for batch in range(0, len(changed), IDS_PER_STATEMENT):
                 ids = changed[batch:batch + IDS_PER_STATEMENT]
                 for written in session.scalars(select(day).where(Case.id.in_(ids)).distinct()):
-                    key = str(written)[:10]
-                    self.known.discard(key)
-                    self.rows.pop(key, None)
+                    self.known.discard(str(written)[:10])
         except BaseException:  # the changes the look found would be lost: keep nothing
             self._forget_all()
             raise
 
     def reads(self) -> tuple[object, dict[str, int]]:
-        """Return the epoch and a copy of the day loads, for ``KeptColumns.load``."""
+        """Return the epoch and a copy of the day versions, for ``KeptColumns.load``."""
         with self.lock:
-            return self.epoch, dict(self.loads)
+            return self.epoch, dict(self.versions)
+
+    def took(self, day: str, row: DayRow | None) -> None:
+        """Keep a day's row as just read (None: no cases), moving its version if it changed."""
+        if day not in self.versions or self.rows.get(day) != row:
+            self.versions[day] = self.versions.get(day, 0) + 1
+        if row is None:
+            self.rows.pop(day, None)
+        else:
+            self.rows[day] = row
+        self.known.add(day)
+        self.loaded_days += 1
 
     def _forget_all(self) -> None:
         self.rows.clear()
         self.known.clear()
-        self.loads.clear()
+        self.versions.clear()
         self.epoch = object()
 
 
@@ -196,17 +208,15 @@ class DayRows:
         with cache.lock:
             missing = [d for d in _days(start, end) if f"{d:%Y-%m-%d}" not in cache.known]
             for low, high in day_runs(missing):
-                cache.rows.update(self._load(low, high))
+                rows = self._load(low, high)
                 for d in _days(low, high):
                     key = f"{d:%Y-%m-%d}"
-                    cache.known.add(key)
-                    cache.loads[key] = cache.loads.get(key, 0) + 1
-                    cache.loaded_days += 1
+                    cache.took(key, rows.get(key))
 
     def digest(self, start: datetime, end: datetime) -> str:
         """Return the digest of the days in [start, end) (read by ``ensure`` first)."""
         first, last = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
-        with self.cache.lock:
+        with self.cache.lock:  # every day of the range is known: ``ensure`` read it
             days = sorted((d, row) for d, row in self.cache.rows.items() if first <= d < last)
         return hashlib.sha256(repr(days).encode()).hexdigest()
 
@@ -301,7 +311,7 @@ class KeptMonths:
         self.writes = writes
         self.computed: Counter[str] = Counter()
         self.days = DayCache(margin=margin, monotonic=monotonic)
-        self.columns = KeptColumns(margin=margin, monotonic=monotonic)
+        self.columns = KeptColumns(margin=margin)
         self.repeats = KeptRepeats()
 
     def get(self, session: Session, month: str, rules_sha256: str) -> Entry | None:

@@ -516,6 +516,43 @@ def test_a_write_that_keeps_no_updated_at_is_seen_by_the_backstop(
     assert kept.computed == {FEBRUARY: 2, JANUARY: 2}
 
 
+def test_a_backstop_reads_again_only_the_cases_of_the_days_it_finds_changed(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    """At the backstop every day's row is read again and compared with the kept one. A month
+    made dirty then by the app's write (its updated-at stamped) is tallied again with that
+    case's day read again alone (it read the kept ranges whole); a write by hand without
+    updated-at reads its day's cases again at the next backstop; the month always equals a
+    fresh computation."""
+    build_city(session)
+    session.commit()
+    _written_long_ago(session)
+    moment = [0.0]
+    rules = _rules()
+    kept = KeptMonths(session_factory, margin=timedelta(0), monotonic=lambda: moment[0])
+    _same(session, FEBRUARY, rules, NOW, kept)
+    session.rollback()
+    days, whole = kept.days.loaded_days, kept.columns.read_whole
+    closed = session.scalars(select_month(2)).first()
+    session.execute(update(Case).where(Case.id == closed).values(
+        status=STATUS_CLOSED, handled_at=NOW, closed_at=NOW))
+    session.commit()
+    moment[0] = BACKSTOP_SECONDS
+    _same(session, FEBRUARY, rules, NOW, kept)
+    session.rollback()
+    assert kept.days.loaded_days == 2 * days  # every row read again
+    assert (kept.columns.read_whole, kept.columns.days_again) == (whole, 1)  # one day changed
+    assert kept.computed == {FEBRUARY: 2, JANUARY: 1}  # January found clean
+    january = session.scalars(select_month(1)).first()
+    session.execute(text("UPDATE cases SET severity = 3, updated_at = :long_ago WHERE id = :id"),
+                    {"id": january, "long_ago": written_at() - timedelta(hours=1)})
+    session.commit()
+    moment[0] = 2 * BACKSTOP_SECONDS
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert (kept.columns.read_whole, kept.columns.days_again) == (whole, 2)  # its day alone
+    assert kept.computed == {FEBRUARY: 3, JANUARY: 2}
+
+
 def test_day_rows_sum_the_coordinates_exactly(session: Session) -> None:
     """A day's checksum sums coordinates as whole micro-degrees: integers, so the sum is the
     same whatever order the database adds in (PostgreSQL's parallel aggregate added floats in
