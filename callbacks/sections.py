@@ -1,5 +1,11 @@
 """Thin glue for /sections: the URL and a minute tick → the sections snapshot → the panels;
-a click on the map, a list or the table → ``?section=<code>`` in the URL."""
+a click on the map, a list or the table → ``?section=<code>`` in the URL.
+
+A pick changes only ``section=``, so its answer is the section's view and the status: the board
+(lists, table, the map's shapes — some 200 kB the renderer would rebuild) is sent again only
+when its key, the period and language asked for, differs from the one on screen (``SEC_BOARD``,
+written with a board drawn, so a failed read is tried again), or at the tick.
+"""
 
 from __future__ import annotations
 
@@ -21,35 +27,41 @@ from settings import Settings
 from snapshot.sections import SectionBoards
 
 log = logging.getLogger(__name__)
-PANELS = 8  # outputs before the status line
+BOARD_OUTPUTS = len(view.BOARD_PANELS) + 1  # the board's panels and its key
+OUTPUTS = BOARD_OUTPUTS + 3  # + the view's hidden flag, the view, the status line
+TICK = f"{ids.SEC_TICK}.n_intervals"
+
+
+def board_key(query: dict[str, str], lang: str) -> list[str]:
+    """Return what the board depends on in the URL (a list: what the store gives back)."""
+    return [query.get("period") or "", lang]
 
 
 def register(app: Dash, boards: SectionBoards, settings: Settings) -> None:
     """Wire the page's refresh and its clicks."""
 
-    def render(search: str | None, _tick: int | None) -> tuple[Any, ...]:
+    def render(search: str | None, _tick: int | None, shown: list[str] | None) -> tuple[Any, ...]:
         query = query_of(search)
         lang = pick_language(query.get("lang"), settings.language)
         scope = wall_scope()  # read in the request: the cache is keyed by it
         code = query.get("section", "").strip()
+        key = board_key(query, lang)
+        redraw = key != shown or TICK in callback_context.triggered_prop_ids
         try:
             period, error = boards.period(query.get("period") or "")
-            board = boards.board(period, scope)
+            board = boards.board(period, scope) if redraw else None
             detail = boards.detail(code, period, scope) if code else None
         except SQLAlchemyError:
             log.exception("sections page: the database read failed")
-            return (no_update,) * PANELS + (w("unavailable", lang),)
+            return (no_update,) * (OUTPUTS - 1) + (w("unavailable", lang),)
         except RulesError as exc:
-            return (no_update,) * PANELS + (str(exc),)
+            return (no_update,) * (OUTPUTS - 1) + (str(exc),)
         status = error or (w("unknown_section", lang) if code and detail is None else "")
         body: Any = [] if detail is None else view.section_view(detail, period.start.date(),
                                                                 lang)
-        label = board["period"]["en" if lang == "en" else "zh"]
-        return (view.red_black(board, "red", lang), view.red_black(board, "black", lang),
-                view.ranking_table(board, lang), view.map_data(board),
-                view.rule_text(board, lang),
-                f"{label} · {w('updated', lang)} {board['as_of']}", detail is None, body,
-                status)
+        drawn = (no_update,) * BOARD_OUTPUTS if board is None else (
+            *view.board_panels(board, lang), key)
+        return (*drawn, detail is None, body, status)
 
     def pick(_map: Any, _rows: list[Any], _lists: list[Any], _close: int | None,
              search: str | None) -> Any:
@@ -67,12 +79,12 @@ def register(app: Dash, boards: SectionBoards, settings: Settings) -> None:
             return no_update
         return search_for(query, section=str(code)) if code else no_update
 
-    app.callback(Output(ids.SEC_RED, "children"), Output(ids.SEC_BLACK, "children"),
-                 Output(ids.SEC_TABLE, "children"), Output(ids.SEC_SHAPES, "data"),
-                 Output(ids.SEC_RULE, "children"), Output(ids.SEC_ASOF, "children"),
+    app.callback(*(Output(ident, prop) for ident, prop in view.BOARD_PANELS),
+                 Output(ids.SEC_BOARD, "data"),
                  Output(ids.SEC_DETAIL, "hidden"), Output(ids.SEC_DETAIL_BODY, "children"),
                  Output(ids.SEC_STATUS, "children"),
-                 Input(ids.SEC_URL, "search"), Input(ids.SEC_TICK, "n_intervals"))(render)
+                 Input(ids.SEC_URL, "search"), Input(ids.SEC_TICK, "n_intervals"),
+                 State(ids.SEC_BOARD, "data"))(render)
     app.callback(Output(ids.SEC_URL, "search"),
                  Input(ids.SEC_SHAPES, "clickData"),
                  Input({"type": ids.SEC_PICK, "code": ALL}, "n_clicks"),

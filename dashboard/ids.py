@@ -204,6 +204,7 @@ CARD_FLAG_MESSAGE = "card-flag-message"
 SEC = "sec-page"
 SEC_URL = "sec-url"
 SEC_TICK = "sec-tick"
+SEC_BOARD = "sec-board"  # the (period, language) of the board on screen
 SEC_RED = "sec-red"
 SEC_BLACK = "sec-black"
 SEC_TABLE = "sec-table"

@@ -1,9 +1,10 @@
 """The 路长 sections page (/sections): the 红黑榜, the ranking, a map by score, a section's view.
 
 The layout is a frame; ``callbacks.sections`` fills it from the sections snapshot
-(``snapshot.sections``) every minute. ``?period=day|week|month|<token>`` picks the period
-(日督促、周检查、月通报; default the month), ``?section=<code>`` opens a section's view — a
-click on the map, a list or the table sets it, so a view can be shared as a link.
+(``snapshot.sections``) every minute, and only the section's view on a pick.
+``?period=day|week|month|<token>`` picks the period (日督促、周检查、月通报; default the month),
+``?section=<code>`` opens a section's view — a click on the map, a list or the table sets it,
+so a view can be shared as a link.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ PATH = "/sections"
 REFRESH_MS = 60_000
 PERIOD_CHOICES = ("day", "week", "month")
 DEFAULT_PERIOD = "month"
+OUTLINE_PANE = "sec-outlines"
 
 
 def search_for(query: dict[str, str], **changes: str | None) -> str:
@@ -39,14 +41,18 @@ def _panel(title: Any, body: Any, class_name: str) -> html.Section:
 
 
 def create_map(req: PageRequest) -> dl.Map:
-    """Return the map: the district's outline under the sections, coloured by score."""
+    """Return the map: the district's outlines under the sections, coloured by score."""
     layers: list[Any] = []
     if req.settings.tile_url:
         layers.append(dl.TileLayer(url=req.settings.tile_url,
                                    attribution=req.settings.tile_attribution))
-    layers.append(dl.GeoJSON(url="/api/boundaries.geojson?area=",
-                             style={"variable": "gridwatch.map.boundaryStyle"},
-                             interactive=False, zoomToBounds=True))
+    # The outlines load on their own, often after the sections are drawn: a pane under the
+    # overlay pane (z-index 400) keeps them beneath the sections whatever the order, so a
+    # click on a section reaches it and the street fill never veils the scores.
+    layers.append(dl.Pane(dl.GeoJSON(url="/api/boundaries.geojson?area=",
+                                     style={"variable": "gridwatch.map.boundaryStyle"},
+                                     interactive=False, zoomToBounds=True),
+                          name=OUTLINE_PANE, style={"zIndex": 350}))
     layers.append(dl.GeoJSON(id=ids.SEC_SHAPES, data=None,
                              style={"variable": "gridwatch.sections.style"},
                              onEachFeature={"variable": "gridwatch.sections.tip"}))
@@ -72,6 +78,7 @@ def page(req: PageRequest) -> html.Div:
     return html.Div([
         dcc.Location(id=ids.SEC_URL, refresh=False),
         dcc.Interval(id=ids.SEC_TICK, interval=REFRESH_MS),
+        dcc.Store(id=ids.SEC_BOARD),
         create_nav(req, title=w("title", lang),
                    tools=[period_links(req), html.Span(id=ids.SEC_ASOF, className="gw-s-asof"),
                           html.A(w("other_lang", lang), href=other, className="gw-s-lang")]),

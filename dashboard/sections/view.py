@@ -111,6 +111,20 @@ def ranking_table(board: dict[str, Any], lang: str) -> html.Table | html.Div:
     return html.Table([head, html.Tbody(body)], className="gw-s-table")
 
 
+# The board's panels as (component id, property), in the order ``board_panels`` returns them.
+BOARD_PANELS = ((ids.SEC_RED, "children"), (ids.SEC_BLACK, "children"),
+                (ids.SEC_TABLE, "children"), (ids.SEC_SHAPES, "data"),
+                (ids.SEC_RULE, "children"), (ids.SEC_ASOF, "children"))
+
+
+def board_panels(board: dict[str, Any], lang: str) -> tuple[Any, ...]:
+    """Return the board's panels: 红榜, 黑榜, the ranking, the map's shapes, the rule, as-of."""
+    label = board["period"]["en" if lang == "en" else "zh"]
+    return (red_black(board, "red", lang), red_black(board, "black", lang),
+            ranking_table(board, lang), map_data(board), rule_text(board, lang),
+            f"{label} · {w('updated', lang)} {board['as_of']}")
+
+
 def _tile(label: str, value: str, key: str) -> html.Div:
     return html.Div([html.Div(value, className="gw-s-tile-value"),
                      html.Div(label, className="gw-s-tile-label")],

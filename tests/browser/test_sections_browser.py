@@ -1,6 +1,8 @@
 """/sections in a real Chromium on the small demo city: the 红黑榜 names the sections
-``queries.sections`` ranks, a click on a list, the table or the map opens that section's view,
-and screenshots at 1920×1080 and 3840×2160; every request stays on this machine.
+``queries.sections`` ranks, a click on a list, the table or the map opens that section's view
+and sends no board again (lists, table, map shapes), and screenshots at 1920×1080 and
+3840×2160, taken once the map has drawn every section and stopped moving; every request stays
+on this machine.
 
 The small demo has a few dozen cases in sections a month, so these rules rank a section from one
 case to close out (the shipped rules ask for three).
@@ -15,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Request, Response, expect
 from werkzeug.serving import make_server
 
 from app import create_app, create_context
@@ -27,6 +29,9 @@ from tests.browser.conftest import REFRESH_SECONDS, LiveApp, local_pages
 from tests.identities import as_leader
 
 pytestmark = pytest.mark.browser
+# The board's components: a pick's answers must carry none of them.
+BOARD = {"sec-red", "sec-black", "sec-table", "sec-shapes", "sec-rule", "sec-asof"}
+UPDATE = "/_dash-update-component"
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +81,56 @@ def list_names(page: Page, which: str) -> list[str]:
     return page.locator(f"#sec-{which} .gw-s-list-name").all_inner_texts()
 
 
+class Answers:
+    """The page's callback answers (``/_dash-update-component``) but the minute tick's: which
+    components they sent, once none is on the way."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.waiting: set[Request] = set()
+        self.answered: list[Response | None] = []
+        page.on("request", lambda r: self.waiting.add(r) if UPDATE in r.url else None)
+        page.on("requestfinished", self._answered)
+        page.on("requestfailed", self._answered)
+
+    def _answered(self, request: Request) -> None:
+        if UPDATE in request.url:
+            self.waiting.discard(request)
+            if "sec-tick.n_intervals" not in (request.post_data or ""):  # the minute's redraw
+                self.answered.append(request.response())
+
+    def sent(self) -> set[str]:
+        """Return the ids of the components answered since the last call, once every
+        callback asked is answered, and start again."""
+        for _ in range(400):
+            if not self.waiting:
+                break
+            self.page.wait_for_timeout(50)
+        assert not self.waiting, "a callback was never answered"
+        ids = {ident for r in self.answered if r is not None and r.status == 200
+               for ident in r.json()["response"]}
+        self.answered = []
+        return ids
+
+
+def drawn(page: Page, sections: int) -> None:
+    """Wait until the map shows every section, the district's outlines in their pane beneath
+    (a GeoJSON layer adds all its features at once), and has stopped zooming and panning to
+    them: what a screenshot needs."""
+    page.wait_for_function("""n => {
+        const map = document.querySelector(".gw-s-map");
+        return map.querySelectorAll(".leaflet-overlay-pane path").length === n
+            && map.querySelector(".leaflet-sec-outlines-pane path") !== null
+            && !map.querySelector(".leaflet-zoom-anim, .leaflet-pan-anim");
+    }""", arg=sections, timeout=20_000)
+
+
 def test_the_red_and_black_lists_show_the_computed_sections(
         sections_app: LiveApp, open_sections: Callable[..., Page], artifacts: Path) -> None:
     board = board_of(sections_app)
     assert len(board.red) >= 5 and board.black, "the demo city should rank some sections"
     page = open_sections("/sections")
+    answers = Answers(page)
     expect(page.locator("#sec-table tbody tr").first).to_be_visible(timeout=30_000)
     assert list_names(page, "red") == [f.section.name for f in board.red][:10]
     assert list_names(page, "black") == [f.section.name for f in board.black][:10]
@@ -88,7 +138,8 @@ def test_the_red_and_black_lists_show_the_computed_sections(
     expect(first).to_contain_text(board.rows[0].section.leader)
     expect(page.locator("#sec-shapes path, .gw-s-map path.leaflet-interactive").first) \
         .to_be_attached(timeout=20_000)
-    page.wait_for_timeout(800)
+    drawn(page, len(board.rows))
+    assert BOARD <= answers.sent()
     page.screenshot(path=str(artifacts / "sections-1920x1080.png"))
     assert not page.evaluate("() => document.documentElement.scrollWidth > innerWidth + 1")
 
@@ -102,25 +153,33 @@ def test_the_red_and_black_lists_show_the_computed_sections(
     expect(detail).to_contain_text(f"{best.checkin_days} / {best.period_days} 天")
     assert f"section={best.section.code}" in page.url
     assert detail.locator(".gw-s-day-on").count() == best.checkin_days
-    page.wait_for_timeout(500)
+    # The pick answered the URL and the view, and sent no part of the board again.
+    sent = answers.sent()
+    assert {"sec-url", "sec-detail-body"} <= sent
+    assert not BOARD & sent
+    drawn(page, len(board.rows))
     page.screenshot(path=str(artifacts / "sections-detail-1920x1080.png"))
     page.locator("#sec-close").click()
     expect(detail).to_be_hidden(timeout=20_000)
     assert "section=" not in page.url
 
-    # A table row and a section on the map open theirs too.
+    # A table row and a section on the map open theirs too; closing and picking redraw no
+    # board.
     row = page.locator("#sec-table tbody tr").nth(2)
     row.click()
     expect(detail.locator(".gw-s-detail-title")).to_have_text(board.rows[2].section.name,
                                                               timeout=20_000)
     page.locator("#sec-close").click()
     expect(detail).to_be_hidden(timeout=20_000)
-    shape = page.locator(".gw-s-map path.leaflet-interactive").nth(40)
+    shape = page.locator(".gw-s-map .leaflet-overlay-pane path").nth(40)  # a section
     box = shape.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(detail).to_be_visible(timeout=20_000)
     assert "section=LZ" in page.url
+    sent = answers.sent()
+    assert "sec-detail-body" in sent
+    assert not BOARD & sent
 
 
 def test_the_wall_size_screenshot(sections_app: LiveApp, open_sections: Callable[..., Page],
@@ -129,7 +188,7 @@ def test_the_wall_size_screenshot(sections_app: LiveApp, open_sections: Callable
     expect(page.locator("#sec-red .gw-s-list-row").first).to_be_visible(timeout=30_000)
     expect(page.locator(".gw-s-map path.leaflet-interactive").first).to_be_attached(
         timeout=20_000)
-    page.wait_for_timeout(800)
+    drawn(page, len(board_of(sections_app).rows))
     page.screenshot(path=str(artifacts / "sections-3840x2160.png"))
     assert not page.evaluate("() => document.documentElement.scrollWidth > innerWidth + 1")
 
