@@ -3,6 +3,7 @@ whose content spills out of a box that hides it.
 
 - ``/screen`` at 1920×1080: every visible piece of text (HTML and the charts' SVG) renders at
   20 CSS px or more.
+- the pages' top bar on a 390×844 phone: every link on one line, inside the screen;
 - ``/screen``, ``/grids`` and ``/rankings`` at 1920×1080 and 3840×2160, and ``/grids`` on a
   390×844 phone: no element that hides its overflow (``overflow: hidden`` or ``clip`` on an
   axis) holds content wider or taller than itself — that content would be cut off unseen.
@@ -118,6 +119,28 @@ def test_present_scales_pages_and_keeps_its_indicator_off_them(
         "el => parseFloat(getComputedStyle(el).fontSize)"))
     assert hud_px >= MIN_PX * scale - 0.5
     page.screenshot(path=str(artifacts / f"present-{width}x{height}.png"))
+
+
+# Every link of the top bar and every period switch: one line each, inside the screen.
+ONE_LINE_JS = """() => Array.from(document.querySelectorAll('.gw-nav-link, .gw-s-period'))
+  .filter(el => el.getClientRects().length > 0)
+  .map(el => { const r = el.getBoundingClientRect();
+               const px = parseFloat(getComputedStyle(el).fontSize);
+               return [el.textContent.trim(), r.height / px, r.left, r.right]; })"""
+
+
+def test_a_phone_gets_the_top_bar_in_rows_of_whole_links(open_page: Callable[..., Page],
+                                                           artifacts: Path) -> None:
+    """At 390 px the bar wraps into rows: a link squeezed into its share of one row broke its
+    name into one character a line (数/据/质/量)."""
+    page = open_page("/sections", 390, 844)
+    expect(page.locator(".gw-s-period").first).to_be_visible(timeout=20_000)
+    links = page.evaluate(ONE_LINE_JS)
+    assert len(links) >= 9, links  # the pages of the bar and the three periods
+    for name, lines, left, right in links:
+        assert lines < 2.0, f"{name} wraps: {lines:.1f} font sizes tall"
+        assert left >= 0 and right <= 390 + 0.5, f"{name} is off the screen: {left}–{right}"
+    page.screenshot(path=str(artifacts / "top-bar-390x844.png"))
 
 
 @pytest.fixture(scope="module")
