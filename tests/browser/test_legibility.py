@@ -4,9 +4,10 @@ whose content spills out of a box that hides it.
 - ``/screen`` at 1920×1080: every visible piece of text (HTML and the charts' SVG) renders at
   20 CSS px or more.
 - the pages' top bar on a 390×844 phone: every link on one line, inside the screen;
-- ``/screen``, ``/grids`` and ``/rankings`` at 1920×1080 and 3840×2160, and ``/grids`` on a
-  390×844 phone: no element that hides its overflow (``overflow: hidden`` or ``clip`` on an
-  axis) holds content wider or taller than itself — that content would be cut off unseen.
+- ``/screen``, ``/grids`` and ``/rankings`` at 1920×1080 and 3840×2160, and ``/grids`` and
+  ``/rankings`` on a 390×844 phone: no element that hides its overflow (``overflow: hidden``
+  or ``clip`` on an axis) holds content wider or taller than itself — that content would be
+  cut off unseen.
   Boxes built to scroll or to cut on purpose are left out (the list is ``SKIP``): map and chart
   internals, AG Grid's virtual viewports, the ticker's moving track, and the shared prefix of a
   grid's name (its own number stays whole; see ``dashboard.names``).
@@ -71,7 +72,7 @@ OVERFLOW_JS = """(skip) => {
 PAGES = [
     ("/screen", 1920, 1080), ("/screen", 3840, 2160),
     ("/grids", 1920, 1080), ("/grids", 3840, 2160), ("/grids", 390, 844),
-    ("/rankings", 1920, 1080), ("/rankings", 3840, 2160),
+    ("/rankings", 1920, 1080), ("/rankings", 3840, 2160), ("/rankings", 390, 844),
 ]
 
 
