@@ -60,7 +60,9 @@ def engine_options(backend: str, *, connect_timeout: int, statement_timeout: int
     """Return ``create_engine`` keywords that bound every wait on the database.
 
     PostgreSQL (libpq's parameters): ``connect_timeout``; ``statement_timeout`` set for the
-    session through ``options``, so the server cancels a statement running longer; TCP
+    session through ``options``, so the server cancels a statement running longer, and
+    ``DateStyle`` ISO whatever the server's or the database's default (the case columns read
+    times as text: ``queries.assessment_data``); TCP
     keepalives and ``tcp_user_timeout`` so a vanished host breaks the socket instead of a
     read blocking for ever. SQLite has no server: what can hang there is a lock held by another
     writer, which ``timeout=`` bounds (the same statement budget).
@@ -71,7 +73,7 @@ def engine_options(backend: str, *, connect_timeout: int, statement_timeout: int
     if backend == "postgresql":
         connect_args = {
             "connect_timeout": connect_timeout,
-            "options": f"-c statement_timeout={statement_timeout * 1000}",
+            "options": f"-c statement_timeout={statement_timeout * 1000} -c datestyle=ISO",
             "keepalives": 1, "keepalives_idle": connect_timeout,
             "keepalives_interval": connect_timeout, "keepalives_count": 3,
             "tcp_user_timeout": statement_timeout * 1000,

@@ -191,12 +191,18 @@ class DayRows:
     """The checksum rows of the days one assessment looks at, each day read once.
 
     With a ``cache`` (the KeptMonths' of a long-running process) a day read by an earlier
-    assessment and not written since is not read again.
+    assessment and not written since is not read again. The assessment's digests are made of
+    its own copy of each row, taken when ``ensure`` first met the day (before the cases of
+    that day were loaded): another request's look may mark the day for reading again while
+    this assessment still tallies from the cases it loaded, and a row read then would be
+    fresher than those cases (found by review: a month kept under a digest its tally did not
+    see, stale until its day changed again).
     """
 
     def __init__(self, session: Session, cache: DayCache | None = None) -> None:
         self.session = session
         self.cache = DayCache() if cache is None else cache
+        self._own: dict[str, DayRow | None] = {}  # every day met, as first met
         if cache is not None:
             with cache.lock:
                 cache.begin(session)
@@ -204,20 +210,24 @@ class DayRows:
     def ensure(self, start: datetime, end: datetime) -> None:
         """Read the rows of the days of [start, end) not read yet (call before loading those
         cases)."""
-        cache = self.cache
+        cache, own = self.cache, self._own
         with cache.lock:
-            missing = [d for d in _days(start, end) if f"{d:%Y-%m-%d}" not in cache.known]
+            new = [d for d in _days(start, end) if f"{d:%Y-%m-%d}" not in own]
+            missing = [d for d in new if f"{d:%Y-%m-%d}" not in cache.known]
             for low, high in day_runs(missing):
                 rows = self._load(low, high)
                 for d in _days(low, high):
                     key = f"{d:%Y-%m-%d}"
                     cache.took(key, rows.get(key))
+            for d in new:
+                key = f"{d:%Y-%m-%d}"
+                own[key] = cache.rows.get(key)
 
     def digest(self, start: datetime, end: datetime) -> str:
-        """Return the digest of the days in [start, end) (read by ``ensure`` first)."""
+        """Return the digest of the days in [start, end) (met by ``ensure`` first)."""
         first, last = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
-        with self.cache.lock:  # every day of the range is known: ``ensure`` read it
-            days = sorted((d, row) for d, row in self.cache.rows.items() if first <= d < last)
+        days = sorted((d, row) for d, row in self._own.items()
+                      if first <= d < last and row is not None)
         return hashlib.sha256(repr(days).encode()).hexdigest()
 
     def _load(self, start: datetime, end: datetime) -> dict[str, DayRow]:
@@ -311,7 +321,7 @@ class KeptMonths:
         self.writes = writes
         self.computed: Counter[str] = Counter()
         self.days = DayCache(margin=margin, monotonic=monotonic)
-        self.columns = KeptColumns(margin=margin)
+        self.columns = KeptColumns(margin=margin, monotonic=monotonic)
         self.repeats = KeptRepeats()
 
     def get(self, session: Session, month: str, rules_sha256: str) -> Entry | None:

@@ -50,14 +50,15 @@ def test_postgresql_gets_the_connect_and_statement_timeouts() -> None:
     args = driver_arguments(PG_URL, GRIDWATCH_DB_CONNECT_TIMEOUT="7",
                             GRIDWATCH_STATEMENT_TIMEOUT="12")
     assert args["connect_timeout"] == 7
-    assert args["options"] == "-c statement_timeout=12000"  # milliseconds, per session
+    # milliseconds, per session; ISO dates whatever the server's default (read as text)
+    assert args["options"] == "-c statement_timeout=12000 -c datestyle=ISO"
     assert args["tcp_user_timeout"] == 12000 and args["keepalives"] == 1
 
 
 def test_postgresql_defaults_are_5_and_30_seconds() -> None:
     args = driver_arguments(PG_URL)
     assert args["connect_timeout"] == 5
-    assert args["options"] == "-c statement_timeout=30000"
+    assert args["options"] == "-c statement_timeout=30000 -c datestyle=ISO"
 
 
 def test_sqlite_gets_the_statement_budget_as_its_busy_timeout(tmp_path: Path) -> None:

@@ -25,8 +25,9 @@ from ingest.importer.pipeline import CaseImporter
 from ingest.importer.readers import open_source
 from ingest.simulator import Simulator
 from queries.assessment import assess_month, dirty_months, publish_month
-from queries.assessment_data import KeptColumns
+from queries.assessment_data import KeptColumns, load_case_columns, micros
 from queries.deck import gather
+from queries.engine import make_engine, make_session_factory
 from queries.kept_months import BACKSTOP_SECONDS, DayCache, DayRows, KeptMonths
 from queries.models import (
     STATUS_CANCELLED,
@@ -551,6 +552,111 @@ def test_a_backstop_reads_again_only_the_cases_of_the_days_it_finds_changed(
     _same(session, FEBRUARY, rules, NOW, kept)
     assert (kept.columns.read_whole, kept.columns.days_again) == (whole, 2)  # its day alone
     assert kept.computed == {FEBRUARY: 3, JANUARY: 2}
+
+
+def test_another_requests_look_between_a_load_and_a_digest_keeps_nothing_stale(
+    session: Session, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One assessment tallies January from the cases it loaded for February; meanwhile an app
+    write lands on January and another request's refresh begins (marking that day for reading
+    again). January's digest is made of the rows this assessment met before its load, so it
+    is kept as its tally saw it, and found dirty by the next refresh (found by review)."""
+    build_city(session)
+    session.commit()
+    _written_long_ago(session)
+    january = session.scalars(select_month(1)).first()
+    session.rollback()
+    rules = _rules()
+    kept = KeptMonths(session_factory, margin=timedelta(0))
+    original = KeptMonths.put
+
+    def put(self: KeptMonths, month: str, *args: object) -> None:
+        original(self, month, *args)  # type: ignore[arg-type]
+        if month == FEBRUARY:  # meanwhile: an app write, and another request's refresh begins
+            with session_factory() as writer:
+                writer.execute(update(Case).where(Case.id == january).values(
+                    rework_count=func.coalesce(Case.rework_count, 0) + 5))
+                writer.commit()
+            with session_factory() as other:
+                DayRows(other, self.days)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(KeptMonths, "put", put)
+        assess_month(session, FEBRUARY, rules, now=NOW, kept=kept)
+    session.rollback()
+    assert kept.computed == {FEBRUARY: 1, JANUARY: 1}
+    _same(session, JANUARY, rules, NOW, kept)
+    assert kept.computed[JANUARY] == 2  # dirty: computed again with the write
+
+
+def test_an_undone_hand_write_the_columns_alone_saw_is_gone_after_their_backstop(
+    session: Session, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection cancels a case by hand between an assessment's day rows and its
+    columns (so the columns hold it, the rows not), then the cancellation is undone by hand:
+    every row reads as kept again and no day version moves. Within the columns' own backstop
+    they are read whole again, so a month made dirty by an app write is tallied right (found
+    by review: without it the columns kept the undone state for the life of the process)."""
+    build_city(session)
+    session.commit()
+    _written_long_ago(session)
+    february = list(session.scalars(select_month(2)))
+    victim = session.get(Case, february[0])
+    assert victim is not None and victim.registered_at is not None
+    status, day = victim.status, victim.registered_at.date()
+    other = next(c for c in february[1:]
+                 if (session.get(Case, c).registered_at or NOW).date() != day)
+    session.rollback()
+    moment = [0.0]
+    rules = _rules()
+    kept = KeptMonths(session_factory, margin=timedelta(0), monotonic=lambda: moment[0])
+    original = KeptColumns.load
+
+    def load(self: KeptColumns, *args: object) -> object:
+        if self.read_whole == 0:  # another connection commits between the rows and the columns
+            with session_factory() as writer:
+                writer.execute(text("UPDATE cases SET status = :s WHERE id = :id"),
+                               {"s": STATUS_CANCELLED, "id": victim.id})
+                writer.commit()
+        return original(self, *args)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(KeptColumns, "load", load)
+        assess_month(session, FEBRUARY, rules, now=NOW, kept=kept)
+    session.rollback()
+    session.execute(text("UPDATE cases SET status = :s WHERE id = :id"),
+                    {"s": status, "id": victim.id})
+    session.commit()
+    whole = kept.columns.read_whole
+    moment[0] = KeptColumns.BACKSTOP_SECONDS
+    session.execute(update(Case).where(Case.id == other).values(
+        rework_count=func.coalesce(Case.rework_count, 0) + 1))
+    session.commit()
+    _same(session, FEBRUARY, rules, NOW, kept)
+    assert kept.columns.read_whole > whole
+
+
+def test_the_case_columns_read_iso_times_whatever_the_database_datestyle(
+        session: Session, database_url: str) -> None:
+    """The columns fetch their times as text, which follows DateStyle: under a database set to
+    the SQL style a cast gave ``05/01/2026 10:00:00``, which numpy cannot read (found by
+    review). The engine asks for ISO on every connection."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("DateStyle is PostgreSQL's")
+    build_city(session)
+    session.commit()
+    database = session.scalar(text("SELECT current_database()"))
+    session.execute(text(f"ALTER DATABASE \"{database}\" SET datestyle = 'SQL, DMY'"))
+    session.commit()
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as fresh:
+            assert str(fresh.scalar(text("SHOW datestyle"))).startswith("ISO")
+            columns = load_case_columns(fresh, datetime(2026, 1, 1), datetime(2026, 3, 1))
+            first = fresh.scalar(select(Case.registered_at).where(Case.id == int(columns.ids[0])))
+    finally:
+        engine.dispose()
+    assert first is not None and columns.registered[0] == micros(first)
 
 
 def test_day_rows_sum_the_coordinates_exactly(session: Session) -> None:
