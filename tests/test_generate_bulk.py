@@ -7,6 +7,7 @@ same rows; afterwards every index of the model exists; a failed run leaves nothi
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,38 @@ def test_a_failed_load_leaves_the_database_empty_with_its_indexes(
         assert conn.scalar(select(func.count()).select_from(Case.__table__)) == 100
         assert conn.scalar(select(func.count()).select_from(CaseEvent.__table__)) > 100
         assert conn.scalar(select(func.count()).select_from(Area.__table__)) > 0
+
+
+@pytest.mark.parametrize("other_open", [False, True])
+def test_the_load_puts_wal_and_the_connection_settings_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, other_open: bool
+) -> None:
+    """The load runs with a rollback journal, foreign keys and flushes off; afterwards the file
+    is in WAL and the connection has the app's settings again. With another connection open
+    the journal cannot be switched: the load stays in WAL, without waiting for the lock."""
+    path = tmp_path / "load.sqlite3"
+    engine = fresh_sqlite(path)
+    during: list[tuple[Any, ...]] = []
+    write_volunteers = democity._write_volunteers
+
+    def watched(conn: Any, *args: Any) -> Any:
+        during.append(tuple(conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                            for name in ("journal_mode", "foreign_keys", "synchronous")))
+        return write_volunteers(conn, *args)
+
+    monkeypatch.setattr(democity, "_write_volunteers", watched)
+    other = sqlite3.connect(path)
+    other.execute("SELECT count(*) FROM areas").fetchall()
+    if not other_open:
+        other.close()
+    try:
+        generate(engine, cases=300, seed=SEED, now=NOW)
+    finally:
+        other.close()
+    assert during == [("wal" if other_open else "delete", 0, 0)]
+    assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]  # the one just used
+    with engine.connect() as conn:
+        settings = [conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                    for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")]
+        assert settings == ["wal", 1, 1, 30_000]
+        assert conn.scalar(select(func.count()).select_from(Case.__table__)) == 300
