@@ -3,8 +3,9 @@ a click on the map, a list or the table → ``?section=<code>`` in the URL.
 
 A pick changes only ``section=``, so its answer is the section's view and the status: the board
 (lists, table, the map's shapes — some 200 kB the renderer would rebuild) is sent again only
-when its key, the period and language asked for, differs from the one on screen (``SEC_BOARD``,
-written with a board drawn, so a failed read is tried again), or at the tick.
+when its key — the period and language asked for, and the board's version — differs from the
+one on screen (``SEC_BOARD``, written with a board drawn, so a failed read is tried again). The
+minute tick reads the board again: unchanged, only its as-of line is sent.
 """
 
 from __future__ import annotations
@@ -37,6 +38,18 @@ def board_key(query: dict[str, str], lang: str) -> list[str]:
     return [query.get("period") or "", lang]
 
 
+def drawn_panels(board: dict[str, Any] | None, key: list[str], shown: list[str] | None,
+                 lang: str) -> tuple[Any, ...]:
+    """Return the board's outputs: nothing without a board read, the as-of line alone for the
+    version on screen, else every panel and the new key."""
+    if board is None:
+        return (no_update,) * BOARD_OUTPUTS
+    full = [*key, board["version"]]
+    if full == shown:
+        return (no_update,) * (BOARD_OUTPUTS - 2) + (view.as_of_text(board, lang), no_update)
+    return (*view.board_panels(board, lang), full)
+
+
 def register(app: Dash, boards: SectionBoards, settings: Settings) -> None:
     """Wire the page's refresh and its clicks."""
 
@@ -46,7 +59,7 @@ def register(app: Dash, boards: SectionBoards, settings: Settings) -> None:
         scope = wall_scope()  # read in the request: the cache is keyed by it
         code = query.get("section", "").strip()
         key = board_key(query, lang)
-        redraw = key != shown or TICK in callback_context.triggered_prop_ids
+        redraw = key != (shown or [])[:2] or TICK in callback_context.triggered_prop_ids
         try:
             period, error = boards.period(query.get("period") or "")
             board = boards.board(period, scope) if redraw else None
@@ -59,9 +72,7 @@ def register(app: Dash, boards: SectionBoards, settings: Settings) -> None:
         status = error or (w("unknown_section", lang) if code and detail is None else "")
         body: Any = [] if detail is None else view.section_view(detail, period.start.date(),
                                                                 lang)
-        drawn = (no_update,) * BOARD_OUTPUTS if board is None else (
-            *view.board_panels(board, lang), key)
-        return (*drawn, detail is None, body, status)
+        return (*drawn_panels(board, key, shown, lang), detail is None, body, status)
 
     def pick(_map: Any, _rows: list[Any], _lists: list[Any], _close: int | None,
              search: str | None) -> Any:

@@ -9,11 +9,13 @@ is read every time (an edited file takes effect at the next refresh).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,14 +62,17 @@ def board_payload(board: SectionBoard, outlines: dict[str, Any]) -> dict[str, An
                  "properties": {"code": r["code"], "name": r["name"], "leader": r["leader"],
                                 "score": r["score"], "rank": r["rank"]}}
                 for r in rows if r["code"] in outlines]
-    return {"period": period_info(board.period), "as_of": board.now.isoformat(" ", "minutes"),
-            "rows": rows, "red": [f.section.code for f in board.red],
-            "black": [f.section.code for f in board.black],
-            "rules": {"red": board.rules.red, "black": board.rules.black,
-                      "min_due": board.rules.min_due,
-                      "checkin_minutes": board.rules.checkin_minutes,
-                      "weights": dict(board.rules.weights)},
-            "map": {"type": "FeatureCollection", "features": features}}
+    payload = {"period": period_info(board.period),
+               "rows": rows, "red": [f.section.code for f in board.red],
+               "black": [f.section.code for f in board.black],
+               "rules": {"red": board.rules.red, "black": board.rules.black,
+                         "min_due": board.rules.min_due,
+                         "checkin_minutes": board.rules.checkin_minutes,
+                         "weights": dict(board.rules.weights)},
+               "map": {"type": "FeatureCollection", "features": features}}
+    # What the board shows but its time: a page holding this version needs only the new time.
+    version = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+    return {**payload, "as_of": board.now.isoformat(" ", "minutes"), "version": version}
 
 
 def detail_payload(detail: SectionDetail) -> dict[str, Any]:

@@ -119,10 +119,15 @@ BOARD_PANELS = ((ids.SEC_RED, "children"), (ids.SEC_BLACK, "children"),
 
 def board_panels(board: dict[str, Any], lang: str) -> tuple[Any, ...]:
     """Return the board's panels: 红榜, 黑榜, the ranking, the map's shapes, the rule, as-of."""
-    label = board["period"]["en" if lang == "en" else "zh"]
     return (red_black(board, "red", lang), red_black(board, "black", lang),
             ranking_table(board, lang), map_data(board), rule_text(board, lang),
-            f"{label} · {w('updated', lang)} {board['as_of']}")
+            as_of_text(board, lang))
+
+
+def as_of_text(board: dict[str, Any], lang: str) -> str:
+    """Return the as-of line: the period and the time the board was computed."""
+    label = board["period"]["en" if lang == "en" else "zh"]
+    return f"{label} · {w('updated', lang)} {board['as_of']}"
 
 
 def _tile(label: str, value: str, key: str) -> html.Div:
