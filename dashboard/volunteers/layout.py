@@ -31,15 +31,21 @@ def _graph(graph_id: str) -> dcc.Graph:
                      responsive=True, className="gw-v-graph")
 
 
+OUTLINE_PANE = "vol-outlines"
+
+
 def create_map(req: PageRequest) -> dl.Map:
     """Return today's activity map (outlines of the district under the points)."""
     layers: list[Any] = []
     if req.settings.tile_url:
         layers.append(dl.TileLayer(url=req.settings.tile_url,
                                    attribution=req.settings.tile_attribution))
-    layers.append(dl.GeoJSON(url=f"/api/boundaries.geojson?area={req.query.get('area', '')}",
-                             style={"variable": "gridwatch.map.boundaryStyle"},
-                             interactive=False, zoomToBounds=True))
+    # In a pane under the overlay pane (as on /sections): the outlines load on their own and,
+    # drawn after the points, would lie over them and take their hover.
+    layers.append(dl.Pane(dl.GeoJSON(
+        url=f"/api/boundaries.geojson?area={req.query.get('area', '')}",
+        style={"variable": "gridwatch.map.boundaryStyle"}, interactive=False, zoomToBounds=True,
+    ), name=OUTLINE_PANE, style={"zIndex": 350}))
     layers.append(dl.GeoJSON(id=ids.VOL_POINTS, data=None,
                              pointToLayer={"variable": "gridwatch.volunteers.point"},
                              onEachFeature={"variable": "gridwatch.volunteers.tip"}))

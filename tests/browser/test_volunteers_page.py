@@ -53,3 +53,25 @@ def test_the_grid_page_shows_the_areas_volunteer_work(live_app: LiveApp,
         work = work_by_area(session, codes=[code], start=month.start,
                             now=min(month.end - timedelta(microseconds=1), now))[code]
     assert f"{hours_text(work.hours)} 小时" in line.inner_text()
+
+
+def test_the_outlines_lie_under_the_points(open_page: Callable[..., Page]) -> None:
+    """The district's outlines are drawn in a pane under the points' (they load on their own
+    and, drawn after the points, lay over them and took their hover: found on /sections)."""
+    page = open_page("/volunteers")
+    page.wait_for_selector(".leaflet-vol-outlines-pane path", state="attached", timeout=20000)
+    page.wait_for_timeout(500)
+    found = page.evaluate("""() => {
+      const map = document.querySelector('.gw-v-map');
+      const z = sel => Number(getComputedStyle(map.querySelector(sel)).zIndex);
+      const points = Array.from(map.querySelectorAll('.leaflet-overlay-pane path'));
+      const missed = points.filter(p => { const r = p.getBoundingClientRect();
+        return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) !== p; });
+      return {outlines: z('.leaflet-vol-outlines-pane'), overlay: z('.leaflet-overlay-pane'),
+              points: points.length, missed: missed.length};
+    }""")
+    assert found["outlines"] < found["overlay"], found
+    # Every point drawn today takes its own hover (a city with no activity yet today has none
+    # to try: the z-order above is what keeps it so).
+    assert found["missed"] == 0, found
+
