@@ -10,7 +10,9 @@ Prints, for one city (a SQLite file generated into ``--workdir`` once, or the da
   later on a simulated clock, so the caches that last a minute (the month so far, the ranking)
   expire as in service and the past days (five minutes) mostly do not; floor: ``tick_floor``;
 - **tick after K changed cases** (``--changes``, default 100): K open cases change (half are
-  closed, half move on to 处置中) in one commit, then the next tick; each tick's snapshot is
+  closed, half move on to 处置中) in one commit, then the next tick — the oldest open cases
+  (the backlog, each dirtying an old month: the worst case), or with ``--newest`` the latest
+  (most of a city's writes: this month's and last month's); each tick's snapshot is
   checked against the floor, so the figures are right as well as fast.
 
 Each figure is the median of ``--repeat`` runs, printed with the floor measured in the same run
@@ -63,11 +65,16 @@ def database(args: argparse.Namespace) -> tuple[Engine, Settings]:
     return engine, Settings(data_dir=args.workdir, database_url=url)
 
 
-def change_cases(engine: Engine, count: int, now: datetime) -> int:
-    """Change ``count`` open cases in one commit: the oldest half closed, the rest 处置中."""
+def change_cases(engine: Engine, count: int, now: datetime, *, newest: bool = False) -> int:
+    """Change ``count`` open cases in one commit: the oldest half closed, the rest 处置中.
+
+    The oldest open cases by default (the backlog: each dirties an old month, the worst
+    case), or with ``newest`` the latest (most of a city's writes: this month's and last's).
+    """
     with engine.begin() as conn:
-        ids = list(conn.scalars(select(Case.id).where(Case.status.in_(OPEN_STATUSES))
-                                .order_by(Case.id).limit(count)))
+        order = Case.id.desc() if newest else Case.id
+        ids = sorted(conn.scalars(select(Case.id).where(Case.status.in_(OPEN_STATUSES))
+                                  .order_by(order).limit(count)))
         half = len(ids) // 2
         conn.execute(update(Case).where(Case.id.in_(ids[:half])).values(
             status=STATUS_CLOSED, handled_at=func.coalesce(Case.handled_at, now),
@@ -112,7 +119,7 @@ def tick_floor(engine: Engine, now: datetime) -> None:
 
 
 def measure(engine: Engine, settings: Settings, repeat: int, changes: int,
-            interval: int) -> dict[str, Any]:
+            interval: int, *, newest: bool = False) -> dict[str, Any]:
     """Return every figure of the run (seconds, and the cases changed per tick)."""
     start = datetime.now().replace(microsecond=0)
     sessions = make_session_factory(engine)
@@ -137,7 +144,8 @@ def measure(engine: Engine, settings: Settings, repeat: int, changes: int,
             key = "tick"
             if i > repeat:  # the second half: K cases changed since the last tick
                 key = "tick after changes"
-                changed.append(change_cases(engine, changes, now - timedelta(seconds=1)))
+                changed.append(change_cases(engine, changes, now - timedelta(seconds=1),
+                                            newest=newest))
             seconds, snapshot = timed(partial(builder, DISTRICT, now))
             ticks[key].append(seconds)
             check_floor(snapshot, cold_floor(engine, now))
@@ -176,14 +184,18 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--interval", type=int, default=60, help="seconds between ticks")
+    parser.add_argument("--newest", action="store_true",
+                        help="change the newest open cases, not the oldest (the backlog)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/gridwatch-bench"))
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     engine, settings = database(args)
     try:
-        report(f"{engine.dialect.name}, {args.cases:,} cases",
-               measure(engine, settings, args.repeat, args.changes, args.interval))
+        which = "newest" if args.newest else "oldest"
+        report(f"{engine.dialect.name}, {args.cases:,} cases, the {which} open cases changed",
+               measure(engine, settings, args.repeat, args.changes, args.interval,
+                       newest=args.newest))
     finally:
         engine.dispose()
 
