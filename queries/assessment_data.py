@@ -66,9 +66,9 @@ class CaseColumns:
         """Return the cases at ``index``."""
         return CaseColumns(**{name: getattr(self, name)[index] for name in self.__annotations__})
 
-    def extend(self, later: CaseColumns) -> CaseColumns:
-        """Return these cases followed by ``later`` ones."""
-        return CaseColumns(**{name: np.concatenate([getattr(self, name), getattr(later, name)])
+    def extend(self, *later: CaseColumns) -> CaseColumns:
+        """Return these cases followed by the ``later`` ones."""
+        return CaseColumns(**{name: np.concatenate([getattr(c, name) for c in (self, *later)])
                               for name in self.__annotations__})
 
 
@@ -169,12 +169,11 @@ class KeptColumns:
     assessment's row read and its column read (the columns then hold it, which is allowed) and
     later undone by hand reads as the kept row again, so no version moves; the ranges are read
     whole again every ``BACKSTOP_SECONDS`` (an hour) for it (found by review). The look and
-    those reads come after
-    the caller read the day rows (``DayRows.ensure``), and every range is dropped when the day
-    cache dropped its rows (a new ``epoch``), so a kept month is never stored under a digest
-    fresher than the columns it was tallied from, under READ COMMITTED too. At most ``RANGES``
-    ranges are kept (the least recently used go); a case costs about 90 bytes, some 40 MB a
-    range for a 1M-case year.
+    those reads come after the caller read the day rows (``DayRows.ensure``), and every range
+    is dropped when the day cache dropped its rows (a new ``epoch``), so a kept month is never
+    stored under a digest fresher than the columns it was tallied from, under READ COMMITTED
+    too. At most ``RANGES`` ranges are kept (the least recently used go); a case costs about
+    90 bytes, some 40 MB a range for a 1M-case year.
     """
 
     RANGES = 4
@@ -230,7 +229,7 @@ class KeptColumns:
         batches = [_read_columns(session, Case.id.in_(changed[i:i + IDS_PER_STATEMENT]))
                    for i in range(0, len(changed), IDS_PER_STATEMENT)]
         self.read_again += len(changed)
-        self._replace(_joined(batches), np.array(changed, dtype=np.int64), None)
+        self._replace(batches[0].extend(*batches[1:]), np.array(changed, dtype=np.int64), None)
 
     def _read_days_again(self, session: Session, days: list[str]) -> None:
         one = timedelta(days=1)
@@ -254,13 +253,6 @@ class KeptColumns:
                                    & (fresh.registered < micros(end)))
             patched = columns.take(np.flatnonzero(stay)).extend(fresh.take(joins))
             self._ranges[(start, end)] = patched.take(np.argsort(patched.ids, kind="stable"))
-
-
-def _joined(parts: list[CaseColumns]) -> CaseColumns:
-    rows = parts[0]
-    for more in parts[1:]:
-        rows = rows.extend(more)
-    return rows
 
 
 Occurrences = Callable[..., np.ndarray]

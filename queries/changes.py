@@ -4,7 +4,8 @@ Every in-process cache of the case table (the day checksums of kept months, the 
 columns of the assessment, the settled parts of running periods) keeps itself right the same
 way, so they share this one look: the ids of the cases whose ``updated_at`` (UTC, stamped on
 every insert and every UPDATE SQLAlchemy sends and by the bulk writers, indexed) is at or after
-the last look less ``MARGIN``. A reader that gets ``None`` forgets everything it keeps:
+the last look less ``MARGIN``. A reader that gets ``None`` reads again everything it keeps
+(the day checksums compare each row with the kept one; the others drop theirs):
 
 - at its first look;
 - every ``BACKSTOP_SECONDS``, so rows written by a tool that keeps no updated-at (SQL by hand,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app, create_context
 from dashboard import bundles, pages
+from dashboard.outlines import boundaries_url
 from dashboard.screen import layout as screen
 from settings import Settings
 from snapshot.store import DISTRICT
@@ -130,11 +131,11 @@ def test_the_wall_preloads_the_geojson_its_map_fetches(database_url: str, sessio
         snapshot = ctx.store.get(code)
         assert snapshot is not None
         cases, density = screen.map_urls(code, snapshot.map_version)
-        assert fetched(path) == [cases, screen.boundaries_url(code), density]
+        assert fetched(path) == [cases, boundaries_url(code), density]
         wall = screen.create_map(ctx.settings, [[0, 0], [1, 1]], code, snapshot.map_version)
         layer_urls = {layer.url for layer in wall.children
                       if isinstance(layer, dl.GeoJSON) and layer.url is not None}  # not places
-        assert layer_urls == {cases, screen.boundaries_url(code), density}
+        assert layer_urls == {cases, boundaries_url(code), density}
         assert client.get(fetched(path)[0]).status_code == 200
     assert fetched("/screen?as_of=not-a-moment") == []
     assert fetched("/volunteers") == []

@@ -17,6 +17,7 @@ from dash import dcc, html
 
 from dashboard import ids, shell
 from dashboard.i18n import t, term
+from dashboard.outlines import OUTLINE_STYLE, boundaries_url
 from dashboard.places.layer import STATE_POLL_MS, create_places_layer, create_places_toggle
 from dashboard.routing import PageRequest, Retry
 from dashboard.screen.figures import trend_figure
@@ -109,11 +110,6 @@ def map_urls(area_code: str, map_version: str) -> tuple[str, str]:
     return f"/api/open-cases.geojson?{query}", f"/api/open-density.geojson?{query}"
 
 
-def boundaries_url(area_code: str) -> str:
-    """Return the area's outlines' URL (cached by the browser for ten minutes)."""
-    return f"/api/boundaries.geojson?area={area_code}"
-
-
 def create_map_labels(labels: list[dict[str, Any]]) -> dl.LayerGroup:
     """Return the names written on the map (street names on the district's wall).
 
@@ -137,7 +133,7 @@ def create_map(settings: Settings, bounds: list[list[float]], area_code: str,
         layers.append(dl.TileLayer(url=settings.tile_url, attribution=settings.tile_attribution))
     layers.append(dl.GeoJSON(
         id=ids.MAP_BOUNDARIES, url=boundaries_url(area_code),
-        style={"variable": "gridwatch.map.boundaryStyle"}, interactive=False,
+        style=OUTLINE_STYLE, interactive=False,
     ))
     layers.append(create_map_labels(labels or []))
     layers.append(dl.GeoJSON(

@@ -17,6 +17,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.nav import create_nav
+from dashboard.outlines import outlines_under
 from dashboard.routing import PageRequest
 from dashboard.sections.text import w
 from dashboard.sections.view import legend
@@ -46,13 +47,7 @@ def create_map(req: PageRequest) -> dl.Map:
     if req.settings.tile_url:
         layers.append(dl.TileLayer(url=req.settings.tile_url,
                                    attribution=req.settings.tile_attribution))
-    # The outlines load on their own, often after the sections are drawn: a pane under the
-    # overlay pane (z-index 400) keeps them beneath the sections whatever the order, so a
-    # click on a section reaches it and the street fill never veils the scores.
-    layers.append(dl.Pane(dl.GeoJSON(url="/api/boundaries.geojson?area=",
-                                     style={"variable": "gridwatch.map.boundaryStyle"},
-                                     interactive=False, zoomToBounds=True),
-                          name=OUTLINE_PANE, style={"zIndex": 350}))
+    layers.append(outlines_under("", OUTLINE_PANE))  # a click on a section reaches it
     layers.append(dl.GeoJSON(id=ids.SEC_SHAPES, data=None,
                              style={"variable": "gridwatch.sections.style"},
                              onEachFeature={"variable": "gridwatch.sections.tip"}))

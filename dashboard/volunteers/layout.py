@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.nav import create_nav
+from dashboard.outlines import outlines_under
 from dashboard.routing import PageRequest
 from dashboard.volunteers.text import w
 
@@ -40,12 +41,7 @@ def create_map(req: PageRequest) -> dl.Map:
     if req.settings.tile_url:
         layers.append(dl.TileLayer(url=req.settings.tile_url,
                                    attribution=req.settings.tile_attribution))
-    # In a pane under the overlay pane (as on /sections): the outlines load on their own and,
-    # drawn after the points, would lie over them and take their hover.
-    layers.append(dl.Pane(dl.GeoJSON(
-        url=f"/api/boundaries.geojson?area={req.query.get('area', '')}",
-        style={"variable": "gridwatch.map.boundaryStyle"}, interactive=False, zoomToBounds=True,
-    ), name=OUTLINE_PANE, style={"zIndex": 350}))
+    layers.append(outlines_under(req.query.get("area", ""), OUTLINE_PANE))  # under the points
     layers.append(dl.GeoJSON(id=ids.VOL_POINTS, data=None,
                              pointToLayer={"variable": "gridwatch.volunteers.point"},
                              onEachFeature={"variable": "gridwatch.volunteers.tip"}))
