@@ -185,3 +185,15 @@ def test_no_content_is_cut_off(filled_page: Callable[[str, int, int], Page], art
     cut = page.evaluate(OVERFLOW_JS, SKIP)
     assert not cut, "\n".join(cut)
     page.screenshot(path=str(artifacts / f"uncut{path.replace('/', '-')}-{width}x{height}.png"))
+
+
+def test_rankings_on_a_4k_screen_is_the_1080p_page_twice_the_size(
+        open_page: Callable[..., Page]) -> None:
+    """Drawn 1:1 at 3840×2160 its 26 px tile figures were 1080p-sized on a wall twice as big."""
+    page = open_page("/rankings", 3840, 2160)
+    expect(page.locator(".gw-r-tile-value").first).to_be_visible(timeout=30_000)
+    tall = page.evaluate("() => document.querySelector('.gw-r-tile-value')"
+                         ".getBoundingClientRect().height")
+    assert tall >= 2 * 26, tall  # 26 px figures, zoomed twice
+    assert not page.evaluate("() => document.documentElement.scrollHeight > innerHeight + 1")
+
